@@ -1,0 +1,1 @@
+"""The rules of Desa Binaan, in pure Python: no Flask, no SQLAlchemy."""

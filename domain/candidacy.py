@@ -1,0 +1,214 @@
+"""The candidacy aggregate: its state folded from events, and the decisions that make new ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from domain import rules
+from domain.actors import Actor, Role
+from domain.commands import (
+    Assess,
+    CaseCommand,
+    Coordinate,
+    Designate,
+    ProposeCandidacy,
+    Reject,
+    Return,
+    Socialize,
+    Withdraw,
+)
+from domain.errors import InvalidInput
+from domain.lifecycle import Action, GuardedState, Stage, available_actions, next_stage
+from domain.places import Office, Village
+from events.types import (
+    CandidacyAssessed,
+    CandidacyCoordinated,
+    CandidacyDesignated,
+    CandidacyProposed,
+    CandidacyRejected,
+    CandidacyReturned,
+    CandidacySocialized,
+    CandidacyWithdrawn,
+    Event,
+)
+
+ACTION_OF_EVENT: dict[type[Event], Action] = {
+    CandidacyProposed: Action.PROPOSE,
+    CandidacyCoordinated: Action.COORDINATE,
+    CandidacySocialized: Action.SOCIALIZE,
+    CandidacyAssessed: Action.ASSESS,
+    CandidacyDesignated: Action.DESIGNATE,
+    CandidacyRejected: Action.REJECT,
+    CandidacyReturned: Action.RETURN,
+    CandidacyWithdrawn: Action.WITHDRAW,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidacy:
+    """What the rules need to know of a case, and nothing more."""
+
+    id: str
+    version: int
+    stage: Stage
+    village_code: str
+    office_code: str
+    region_code: str
+    proposed_by: str
+    assessed_by: str | None = None
+    assessment_met_criteria: bool = False
+    coordinated_on: dt.date | None = None
+    socialized_on: dt.date | None = None
+    assessed_on: dt.date | None = None
+
+    @classmethod
+    def from_history(cls, history: Iterable[tuple[Event, str]]) -> Candidacy:
+        """Fold `(event, actor username)` pairs, oldest first, into the current state."""
+        state: Candidacy | None = None
+        for event, actor in history:
+            state = cls.started_by(event, actor) if state is None else state.apply(event, actor)
+        if state is None:
+            raise ValueError("a candidacy's history starts with its proposal")
+        return state
+
+    @classmethod
+    def started_by(cls, event: Event, actor: str) -> Candidacy:
+        if not isinstance(event, CandidacyProposed):
+            raise ValueError(f"a candidacy's history starts with its proposal, not {event.type_name}")
+        return cls(
+            id=event.candidacy_id,
+            version=1,
+            stage=Stage.PROPOSED,
+            village_code=event.village["code"],
+            office_code=event.office_code,
+            region_code=event.region_code,
+            proposed_by=actor,
+        )
+
+    def apply(self, event: Event, actor: str) -> Candidacy:
+        state = replace(self, version=self.version + 1, stage=next_stage(self, ACTION_OF_EVENT[type(event)]))
+        match event:
+            case CandidacyCoordinated(held_on=held_on):
+                return replace(state, coordinated_on=held_on)
+            case CandidacySocialized(held_on=held_on):
+                return replace(state, socialized_on=held_on)
+            case CandidacyAssessed(assessed_on=assessed_on, meets_criteria=met):
+                return replace(state, assessed_on=assessed_on, assessed_by=actor, assessment_met_criteria=met)
+            case CandidacyReturned():
+                return replace(state, assessed_on=None, assessed_by=None, assessment_met_criteria=False)
+        return state
+
+
+def allowed_actions(state: GuardedState, role: Role) -> list[Action]:
+    """What the lifecycle allows now and the role may do: the case's `allowed_actions`."""
+    return [action for action in available_actions(state) if rules.may_perform(role, action)]
+
+
+def propose(
+    command: ProposeCandidacy,
+    actor: Actor,
+    *,
+    candidacy_id: str,
+    office: Office | None,
+    registry_village: Village | None,
+    registry_loaded: bool,
+    holding_stage: Stage | None,
+    now: dt.datetime,
+) -> CandidacyProposed:
+    """Decide a proposal. The caller looks up the office, the registry and who holds the village."""
+    del now  # a proposal carries no date of its own: it is dated by when it is recorded
+    rules.check_may_perform(actor, Action.PROPOSE)
+    rules.check_proposes_for_own_office(actor, command.office_code)
+    if office is None:
+        raise InvalidInput.field("office_code", f"no office {command.office_code}")
+    rules.check_village_code(command.village_code)
+    village = _village_of(command, registry_village, registry_loaded)
+    rules.check_in_working_area(office, command.village_code)
+    rules.check_village_free(village, holding_stage)
+    return CandidacyProposed(
+        candidacy_id=candidacy_id,
+        village=village.as_data(),
+        office_code=office.code,
+        region_code=office.region_code,
+        rationale=command.rationale,
+        indicators={
+            "migrant_workers": command.indicators.migrant_workers,
+            "prospective_migrant_workers": command.indicators.prospective_migrant_workers,
+            "trafficking_cases": command.indicators.trafficking_cases,
+            "border_area": command.indicators.border_area,
+        },
+    )
+
+
+def _village_of(command: ProposeCandidacy, registry_village: Village | None, registry_loaded: bool) -> Village:
+    """With a registry, the village's names come from it; without one, the proposer names it."""
+    if registry_loaded:
+        if registry_village is None:
+            raise InvalidInput.field("village_code", f"{command.village_code} is not in the village registry")
+        return registry_village
+    if not command.village_name:
+        raise InvalidInput.field(
+            "village_name", "required while the village registry is empty: name the village"
+        )
+    return Village(code=command.village_code, name=command.village_name)
+
+
+def decide(
+    case: Candidacy,
+    command: CaseCommand,
+    actor: Actor,
+    *,
+    now: dt.datetime,
+    expected_version: int | None = None,
+) -> Event:
+    """Decide an action on a case the actor may read: permission, version, stage, then the data."""
+    rules.check_may_perform(actor, command.action)
+    rules.check_expected_version(expected_version, case.version)
+    next_stage(case, command.action, allowed_for_caller=allowed_actions(case, actor.role))
+    match command:
+        case Coordinate():
+            rules.check_not_in_future("held_on", command.held_on, now)
+            return CandidacyCoordinated(
+                held_on=command.held_on,
+                venue=command.venue,
+                agencies=command.agencies,
+                minutes_ref=command.minutes_ref,
+                notes=command.notes,
+            )
+        case Socialize():
+            rules.check_not_in_future("held_on", command.held_on, now)
+            rules.check_not_before("held_on", command.held_on, "coordination meeting", case.coordinated_on)
+            return CandidacySocialized(
+                held_on=command.held_on,
+                speakers=command.speakers,
+                attendees=command.attendees,
+                topics=command.topics,
+            )
+        case Assess():
+            rules.check_not_in_future("assessed_on", command.assessed_on, now)
+            rules.check_not_before("assessed_on", command.assessed_on, "socialization", case.socialized_on)
+            return CandidacyAssessed(
+                assessed_on=command.assessed_on,
+                score=command.score,
+                meets_criteria=command.meets_criteria,
+                criteria=dict(command.criteria),
+                notes=command.notes,
+            )
+        case Designate():
+            rules.check_not_in_future("decree_date", command.decree_date, now)
+            rules.check_not_before("decree_date", command.decree_date, "assessment", case.assessed_on)
+            rules.check_four_eyes(actor.username, case.proposed_by, case.assessed_by)
+            return CandidacyDesignated(
+                decree_number=command.decree_number,
+                decree_date=command.decree_date,
+                fostering_officers=command.fostering_officers,
+            )
+        case Reject():
+            return CandidacyRejected(reason=command.reason)
+        case Return():
+            return CandidacyReturned(reason=command.reason)
+        case Withdraw():
+            return CandidacyWithdrawn(reason=command.reason)
+    raise TypeError(f"not a case command: {command!r}")

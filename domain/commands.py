@@ -1,0 +1,85 @@
+"""Commands: what someone asks the system to do, already shaped (types checked) by the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from domain.lifecycle import Action
+
+
+@dataclass(frozen=True, slots=True)
+class Indicators:
+    migrant_workers: int
+    prospective_migrant_workers: int
+    trafficking_cases: int
+    border_area: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeCandidacy:
+    action: ClassVar[Action] = Action.PROPOSE
+    village_code: str
+    office_code: str
+    rationale: str
+    indicators: Indicators
+    village_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Coordinate:
+    action: ClassVar[Action] = Action.COORDINATE
+    held_on: dt.date
+    venue: str
+    agencies: tuple[str, ...]
+    minutes_ref: str
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Socialize:
+    action: ClassVar[Action] = Action.SOCIALIZE
+    held_on: dt.date
+    speakers: tuple[str, ...]
+    attendees: int
+    topics: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Assess:
+    action: ClassVar[Action] = Action.ASSESS
+    assessed_on: dt.date
+    score: int
+    meets_criteria: bool
+    criteria: dict[str, bool]
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Designate:
+    action: ClassVar[Action] = Action.DESIGNATE
+    decree_number: str
+    decree_date: dt.date
+    fostering_officers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    action: ClassVar[Action] = Action.REJECT
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    action: ClassVar[Action] = Action.RETURN
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    action: ClassVar[Action] = Action.WITHDRAW
+    reason: str
+
+
+CaseCommand = Coordinate | Socialize | Assess | Designate | Reject | Return | Withdraw

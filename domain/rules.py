@@ -1,0 +1,117 @@
+"""Every rule that guards a command, each stated once as a `check_...` function."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from domain.calendar import latest_today
+from domain.actors import OFFICE_ROLES, Actor, Role
+from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken, StaleVersion
+from domain.lifecycle import Action, Stage
+from domain.places import Office, Village, is_village_code
+
+ACTION_ROLES: dict[Action, frozenset[Role]] = {
+    Action.PROPOSE: OFFICE_ROLES,
+    Action.COORDINATE: frozenset({Role.SECTION_HEAD, Role.HEAD_OF_OFFICE}),
+    Action.SOCIALIZE: frozenset({Role.SECTION_HEAD, Role.HEAD_OF_OFFICE}),
+    Action.ASSESS: frozenset({Role.SECTION_HEAD, Role.HEAD_OF_OFFICE}),
+    Action.WITHDRAW: frozenset({Role.SECTION_HEAD, Role.HEAD_OF_OFFICE}),
+    Action.DESIGNATE: frozenset({Role.HEAD_OF_OFFICE}),
+    Action.REJECT: frozenset({Role.HEAD_OF_OFFICE}),
+    Action.RETURN: frozenset({Role.HEAD_OF_OFFICE}),
+}
+
+CASE_READERS = OFFICE_ROLES | {Role.REGIONAL_SUPERVISOR, Role.AUDITOR}
+
+def may_perform(role: Role, action: Action) -> bool:
+    return role in ACTION_ROLES[action]
+
+
+def check_may_perform(actor: Actor, action: Action) -> None:
+    if not may_perform(actor.role, action):
+        allowed = ", ".join(sorted(r.value for r in ACTION_ROLES[action]))
+        raise NotPermitted(f"a {actor.role.value} may not {action.value}; only {allowed} may")
+
+
+def check_may_read_cases(actor: Actor) -> None:
+    if actor.role not in CASE_READERS:
+        raise NotPermitted(f"a {actor.role.value} has no access to candidacies")
+
+
+def may_read_office(actor: Actor, office_code: str, region_code: str) -> bool:
+    """Office staff read their office, regional supervisors their region, auditors everything."""
+    if actor.role in OFFICE_ROLES:
+        return actor.office_code == office_code
+    if actor.role is Role.REGIONAL_SUPERVISOR:
+        return actor.region_code == region_code
+    return actor.role is Role.AUDITOR
+
+
+def check_may_read_case(actor: Actor, office_code: str, region_code: str, case_id: str) -> None:
+    """A case outside the actor's scope is reported as unknown, so that its existence does not leak."""
+    check_may_read_cases(actor)
+    if not may_read_office(actor, office_code, region_code):
+        raise NotFound(f"no candidacy {case_id}")
+
+
+def check_proposes_for_own_office(actor: Actor, office_code: str) -> None:
+    if actor.office_code != office_code:
+        raise NotPermitted(f"{actor.username} proposes for office {actor.office_code}, not {office_code}")
+
+
+def check_expected_version(expected: int | None, actual: int) -> None:
+    if expected is not None and expected != actual:
+        raise StaleVersion(expected, actual)
+
+
+def check_not_in_future(field: str, value: dt.date, now: dt.datetime) -> None:
+    if value > latest_today(now):
+        raise InvalidInput.field(field, f"{value.isoformat()} lies in the future")
+
+
+def check_not_before(field: str, value: dt.date, earlier_field: str, earlier: dt.date | None) -> None:
+    if earlier is not None and value < earlier:
+        raise InvalidInput.field(
+            field, f"{value.isoformat()} is before the {earlier_field} ({earlier.isoformat()})"
+        )
+
+
+def check_four_eyes(approver: str, proposer: str, assessor: str | None) -> None:
+    """The approver is another person than the proposer and the assessor (people, not roles:
+    an acting head may hold the same role as the assessor)."""
+    if approver == proposer:
+        raise RuleBroken("four eyes: the approver proposed this candidacy", rule="four_eyes")
+    if approver == assessor:
+        raise RuleBroken("four eyes: the approver assessed this candidacy", rule="four_eyes")
+
+
+def check_village_code(code: str) -> None:
+    if not is_village_code(code):
+        raise InvalidInput.field(
+            "village_code", "a village code has the shape PP.KK.CC.DDDD, DDDD starting with 1, 2 or 3"
+        )
+
+
+def check_in_working_area(office: Office, village_code: str) -> None:
+    if not office.serves(village_code):
+        served = ", ".join(sorted(office.regencies)) or "none"
+        raise InvalidInput.field(
+            "village_code",
+            f"{village_code} lies outside the working area of {office.code} (regencies {served})",
+        )
+
+
+def check_village_free(village: Village, holding_stage: Stage | None) -> None:
+    """One live candidacy per village; a designated village is never proposed again."""
+    if holding_stage is Stage.DESIGNATED:
+        raise RuleBroken(f"{village.code} {village.name} is already designated", rule="village_designated")
+    if holding_stage is not None:
+        raise RuleBroken(
+            f"{village.code} {village.name} already has a live candidacy ({holding_stage.value})",
+            rule="duplicate_candidacy",
+        )
+
+
+def check_may_manage_accounts(actor: Actor) -> None:
+    if actor.role is not Role.ADMIN:
+        raise NotPermitted(f"only an admin manages offices and users, not a {actor.role.value}")

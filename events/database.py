@@ -1,0 +1,84 @@
+"""Engines and transactions for SQLite (embedded default) and PostgreSQL (production).
+
+Every write transaction is serialized: on SQLite by `BEGIN IMMEDIATE` (a deferred BEGIN that reads
+first would get SQLITE_BUSY whatever the busy timeout), on PostgreSQL by taking the single ledger-head
+row `FOR UPDATE` as the first statement. A command then loads, decides, appends and projects on a state
+nobody else can change under it, and global positions are handed out in commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+
+from events.schema import ledger_head
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Database:
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine = _sqlite_engine(url, **engine_options)
+        else:
+            engine_options.setdefault("pool_size", 10)
+            engine_options.setdefault("max_overflow", 20)
+            engine_options.setdefault("pool_pre_ping", True)
+            self.engine = create_engine(url, **engine_options)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction holding the one write lock; committed on success, rolled back on any error."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                conn.execute(select(ledger_head.c.position).where(ledger_head.c.id == 1).with_for_update())
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction: one consistent snapshot on either database."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+                conn.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
+    engine_options.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    engine = create_engine(url, **engine_options)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # The driver must not open transactions on its own: we issue BEGIN [IMMEDIATE] ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # FULL: a commit acknowledged to a client survives a power cut, not only a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine

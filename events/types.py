@@ -1,0 +1,159 @@
+"""Event types: frozen, named in the past tense, versioned; and their encoding.
+
+Pure Python on purpose: the domain decides by creating these, the store encodes them, and neither
+needs the other to do so. Old schema versions are upcast when read, never rewritten in the log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event: the payload only; who, when and where in the log is the envelope's."""
+
+    type_name: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def to_data(self) -> JsonDict:
+        return {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_data(cls, data: JsonDict) -> Event:
+        hints = typing.get_type_hints(cls)
+        return cls(**{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)})
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(hint: object, value: object) -> object:
+    if value is None:
+        return None
+    if hint is dt.date or (typing.get_origin(hint) is typing.Union and dt.date in typing.get_args(hint)):
+        return dt.date.fromisoformat(str(value))
+    if typing.get_origin(hint) is tuple and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyProposed(Event):
+    type_name: ClassVar[str] = "CandidacyProposed"
+    candidacy_id: str
+    village: JsonDict  # code, name, district, regency, province (the last three may be null)
+    office_code: str
+    region_code: str
+    rationale: str
+    indicators: JsonDict
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyCoordinated(Event):
+    type_name: ClassVar[str] = "CandidacyCoordinated"
+    held_on: dt.date
+    venue: str
+    agencies: tuple[str, ...]
+    minutes_ref: str
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacySocialized(Event):
+    type_name: ClassVar[str] = "CandidacySocialized"
+    held_on: dt.date
+    speakers: tuple[str, ...]
+    attendees: int
+    topics: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyAssessed(Event):
+    type_name: ClassVar[str] = "CandidacyAssessed"
+    assessed_on: dt.date
+    score: int
+    meets_criteria: bool
+    criteria: JsonDict
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyDesignated(Event):
+    type_name: ClassVar[str] = "CandidacyDesignated"
+    decree_number: str
+    decree_date: dt.date
+    fostering_officers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyRejected(Event):
+    type_name: ClassVar[str] = "CandidacyRejected"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyReturned(Event):
+    type_name: ClassVar[str] = "CandidacyReturned"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyWithdrawn(Event):
+    type_name: ClassVar[str] = "CandidacyWithdrawn"
+    reason: str
+
+
+Upcaster = Callable[[JsonDict], JsonDict]
+
+
+class EventRegistry:
+    """Maps stored type names to classes, and lifts old payloads to the current schema version."""
+
+    def __init__(self, event_classes: list[type[Event]]) -> None:
+        self._classes = {cls.type_name: cls for cls in event_classes}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register_upcaster(self, type_name: str, from_version: int, upcaster: Upcaster) -> None:
+        """`upcaster` turns a payload of `from_version` into one of `from_version + 1`."""
+        self._upcasters[(type_name, from_version)] = upcaster
+
+    def upcast(self, type_name: str, schema_version: int, data: JsonDict) -> tuple[int, JsonDict]:
+        current = self._classes[type_name].schema_version
+        while schema_version < current:
+            data = self._upcasters[(type_name, schema_version)](data)
+            schema_version += 1
+        return schema_version, data
+
+    def decode(self, type_name: str, schema_version: int, data: JsonDict) -> Event:
+        _, data = self.upcast(type_name, schema_version, data)
+        return self._classes[type_name].from_data(data)
+
+    def __contains__(self, type_name: str) -> bool:
+        return type_name in self._classes
+
+
+CANDIDACY_EVENTS: list[type[Event]] = [
+    CandidacyProposed,
+    CandidacyCoordinated,
+    CandidacySocialized,
+    CandidacyAssessed,
+    CandidacyDesignated,
+    CandidacyRejected,
+    CandidacyReturned,
+    CandidacyWithdrawn,
+]
+
+REGISTRY = EventRegistry(CANDIDACY_EVENTS)

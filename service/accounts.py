@@ -1,0 +1,111 @@
+"""Offices and user accounts: reference data that says who may act, and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.actors import Role, scope_problem
+from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.places import Office
+from events.store import format_timestamp
+from service.auth import hash_token, new_token
+from service.config import Clock
+from service.tables import api_tokens, offices, users
+
+
+def _office_from_row(row: Any) -> Office:
+    return Office(
+        code=row.code,
+        name=row.name,
+        region_code=row.region_code,
+        region_name=row.region_name,
+        regencies=frozenset(row.regencies),
+    )
+
+
+def office_as_dict(office: Office) -> dict[str, Any]:
+    return {
+        "code": office.code,
+        "name": office.name,
+        "region_code": office.region_code,
+        "region_name": office.region_name,
+        "regencies": sorted(office.regencies),
+    }
+
+
+def get_office(conn: Connection, code: str) -> Office | None:
+    row = conn.execute(select(offices).where(offices.c.code == code)).one_or_none()
+    return _office_from_row(row) if row else None
+
+
+def list_offices(conn: Connection) -> list[Office]:
+    return [_office_from_row(row) for row in conn.execute(select(offices).order_by(offices.c.code))]
+
+
+def add_office(conn: Connection, office: Office) -> Office:
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(offices).values(**office_as_dict(office)))
+    except IntegrityError as error:
+        raise RuleBroken(f"office {office.code} exists already", rule="duplicate_office") from error
+    return office
+
+
+def replace_office(conn: Connection, office: Office) -> Office:
+    fields = office_as_dict(office)
+    del fields["code"]
+    if conn.execute(update(offices).where(offices.c.code == office.code).values(**fields)).rowcount == 0:
+        raise NotFound(f"no office {office.code}")
+    return office
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    username: str
+    name: str
+    role: Role
+    office_code: str | None
+    region_code: str | None
+
+
+def add_user(conn: Connection, user: NewUser, clock: Clock) -> str:
+    """Create the user and return its first token: shown once, stored only as a hash."""
+    errors = scope_problem(user.role, user.office_code, user.region_code)
+    if user.office_code and get_office(conn, user.office_code) is None:
+        errors.setdefault("office", []).append(f"no office {user.office_code}")
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(users).values(
+                    username=user.username,
+                    name=user.name,
+                    role=user.role.value,
+                    office_code=user.office_code,
+                    region_code=user.region_code,
+                    active=True,
+                    created_at=format_timestamp(clock()),
+                )
+            )
+    except IntegrityError as error:
+        raise RuleBroken(f"user {user.username} exists already", rule="duplicate_user") from error
+    return issue_token(conn, user.username, clock)
+
+
+def issue_token(conn: Connection, username: str, clock: Clock) -> str:
+    token = new_token()
+    conn.execute(
+        insert(api_tokens).values(
+            token_hash=hash_token(token), username=username, created_at=format_timestamp(clock())
+        )
+    )
+    return token
+
+
+def user_exists(conn: Connection, username: str) -> bool:
+    return conn.execute(select(users.c.username).where(users.c.username == username)).first() is not None

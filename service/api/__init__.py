@@ -1,0 +1,1 @@
+"""Blueprints: each translates HTTP to a command or query of the application and back, nothing more."""

@@ -1,0 +1,146 @@
+"""`/api/v1/candidacies`: propose, list, read, history, and the seven lifecycle actions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from domain import commands, rules
+from domain.errors import NotFound
+from domain.lifecycle import Action
+from service import http
+from service.application import CaseFilters
+from service.schemas import (
+    ACTION_SCHEMAS,
+    CandidacyPageSchema,
+    CandidacyQuerySchema,
+    CandidacySchema,
+    EventListSchema,
+    ProposeSchema,
+)
+
+blp = Blueprint(
+    "candidacies",
+    __name__,
+    url_prefix="/api/v1/candidacies",
+    description="Village candidacies and their lifecycle.",
+)
+
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": http.MAX_IDEMPOTENCY_KEY},
+    "description": "Retry-safe key: the same key and body return the first answer and record nothing new.",
+}
+IF_MATCH_HEADER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'The case version the action is meant for, as its ETag ("3").',
+}
+
+
+def _checked_id(candidacy_id: str) -> str:
+    """An id that is no UUID names no case; say so before touching the database."""
+    try:
+        return str(uuid.UUID(candidacy_id))
+    except ValueError:
+        rules.check_may_read_cases(http.actor())
+        raise NotFound(f"no candidacy {candidacy_id}") from None
+
+
+@blp.route("")
+class Candidacies(MethodView):
+    @blp.arguments(CandidacyQuerySchema, location="query")
+    @blp.response(200, CandidacyPageSchema)
+    def get(self, args: dict[str, Any]) -> Response:
+        """List the candidacies the caller may read, newest proposal first."""
+        filters = CaseFilters(**{k: args.get(k) for k in ("office", "region", "stage", "year", "q")})
+        page = http.application().list_cases(http.actor(), filters, args["limit"], args.get("cursor"))
+        return http.json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+    @http.permits(Action.PROPOSE)
+    @blp.arguments(ProposeSchema)
+    @blp.response(201, CandidacySchema)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, data: dict[str, Any]) -> Response:
+        """Propose a village of the caller's office."""
+        idempotency_request = http.idempotency_request()
+        if isinstance(idempotency_request, Response):
+            return idempotency_request
+        command = commands.ProposeCandidacy(
+            village_code=data["village_code"],
+            office_code=data["office_code"],
+            rationale=data["rationale"],
+            indicators=commands.Indicators(**data["indicators"]),
+            village_name=data.get("village_name"),
+        )
+        stored = http.application().propose(
+            http.actor(), command, request_id=http.request_id(), idempotency_request=idempotency_request
+        )
+        return http.reply(stored)
+
+
+@blp.route("/<candidacy_id>")
+@blp.response(200, CandidacySchema)
+def get_candidacy(candidacy_id: str) -> Response:
+    """One case, with who did each stage and what the caller may do now."""
+    case = http.application().get_case(http.actor(), _checked_id(candidacy_id))
+    return http.json_response(case, ETag=f'"{case["version"]}"')
+
+
+@blp.route("/<candidacy_id>/events")
+@blp.response(200, EventListSchema)
+def get_candidacy_events(candidacy_id: str) -> Response:
+    """The case's events in order, each with its actor, time and hash."""
+    items = http.application().case_events(http.actor(), _checked_id(candidacy_id))
+    return http.json_response({"items": items, "next_cursor": None})
+
+
+def _command(action: Action, data: dict[str, Any]) -> commands.CaseCommand:
+    """Lists become tuples: commands and events are frozen values."""
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    command_class: dict[Action, type[Any]] = {
+        Action.COORDINATE: commands.Coordinate,
+        Action.SOCIALIZE: commands.Socialize,
+        Action.ASSESS: commands.Assess,
+        Action.DESIGNATE: commands.Designate,
+        Action.REJECT: commands.Reject,
+        Action.RETURN: commands.Return,
+        Action.WITHDRAW: commands.Withdraw,
+    }
+    return command_class[action](**values)
+
+
+def _register_action(action: Action) -> None:
+    @http.permits(action)
+    @blp.arguments(ACTION_SCHEMAS[action])
+    @blp.response(200, CandidacySchema)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER], operationId=f"{action.value}_candidacy")
+    def view(data: dict[str, Any], candidacy_id: str) -> Response:
+        idempotency_request = http.idempotency_request()
+        if isinstance(idempotency_request, Response):
+            return idempotency_request
+        stored = http.application().act(
+            http.actor(),
+            _checked_id(candidacy_id),
+            _command(action, data),
+            request_id=http.request_id(),
+            expected_version=http.expected_version(),
+            idempotency_request=idempotency_request,
+        )
+        return http.reply(stored)
+
+    view.__name__ = f"{action.value}_candidacy"
+    view.__doc__ = f"{action.value.capitalize()} the case (see the lifecycle)."
+    blp.route(f"/<candidacy_id>/{action.value}", methods=["POST"], endpoint=view.__name__)(view)
+
+
+for _action in ACTION_SCHEMAS:
+    _register_action(_action)

@@ -1,0 +1,27 @@
+"""`/healthz`: open, for load balancers and `make run`."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from service import http
+from service.problems import problem
+from service.schemas import HealthSchema
+
+blp = Blueprint("health", __name__, description="Liveness and readiness.")
+
+
+@blp.route("/healthz")
+@blp.response(200, HealthSchema)
+@blp.doc(security=[])
+def healthz() -> Response:
+    """Whether the service is up and reaches its database."""
+    try:
+        with http.application().db.read() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return problem(503, "the database does not answer", kind="unavailable")
+    return http.json_response({"status": "ok", "database": http.application().db.dialect})

@@ -1,0 +1,92 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from domain.errors import DomainError
+from events.database import Database
+from events.idempotency import IdempotencyKeyReused
+from events.store import ConcurrencyError
+from service import http, logs
+from service.application import Application
+from service.config import DEFAULTS, settings_from_environment
+from service.problems import domain_problem, flatten_errors, problem, validation_problem
+from service.schemas import ProblemSchema
+
+
+class ProblemApi(Api):
+    """flask-smorest, answering every HTTP error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        data = getattr(error, "data", None) or {}
+        if error.code == 422 and "messages" in data:
+            # webargs nests messages by location ("json", "query"); the field is what matters.
+            messages = data["messages"]
+            inner = messages.get("json", messages.get("query", messages))
+            return validation_problem(flatten_errors(inner))
+        status = error.code or 500
+        detail = error.description or ""
+        if status == 413:
+            detail = "the body is larger than the limit of the service"
+        if status >= 500:
+            logs.logger().error("unhandled error", exc_info=getattr(error, "original_exception", None))
+            detail = "an internal error occurred; it has been logged with the request id"
+        return problem(status, detail)
+
+
+def default_database_url(app: Flask) -> str:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(app.instance_path) / 'desa_binaan.sqlite3'}"
+
+
+def create_app(settings: dict[str, Any] | None = None) -> Flask:
+    app = Flask("service")
+    app.config.update(DEFAULTS)
+    app.config.update(settings_from_environment())
+    app.config.update(settings or {})
+    app.config["DATABASE_URL"] = app.config.get("DATABASE_URL") or default_database_url(app)
+    app.config["API_SPEC_OPTIONS"] = {
+        "security": [{"bearerAuth": []}],
+        "info": {"description": "Case tracking for Desa Binaan Imigrasi. Every action is an event."},
+    }
+
+    database = Database(app.config["DATABASE_URL"])
+    app.extensions["desa_binaan"] = Application(database, app.config["CLOCK"])
+
+    logs.configure(app)
+    app.before_request(http.assign_request_id)
+    app.before_request(http.authenticate)
+    app.before_request(http.check_json_body)
+
+    api = ProblemApi(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    from service.api import candidacies, meta, offices
+
+    for blueprint in (meta.blp, offices.blp, candidacies.blp):
+        api.register_blueprint(blueprint)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        return domain_problem(error)
+
+    @app.errorhandler(ConcurrencyError)
+    def _concurrency_error(error: ConcurrencyError) -> Response:
+        return problem(409, "the case changed while this action was recorded; read it and retry",
+                       kind="concurrent-change")
+
+    @app.errorhandler(IdempotencyKeyReused)
+    def _key_reused(error: IdempotencyKeyReused) -> Response:
+        return problem(409, str(error), kind="idempotency-key-reused")
+
+    from service.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,265 @@
+"""The command handlers and queries: load, decide, append, project, in one transaction.
+
+Nothing here knows Flask. A command's reply is kept with its idempotency key so that a retry gets
+the first answer back, byte for byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
+
+from domain import candidacy as candidacy_rules
+from domain import rules
+from domain.actors import OFFICE_ROLES, Actor, Role
+from domain.candidacy import Candidacy
+from domain.commands import CaseCommand, ProposeCandidacy
+from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
+from events import idempotency, projections
+from events.database import Database
+from events.idempotency import StoredResponse
+from events.projections import CANDIDACY_STREAM
+from events.schema import candidacies
+from events.store import EventMetadata, EventStore, RecordedEvent, format_timestamp
+from events.types import REGISTRY
+from service import accounts, registry
+from service.config import Clock
+from service.representations import case_as_dict, event_as_dict
+
+CASE_PATH = "/api/v1/candidacies/{id}"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRequest:
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    office: str | None = None
+    region: str | None = None
+    stage: str | None = None
+    year: int | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class Application:
+    def __init__(self, database: Database, clock: Clock, store: EventStore | None = None) -> None:
+        self.db = database
+        self.clock = clock
+        self.store = store or EventStore()
+
+    # ---- commands ----------------------------------------------------------------------------
+
+    def propose(
+        self,
+        actor: Actor,
+        command: ProposeCandidacy,
+        *,
+        request_id: str,
+        idempotency_request: IdempotencyRequest | None = None,
+    ) -> StoredResponse:
+        def work(conn: Connection) -> StoredResponse:
+            now = self.clock()
+            candidacy_id = str(uuid.uuid4())
+            event = candidacy_rules.propose(
+                command,
+                actor,
+                candidacy_id=candidacy_id,
+                office=accounts.get_office(conn, command.office_code),
+                registry_village=registry.find_village(conn, command.village_code),
+                registry_loaded=registry.is_loaded(conn),
+                holding_stage=self._stage_holding_village(conn, command.village_code),
+                now=now,
+            )
+            self._append(conn, actor, request_id, candidacy_id, 0, event, now)
+            body = self._case(conn, candidacy_id, actor.role)
+            return _reply(201, body, Location=CASE_PATH.format(id=candidacy_id))
+
+        return self._write(actor, idempotency_request, work)
+
+    def act(
+        self,
+        actor: Actor,
+        candidacy_id: str,
+        command: CaseCommand,
+        *,
+        request_id: str,
+        expected_version: int | None = None,
+        idempotency_request: IdempotencyRequest | None = None,
+    ) -> StoredResponse:
+        def work(conn: Connection) -> StoredResponse:
+            now = self.clock()
+            case = self._load_case(conn, actor, candidacy_id)
+            event = candidacy_rules.decide(case, command, actor, now=now, expected_version=expected_version)
+            self._append(conn, actor, request_id, candidacy_id, case.version, event, now)
+            return _reply(200, self._case(conn, candidacy_id, actor.role))
+
+        return self._write(actor, idempotency_request, work)
+
+    def _write(
+        self,
+        actor: Actor,
+        idempotency_request: IdempotencyRequest | None,
+        work: Callable[[Connection], StoredResponse],
+    ) -> StoredResponse:
+        with self.db.write() as conn:
+            if idempotency_request is not None:
+                earlier = idempotency.find(
+                    conn, actor.username, idempotency_request.key, idempotency_request.fingerprint
+                )
+                if earlier is not None:
+                    return earlier
+            try:
+                response = work(conn)
+            except IntegrityError as error:
+                # Only the database's own uniqueness backstop can get here: the rules checked first.
+                raise RuleBroken("the village already has a live candidacy", rule="duplicate_candidacy") from error
+            if idempotency_request is not None:
+                idempotency.save(
+                    conn,
+                    actor.username,
+                    idempotency_request.key,
+                    idempotency_request.fingerprint,
+                    response,
+                    format_timestamp(self.clock()),
+                )
+            return response
+
+    def _append(
+        self,
+        conn: Connection,
+        actor: Actor,
+        request_id: str,
+        candidacy_id: str,
+        expected_version: int,
+        event: Any,
+        now: Any,
+    ) -> list[RecordedEvent]:
+        recorded = self.store.append(
+            conn,
+            stream_type=CANDIDACY_STREAM,
+            stream_id=candidacy_id,
+            expected_version=expected_version,
+            new_events=[event],
+            metadata=EventMetadata(
+                actor_username=actor.username,
+                actor_name=actor.name,
+                actor_role=actor.role.value,
+                actor_office=actor.office_code,
+                request_id=request_id,
+            ),
+            now=now,
+        )
+        projections.project(conn, recorded)
+        return recorded
+
+    def _load_case(self, conn: Connection, actor: Actor, candidacy_id: str) -> Candidacy:
+        history = self.store.load_stream(conn, candidacy_id)
+        if not history or history[0].stream_type != CANDIDACY_STREAM:
+            rules.check_may_read_cases(actor)
+            raise NotFound(f"no candidacy {candidacy_id}")
+        case = Candidacy.from_history(
+            (REGISTRY.decode(e.type, e.schema_version, e.data), e.actor_username) for e in history
+        )
+        rules.check_may_read_case(actor, case.office_code, case.region_code, candidacy_id)
+        return case
+
+    def _stage_holding_village(self, conn: Connection, village_code: str) -> Stage | None:
+        stage = conn.execute(
+            select(candidacies.c.stage).where(
+                candidacies.c.village_code == village_code,
+                candidacies.c.stage.in_([s.value for s in STAGES_HOLDING_VILLAGE]),
+            )
+        ).scalar_one_or_none()
+        return Stage(stage) if stage else None
+
+    # ---- queries -----------------------------------------------------------------------------
+
+    def get_case(self, actor: Actor, candidacy_id: str) -> dict[str, Any]:
+        with self.db.read() as conn:
+            row = self._readable_row(conn, actor, candidacy_id)
+            return case_as_dict(row, actor.role)
+
+    def case_events(self, actor: Actor, candidacy_id: str) -> list[dict[str, Any]]:
+        """The case's history straight from the log (its own index), upcast to today's schemas."""
+        with self.db.read() as conn:
+            self._readable_row(conn, actor, candidacy_id)
+            return [event_as_dict(e) for e in self.store.load_stream(conn, candidacy_id)]
+
+    def list_cases(self, actor: Actor, filters: CaseFilters, limit: int, cursor: str | None) -> Page:
+        rules.check_may_read_cases(actor)
+        query = select(candidacies).order_by(candidacies.c.proposed_position.desc()).limit(limit + 1)
+        if actor.role in OFFICE_ROLES:
+            query = query.where(candidacies.c.office_code == actor.office_code)
+        elif actor.role is Role.REGIONAL_SUPERVISOR:
+            query = query.where(candidacies.c.region_code == actor.region_code)
+        if filters.office:
+            query = query.where(candidacies.c.office_code == filters.office)
+        if filters.region:
+            query = query.where(candidacies.c.region_code == filters.region)
+        if filters.stage:
+            query = query.where(candidacies.c.stage == filters.stage)
+        if filters.year:
+            query = query.where(candidacies.c.proposed_year == filters.year)
+        if filters.q:
+            query = query.where(
+                func.lower(candidacies.c.village_name).contains(filters.q.lower(), autoescape=True)
+            )
+        if cursor:
+            query = query.where(candidacies.c.proposed_position < decode_cursor(cursor))
+        with self.db.read() as conn:
+            rows = conn.execute(query).mappings().all()
+        items = [case_as_dict(row, actor.role) for row in rows[:limit]]
+        next_cursor = encode_cursor(rows[limit - 1]["proposed_position"]) if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def _readable_row(self, conn: Connection, actor: Actor, candidacy_id: str) -> Any:
+        rules.check_may_read_cases(actor)
+        row = conn.execute(select(candidacies).where(candidacies.c.id == candidacy_id)).mappings().one_or_none()
+        if row is None:
+            raise NotFound(f"no candidacy {candidacy_id}")
+        rules.check_may_read_case(actor, row["office_code"], row["region_code"], candidacy_id)
+        return row
+
+    def _case(self, conn: Connection, candidacy_id: str, role: Role) -> dict[str, Any]:
+        row = conn.execute(select(candidacies).where(candidacies.c.id == candidacy_id)).mappings().one()
+        return case_as_dict(row, role)
+
+
+def _reply(status: int, body: dict[str, Any], **headers: str) -> StoredResponse:
+    return StoredResponse(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False),
+        headers={"ETag": f'"{body["version"]}"', **headers},
+    )
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("p"):
+            raise ValueError(text)
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidInput.field("cursor", "not a cursor this API gave out") from error

@@ -1,0 +1,155 @@
+"""The command line: `flask --app wsgi <group> <command>`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from marshmallow import ValidationError
+
+from domain.actors import Role
+from domain.errors import DomainError, InvalidInput
+from events import projections
+from service import accounts, registry
+from service.application import Application
+from service.migrate import upgrade
+from service.problems import flatten_errors
+from service.schemas import OfficeCreateSchema
+
+db_group = AppGroup("db", help="The database schema.")
+offices_group = AppGroup("offices", help="Immigration offices.")
+users_group = AppGroup("users", help="User accounts and their tokens.")
+villages_group = AppGroup("villages", help="The village registry.")
+projections_group = AppGroup("projections", help="Read models built from the log.")
+ledger_group = AppGroup("ledger", help="The hash-chained event log.")
+demo_group = AppGroup("demo", help="The Bogor example.")
+
+
+def _application() -> Application:
+    return current_app.extensions["desa_binaan"]
+
+
+def _fail(error: DomainError | ValidationError) -> None:
+    if isinstance(error, ValidationError):
+        error = InvalidInput(flatten_errors(error.messages))
+    messages = error.errors.items() if isinstance(error, InvalidInput) else [("", [error.detail])]
+    for field, problems in messages:
+        click.echo(f"error: {field + ': ' if field else ''}{' '.join(problems)}", err=True)
+    sys.exit(2)
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema (running it again changes nothing)."""
+    upgrade(_application().db)
+    click.echo(f"schema is current ({_application().db.dialect})")
+
+
+@offices_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--region", "region_code", required=True, help="Region (Kanwil) code, e.g. JABAR.")
+@click.option("--region-name", default=None)
+@click.option("--regencies", required=True, help="Regency/city codes served, e.g. 32.01,32.71.")
+def offices_add(code: str, name: str, region_code: str, region_name: str | None, regencies: str) -> None:
+    """Add an office."""
+    from service.api.offices import office_from
+
+    raw = {
+        "code": code,
+        "name": name,
+        "region_code": region_code,
+        "regencies": [r.strip() for r in regencies.split(",") if r.strip()],
+    }
+    if region_name:
+        raw["region_name"] = region_name
+    try:
+        data = OfficeCreateSchema().load(raw)
+        with _application().db.write() as conn:
+            office = accounts.add_office(conn, office_from(data["code"], data))
+    except (DomainError, ValidationError) as error:
+        _fail(error)
+    click.echo(f"office {office.code} added: {office.name} ({office.region_code})")
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--office", "office_code", default=None)
+@click.option("--region", "region_code", default=None)
+def users_add(username: str, name: str, role: str, office_code: str | None, region_code: str | None) -> None:
+    """Add a user; the last line printed is the user's token (shown once, stored only as a hash)."""
+    app = _application()
+    user = accounts.NewUser(username, name, Role(role), office_code, region_code)
+    try:
+        with app.db.write() as conn:
+            token = accounts.add_user(conn, user, app.clock)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"user {username} added as {role}; token (shown once):")
+    click.echo(token)
+
+
+@villages_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def villages_import(path: Path) -> None:
+    """Load a code,name CSV of areas into the village registry (again: updates, never duplicates)."""
+    try:
+        with _application().db.write() as conn:
+            count = registry.import_areas(conn, path)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"{count} areas imported from {path.name}")
+
+
+@projections_group.command("rebuild")
+def projections_rebuild() -> None:
+    """Drop every read model and replay the whole log into it."""
+    app = _application()
+    with app.db.write() as conn:
+        total = app.store.count(conn)
+        with click.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
+            replayed = projections.rebuild(conn, app.store, progress=bar.update)
+    click.echo(f"read models rebuilt from {replayed} events")
+
+
+@ledger_group.command("verify")
+def ledger_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first bad position if it is broken."""
+    app = _application()
+    with app.db.read() as conn:
+        result = app.store.verify(conn)
+    if result.ok:
+        click.echo(f"ledger intact: {result.checked} events verified")
+        return
+    click.echo(
+        f"ledger BROKEN at position {result.first_bad_position} ({result.checked} events verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@demo_group.command("seed")
+@click.option("--base-url", default="http://127.0.0.1:8000", help="Where the API will be served.")
+def demo_seed(base_url: str) -> None:
+    """Load the Bogor example and print a working token for each demo user."""
+    from service.demo import seed
+
+    seed(_application(), base_url, click.echo)
+
+
+def register_commands(app: Flask) -> None:
+    for group in (
+        db_group,
+        offices_group,
+        users_group,
+        villages_group,
+        projections_group,
+        ledger_group,
+        demo_group,
+    ):
+        app.cli.add_command(group)

@@ -1,0 +1,36 @@
+"""Configuration from the environment; tests pass their own values to `create_app`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from typing import Any
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def settings_from_environment() -> dict[str, Any]:
+    return {
+        # None: a SQLite file in the instance folder (see create_app).
+        "DATABASE_URL": os.environ.get("DATABASE_URL"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_BODY_BYTES", 64 * 1024)),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "CLOCK": system_clock,
+    "API_TITLE": "Desa Binaan Imigrasi",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "JSON_SORT_KEYS": False,
+}

@@ -1,0 +1,195 @@
+"""The Bogor example: offices, a user of every role, and cases in several stages, one designated.
+
+The story is recorded through the same command handlers as any request, on a clock set to the days
+it happened (February to May 2024), so its history and reports read as they would have then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from domain.actors import Actor, Role
+from domain.commands import (
+    Assess,
+    CaseCommand,
+    Coordinate,
+    Designate,
+    Indicators,
+    ProposeCandidacy,
+    Socialize,
+    Withdraw,
+)
+from domain.places import Office
+from service import accounts
+from service.application import Application
+from service.tables import users
+
+from sqlalchemy import select
+
+OFFICES = [
+    Office("BOGOR", "Kantor Imigrasi Kelas I Non TPI Bogor", "JABAR", "Kantor Wilayah Jawa Barat",
+           frozenset({"32.01", "32.71"})),
+    Office("SUKABUMI", "Kantor Imigrasi Kelas II Non TPI Sukabumi", "JABAR", "Kantor Wilayah Jawa Barat",
+           frozenset({"32.02", "32.72"})),
+]
+
+USERS = [
+    accounts.NewUser("petugas.bogor", "Rina Marlina (PIMPASA)", Role.OFFICER, "BOGOR", None),
+    accounts.NewUser("kasi.bogor", "Andi Setiawan (Kasi Inteldakim)", Role.SECTION_HEAD, "BOGOR", None),
+    accounts.NewUser("kakan.bogor", "Ruhiyat (Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
+    accounts.NewUser("plh.bogor", "Dewi Lestari (Plh. Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
+    accounts.NewUser("petugas.sukabumi", "Yusuf Hidayat (PIMPASA)", Role.OFFICER, "SUKABUMI", None),
+    accounts.NewUser("kadiv.jabar", "Kepala Divisi Imigrasi Jawa Barat", Role.REGIONAL_SUPERVISOR, None, "JABAR"),
+    accounts.NewUser("auditor", "Inspektorat Jenderal", Role.AUDITOR, None, None),
+    accounts.NewUser("admin", "Administrator Sistem", Role.ADMIN, None, None),
+]
+
+AGENCIES = ("Pengadilan Negeri Cibinong", "Polres Bogor", "Kodim 0621", "Kecamatan Cisarua", "BP3MI Jawa Barat")
+
+
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class StoryClock:
+    now: dt.datetime
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@dataclass(frozen=True)
+class Step:
+    at: str
+    username: str
+    village: str  # the village code names the case
+    command: ProposeCandidacy | CaseCommand
+
+
+def _proposal(code: str, name: str, migrant: int, prospective: int, cases: int, rationale: str) -> ProposeCandidacy:
+    return ProposeCandidacy(
+        village_code=code,
+        office_code="SUKABUMI" if code.startswith("32.02") else "BOGOR",
+        rationale=rationale,
+        indicators=Indicators(migrant, prospective, cases, border_area=False),
+        village_name=name,
+    )
+
+
+def _meeting(day: str) -> Coordinate:
+    return Coordinate(
+        held_on=dt.date.fromisoformat(day),
+        venue="Aula Kantor Imigrasi Kelas I Non TPI Bogor",
+        agencies=AGENCIES,
+        minutes_ref=f"W11.IMI.IMI.4-UM.01.01-{day[5:7]}{day[8:]}",
+        notes="Rapat koordinasi dimoderatori Kasi Inteldakim.",
+    )
+
+
+def _socialization(day: str, attendees: int) -> Socialize:
+    return Socialize(
+        held_on=dt.date.fromisoformat(day),
+        speakers=("BP3MI Jawa Barat", "Kasi Inteldakim Kantor Imigrasi Bogor"),
+        attendees=attendees,
+        topics=("Bahaya TPPO dan penyelundupan manusia", "Prosedur penempatan PMI yang aman"),
+    )
+
+
+def _assessment(day: str, score: int, met: bool) -> Assess:
+    return Assess(
+        assessed_on=dt.date.fromisoformat(day),
+        score=score,
+        meets_criteria=met,
+        criteria={"banyak_pmi": True, "rawan_tppo": met, "dukungan_pemerintah_desa": True},
+    )
+
+
+STORY = [
+    Step("2024-02-12T02:00:00", "petugas.bogor", "32.01.25.2006",
+         _proposal("32.01.25.2006", "Tugu Selatan", 412, 160, 3, "Kantong PMI di Cisarua; tiga kasus TPPO 2023.")),
+    Step("2024-02-12T02:10:00", "petugas.bogor", "32.01.25.2001",
+         _proposal("32.01.25.2001", "Batulayang", 210, 95, 1, "Banyak calon PMI berangkat nonprosedural.")),
+    Step("2024-02-12T02:20:00", "petugas.bogor", "32.01.25.2005",
+         _proposal("32.01.25.2005", "Citeko", 180, 70, 0, "Desa asal PMI ke Timur Tengah.")),
+    Step("2024-02-13T03:00:00", "petugas.bogor", "32.71.01.1001",
+         _proposal("32.71.01.1001", "Batu Tulis", 60, 40, 0, "Laporan perekrutan daring ke luar negeri.")),
+    Step("2024-02-13T03:10:00", "petugas.bogor", "32.71.01.1003",
+         _proposal("32.71.01.1003", "Empang", 35, 20, 0, "Usulan awal, perlu verifikasi.")),
+    Step("2024-02-19T07:00:00", "kasi.bogor", "32.01.25.2006", _meeting("2024-02-19")),
+    Step("2024-02-19T07:05:00", "kasi.bogor", "32.01.25.2001", _meeting("2024-02-19")),
+    Step("2024-02-19T07:10:00", "kasi.bogor", "32.01.25.2005", _meeting("2024-02-19")),
+    Step("2024-02-19T07:15:00", "kasi.bogor", "32.71.01.1001", _meeting("2024-02-19")),
+    Step("2024-02-21T08:00:00", "kasi.bogor", "32.01.25.2006", _socialization("2024-02-21", 85)),
+    Step("2024-02-21T08:05:00", "kasi.bogor", "32.01.25.2005", _socialization("2024-02-21", 60)),
+    Step("2024-02-21T08:10:00", "kasi.bogor", "32.71.01.1001", _socialization("2024-02-21", 40)),
+    Step("2024-03-01T04:00:00", "kasi.bogor", "32.71.01.1003",
+         Withdraw(reason="Data PMI desa tidak terkonfirmasi oleh BP3MI.")),
+    Step("2024-03-20T04:00:00", "kasi.bogor", "32.01.25.2006", _assessment("2024-03-20", 86, True)),
+    Step("2024-03-20T04:30:00", "kasi.bogor", "32.71.01.1001", _assessment("2024-03-20", 48, False)),
+    Step("2024-04-16T03:00:00", "kakan.bogor", "32.01.25.2006",
+         Designate(
+             decree_number="W11.IMI.IMI.4-UM.01.01-0416 Tahun 2024",
+             decree_date=dt.date(2024, 4, 16),
+             fostering_officers=("Rina Marlina (PIMPASA)", "Andi Setiawan"),
+         )),
+    Step("2024-05-02T02:00:00", "petugas.bogor", "32.01.25.2008",
+         _proposal("32.01.25.2008", "Kopo", 150, 65, 1, "Jalur perekrutan PMI nonprosedural.")),
+    Step("2024-05-06T02:00:00", "petugas.sukabumi", "32.02.01.2002",
+         _proposal("32.02.01.2002", "Tonjong", 300, 110, 2, "Desa pesisir Palabuhanratu, banyak PMI.")),
+]
+
+
+def seed(app: Application, base_url: str, echo: Callable[[str], Any]) -> None:
+    with app.db.write() as conn:
+        fresh = accounts.get_office(conn, "BOGOR") is None
+        if fresh:
+            for office in OFFICES:
+                accounts.add_office(conn, office)
+        existing = set(conn.execute(select(users.c.username)).scalars())
+        tokens = {}
+        for user in USERS:
+            if user.username in existing:
+                tokens[user.username] = accounts.issue_token(conn, user.username, app.clock)
+            else:
+                tokens[user.username] = accounts.add_user(conn, user, app.clock)
+        log_is_empty = app.store.head(conn).position == 0
+    if log_is_empty:
+        _record_story(app)
+        echo(f"Demo loaded: {len(OFFICES)} offices, {len(USERS)} users, {len(STORY)} recorded actions.")
+    else:
+        echo("Demo data is already there; new tokens were issued (earlier ones keep working).")
+    echo("")
+    echo(f"API:     {base_url}/api/v1")
+    echo(f"OpenAPI: {base_url}/openapi.json   docs: {base_url}/docs")
+    echo("")
+    echo("Demo users and their tokens:")
+    for user in USERS:
+        scope = user.office_code or user.region_code or "national"
+        echo(f"  {user.username:<17} {user.role.value:<20} {scope:<9} {tokens[user.username]}")
+    echo("")
+    echo("Try:")
+    echo(f'  curl -s -H "Authorization: Bearer {tokens["kakan.bogor"]}" {base_url}/api/v1/candidacies')
+
+
+def _record_story(app: Application) -> None:
+    clock = StoryClock(_at(STORY[0].at))
+    story_app = Application(app.db, clock, app.store)
+    people = {user.username: user for user in USERS}
+    case_ids: dict[str, str] = {}
+    version: dict[str, int] = {}
+    for step in STORY:
+        clock.now = _at(step.at)
+        user = people[step.username]
+        actor = Actor(user.username, user.name, user.role, user.office_code, user.region_code)
+        request_id = f"demo-{step.at}"
+        if isinstance(step.command, ProposeCandidacy):
+            reply = story_app.propose(actor, step.command, request_id=request_id)
+            location = reply.headers["Location"]
+            case_ids[step.village] = location.rsplit("/", 1)[1]
+        else:
+            reply = story_app.act(actor, case_ids[step.village], step.command, request_id=request_id)
+        version[step.village] = int(reply.headers["ETag"].strip('"'))

@@ -1,0 +1,123 @@
+"""The HTTP edge shared by every blueprint: who is calling, request ids, body checks, replies."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, g, request
+
+from domain import rules
+from domain.actors import Actor
+from domain.lifecycle import Action
+from events.idempotency import StoredResponse, fingerprint
+from service.application import Application, IdempotencyRequest
+from service.auth import actor_for_token
+from service.problems import problem
+
+API_PREFIX = "/api/v1"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ETAG = re.compile(r'^\s*(W/)?"(\d{1,9})"\s*$')
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def application() -> Application:
+    return current_app.extensions["desa_binaan"]
+
+
+def actor() -> Actor:
+    return g.actor
+
+
+def request_id() -> str:
+    return g.request_id
+
+
+def assign_request_id() -> None:
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def authenticate() -> Response | None:
+    """Every API path needs a live bearer token; the answer to a bad one says no more than that."""
+    if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="desa-binaan"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        return problem(401, "send Authorization: Bearer <token>", kind="unauthenticated", headers=challenge)
+    with application().db.read() as conn:
+        found = actor_for_token(conn, token.strip())
+    if found is None:
+        challenge["WWW-Authenticate"] += ', error="invalid_token"'
+        return problem(401, "the token is unknown or revoked", kind="unauthenticated", headers=challenge)
+    g.actor = found
+    return None
+
+
+def check_json_body() -> Response | None:
+    """A body that is not JSON is a 400 before any field is looked at (413 if it is too large)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith(API_PREFIX):
+        return None
+    if not request.is_json:
+        return problem(400, "send a JSON body with Content-Type: application/json", kind="malformed-body")
+    try:
+        g.json_body = json.loads(request.get_data(cache=True) or b"")
+    except (ValueError, RecursionError):
+        return problem(400, "the body is not valid JSON (or nests too deeply)", kind="malformed-body")
+    return None
+
+
+def permits(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Refuse a role that may never do `action` before its body is even read (403, not 422)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            rules.check_may_perform(actor(), action)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def idempotency_request() -> IdempotencyRequest | Response | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        return problem(
+            400,
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters",
+            kind="bad-idempotency-key",
+        )
+    return IdempotencyRequest(key=key, fingerprint=fingerprint(request.method, request.path, g.json_body))
+
+
+def expected_version() -> int | None:
+    """The version `If-Match` names; `*` or no header: any. A tag that is no version matches none."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header.split(",")[0])
+    return int(match.group(2)) if match and not match.group(1) else -1
+
+
+def reply(stored: StoredResponse) -> Response:
+    response = Response(stored.body, status=stored.status, mimetype="application/json")
+    for name, value in stored.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def json_response(body: Any, status: int = 200, **headers: str) -> Response:
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    for name, value in headers.items():
+        response.headers[name] = value
+    return response

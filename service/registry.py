@@ -1,0 +1,65 @@
+"""The village registry: every official area code with its name (Kepmendagri 300.2.2-2138/2025)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.errors import InvalidInput
+from domain.places import Village
+from service.tables import areas
+
+AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+IMPORT_BATCH = 5000
+
+
+def read_areas(path: Path) -> Iterator[dict[str, object]]:
+    """Rows of a `code,name` CSV; a malformed row stops the import before anything is written."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or not {"code", "name"} <= set(reader.fieldnames):
+            raise InvalidInput.field("path", f"{path.name} has no header row naming the columns code,name")
+        for line, row in enumerate(reader, start=2):
+            code, name = (row.get("code") or "").strip(), (row.get("name") or "").strip()
+            if not AREA_CODE.fullmatch(code) or not name:
+                raise InvalidInput.field("path", f"line {line}: not an area code and name: {code!r}, {name!r}")
+            yield {"code": code, "name": name, "level": code.count(".") + 1}
+
+
+def import_areas(conn: Connection, path: Path) -> int:
+    """Insert or update every area of the file; importing the same file again changes nothing."""
+    rows = list(read_areas(path))
+    dialect = conn.dialect.name
+    for start in range(0, len(rows), IMPORT_BATCH):
+        statement = (sqlite.insert(areas) if dialect == "sqlite" else postgresql.insert(areas))
+        statement = statement.on_conflict_do_update(
+            index_elements=[areas.c.code],
+            set_={"name": statement.excluded.name, "level": statement.excluded.level},
+        )
+        conn.execute(statement, rows[start : start + IMPORT_BATCH])
+    return len(rows)
+
+
+def is_loaded(conn: Connection) -> bool:
+    """A registry that knows any village is the authority on every village code."""
+    return conn.execute(select(areas.c.code).where(areas.c.level == 4).limit(1)).first() is not None
+
+
+def find_village(conn: Connection, code: str) -> Village | None:
+    """The village with the names of its district, regency and province, if the registry knows it."""
+    ancestry = [code[:2], code[:5], code[:8], code]
+    names = dict(conn.execute(select(areas.c.code, areas.c.name).where(areas.c.code.in_(ancestry))).all())
+    if code not in names:
+        return None
+    return Village(
+        code=code,
+        name=names[code],
+        district=names.get(code[:8]),
+        regency=names.get(code[:5]),
+        province=names.get(code[:2]),
+    )

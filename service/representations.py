@@ -1,0 +1,72 @@
+"""The JSON a client sees of a case and of an event, built from read models and the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.actors import Role
+from domain.candidacy import allowed_actions
+from domain.lifecycle import Stage
+from events.store import RecordedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """What the lifecycle guards read, taken from a read-model row."""
+
+    stage: Stage
+    assessment_met_criteria: bool
+
+
+def case_as_dict(row: Any, role: Role) -> dict[str, Any]:
+    view = CaseView(Stage(row["stage"]), bool((row["assessed"] or {}).get("meets_criteria")))
+    return {
+        "id": row["id"],
+        "stage": row["stage"],
+        "version": row["version"],
+        "village": {
+            "code": row["village_code"],
+            "name": row["village_name"],
+            "district": row["district_name"],
+            "regency": row["regency_name"],
+            "province": row["province_name"],
+        },
+        "office_code": row["office_code"],
+        "region_code": row["region_code"],
+        "allowed_actions": [action.value for action in allowed_actions(view, role)],
+        "proposed": row["proposed"],
+        "coordinated": row["coordinated"],
+        "socialized": row["socialized"],
+        "assessed": row["assessed"],
+        "designated": row["designated"],
+        "closed": row["closed"],
+        "returned": row["returned"],
+        "indicators": row["indicators"],
+        "rationale": row["rationale"],
+        "proposed_year": row["proposed_year"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def event_as_dict(recorded: RecordedEvent) -> dict[str, Any]:
+    return {
+        "position": recorded.position,
+        "event_id": recorded.event_id,
+        "stream_type": recorded.stream_type,
+        "stream_id": recorded.stream_id,
+        "version": recorded.version,
+        "type": recorded.type,
+        "schema_version": recorded.schema_version,
+        "data": recorded.data,
+        "actor": {
+            "username": recorded.actor_username,
+            "name": recorded.actor_name,
+            "role": recorded.actor_role,
+            "office_code": recorded.actor_office,
+        },
+        "request_id": recorded.request_id,
+        "recorded_at": recorded.recorded_at,
+        "prev_hash": recorded.prev_hash,
+        "hash": recorded.hash,
+    }

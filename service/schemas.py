@@ -1,0 +1,263 @@
+"""Marshmallow schemas: the shape of every request (unknown fields rejected) and, for the OpenAPI
+document, of every response."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from domain.lifecycle import Action, Stage
+
+# C0 control characters and DEL have no place in names, references or reasons; long free text may
+# hold line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,31}$"
+
+
+class Text(fields.String):
+    """A non-blank string without control characters, of bounded length."""
+
+    def __init__(self, *, max_length: int = 200, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.control = _CONTROL_EXCEPT_WHITESPACE if multiline else _CONTROL
+        self.metadata.setdefault("maxLength", max_length)
+        self.metadata.setdefault("minLength", 1)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise ValidationError("must not be blank")
+        if len(text) > self.max_length:
+            raise ValidationError(f"must be at most {self.max_length} characters")
+        if self.control.search(text):
+            raise ValidationError("must not contain control characters")
+        return text
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false, nothing that merely looks like one ("yes", 1)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
+
+
+def _int(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, **kwargs)
+
+
+def _non_empty_list(item: fields.Field, max_items: int = 50, **kwargs: Any) -> fields.List:
+    return fields.List(item, validate=validate.Length(min=1, max=max_items), **kwargs)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+# ---- requests ---------------------------------------------------------------------------------
+
+class IndicatorsSchema(StrictSchema):
+    migrant_workers = _int(required=True, validate=validate.Range(min=0, max=10_000_000))
+    prospective_migrant_workers = _int(required=True, validate=validate.Range(min=0, max=10_000_000))
+    trafficking_cases = _int(required=True, validate=validate.Range(min=0, max=1_000_000))
+    border_area = StrictBoolean(required=True)
+
+
+class ProposeSchema(StrictSchema):
+    village_code = Text(required=True, max_length=13, metadata={"example": "32.01.25.2006"})
+    office_code = Text(required=True, max_length=32, metadata={"example": "BOGOR"})
+    rationale = Text(required=True, max_length=5000, multiline=True)
+    indicators = fields.Nested(IndicatorsSchema, required=True)
+    village_name = Text(max_length=200, metadata={"description": "required unless the registry knows the code"})
+
+
+class CoordinateSchema(StrictSchema):
+    held_on = fields.Date(required=True)
+    venue = Text(required=True, max_length=300)
+    agencies = _non_empty_list(Text(max_length=200), required=True)
+    minutes_ref = Text(required=True, max_length=200)
+    notes = Text(max_length=5000, multiline=True, allow_none=True)
+
+
+class SocializeSchema(StrictSchema):
+    held_on = fields.Date(required=True)
+    speakers = _non_empty_list(Text(max_length=200), required=True)
+    attendees = _int(required=True, validate=validate.Range(min=1, max=1_000_000))
+    topics = fields.List(Text(max_length=300), required=True, validate=validate.Length(max=50))
+
+
+class AssessSchema(StrictSchema):
+    assessed_on = fields.Date(required=True)
+    score = _int(required=True, validate=validate.Range(min=0, max=100))
+    meets_criteria = StrictBoolean(required=True)
+    criteria = fields.Dict(
+        keys=Text(max_length=100),
+        values=StrictBoolean(),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+    notes = Text(max_length=5000, multiline=True, allow_none=True)
+
+
+class DesignateSchema(StrictSchema):
+    decree_number = Text(required=True, max_length=200)
+    decree_date = fields.Date(required=True)
+    fostering_officers = _non_empty_list(Text(max_length=200), required=True)
+
+
+class ReasonSchema(StrictSchema):
+    reason = Text(required=True, max_length=2000, multiline=True)
+
+
+ACTION_SCHEMAS: dict[Action, type[Schema]] = {
+    Action.COORDINATE: CoordinateSchema,
+    Action.SOCIALIZE: SocializeSchema,
+    Action.ASSESS: AssessSchema,
+    Action.DESIGNATE: DesignateSchema,
+    Action.REJECT: ReasonSchema,
+    Action.RETURN: ReasonSchema,
+    Action.WITHDRAW: ReasonSchema,
+}
+
+
+class CandidacyQuerySchema(Schema):
+    office = fields.String(validate=validate.Regexp(CODE_PATTERN))
+    region = fields.String(validate=validate.Regexp(CODE_PATTERN))
+    stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
+    year = fields.Integer(validate=validate.Range(min=1900, max=9999))
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(validate=validate.Length(max=100))
+
+
+class OfficeFieldsSchema(StrictSchema):
+    name = Text(required=True, max_length=200)
+    region_code = fields.String(required=True, validate=validate.Regexp(CODE_PATTERN))
+    region_name = Text(max_length=200)
+    regencies = _non_empty_list(
+        fields.String(validate=validate.Regexp(r"^\d{2}\.\d{2}$", error="a regency code is PP.KK")),
+        max_items=100,
+        required=True,
+    )
+
+
+class OfficeCreateSchema(OfficeFieldsSchema):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(CODE_PATTERN, error="capital letters, digits, - and _, up to 32"),
+    )
+
+
+# ---- responses (documentation; responses are built as plain JSON) ----------------------------
+
+class ProblemSchema(Schema):
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    allowed_actions = fields.List(fields.String())
+    rule = fields.String()
+    current_version = fields.Integer()
+
+
+class OfficeSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    region_code = fields.String(required=True)
+    region_name = fields.String(required=True)
+    regencies = fields.List(fields.String(), required=True)
+
+
+class PersonSchema(Schema):
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class StageRecordSchema(Schema):
+    """`at` and `by`, and the data recorded with the action."""
+
+    class Meta:
+        unknown = "include"
+
+    at = fields.String(required=True, metadata={"format": "date-time"})
+    by = fields.Nested(PersonSchema, required=True)
+
+
+class VillageSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    district = fields.String(allow_none=True)
+    regency = fields.String(allow_none=True)
+    province = fields.String(allow_none=True)
+
+
+def _stage_record() -> fields.Nested:
+    return fields.Nested(StageRecordSchema, allow_none=True, required=True)
+
+
+class CandidacySchema(Schema):
+    id = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf([s.value for s in Stage]))
+    version = fields.Integer(required=True)
+    village = fields.Nested(VillageSchema, required=True)
+    office_code = fields.String(required=True)
+    region_code = fields.String(required=True)
+    allowed_actions = fields.List(fields.String(), required=True)
+    proposed = fields.Nested(StageRecordSchema, required=True)
+    coordinated = _stage_record()
+    socialized = _stage_record()
+    assessed = _stage_record()
+    designated = _stage_record()
+    closed = _stage_record()
+    returned = _stage_record()
+    indicators = fields.Dict(required=True)
+    rationale = fields.String(required=True)
+    proposed_year = fields.Integer(required=True)
+    updated_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class CandidacyPageSchema(Schema):
+    items = fields.List(fields.Nested(CandidacySchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class EventActorSchema(Schema):
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    office_code = fields.String(allow_none=True, required=True)
+
+
+class EventSchema(Schema):
+    position = fields.Integer(required=True)
+    event_id = fields.String(required=True)
+    stream_type = fields.String(required=True)
+    stream_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    schema_version = fields.Integer(required=True)
+    data = fields.Dict(required=True)
+    actor = fields.Nested(EventActorSchema, required=True)
+    request_id = fields.String(required=True)
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    prev_hash = fields.String(required=True)
+    hash = fields.String(required=True)
+
+
+class EventListSchema(Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
