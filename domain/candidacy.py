@@ -142,7 +142,9 @@ def propose(
     )
 
 
-def _village_of(command: ProposeCandidacy, registry_village: Village | None, registry_loaded: bool) -> Village:
+def _village_of(
+    command: ProposeCandidacy, registry_village: Village | None, registry_loaded: bool
+) -> Village:
     """With a registry, the village's names come from it; without one, the proposer names it."""
     if registry_loaded:
         if registry_village is None:

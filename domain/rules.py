@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from domain.calendar import latest_today
 from domain.actors import OFFICE_ROLES, Actor, Role
+from domain.calendar import latest_today
 from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken, StaleVersion
 from domain.lifecycle import Action, Stage
 from domain.places import Office, Village, is_village_code
@@ -23,6 +23,7 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
 
 CASE_READERS = OFFICE_ROLES | {Role.REGIONAL_SUPERVISOR, Role.AUDITOR}
 
+
 def may_perform(role: Role, action: Action) -> bool:
     return role in ACTION_ROLES[action]
 
@@ -30,12 +31,12 @@ def may_perform(role: Role, action: Action) -> bool:
 def check_may_perform(actor: Actor, action: Action) -> None:
     if not may_perform(actor.role, action):
         allowed = ", ".join(sorted(r.value for r in ACTION_ROLES[action]))
-        raise NotPermitted(f"a {actor.role.value} may not {action.value}; only {allowed} may")
+        raise NotPermitted(f"the role {actor.role.value} may not {action.value}; only {allowed} may")
 
 
 def check_may_read_cases(actor: Actor) -> None:
     if actor.role not in CASE_READERS:
-        raise NotPermitted(f"a {actor.role.value} has no access to candidacies")
+        raise NotPermitted(f"the role {actor.role.value} has no access to candidacies")
 
 
 def may_read_office(actor: Actor, office_code: str, region_code: str) -> bool:
@@ -114,4 +115,4 @@ def check_village_free(village: Village, holding_stage: Stage | None) -> None:
 
 def check_may_manage_accounts(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
-        raise NotPermitted(f"only an admin manages offices and users, not a {actor.role.value}")
+        raise NotPermitted(f"only an admin manages offices and users, not the role {actor.role.value}")

@@ -29,9 +29,7 @@ def fingerprint(method: str, path: str, body: object) -> str:
 
 def find(conn: Connection, username: str, key: str, request_fingerprint: str) -> StoredResponse | None:
     row = conn.execute(
-        select(idempotency_keys).where(
-            idempotency_keys.c.username == username, idempotency_keys.c.key == key
-        )
+        select(idempotency_keys).where(idempotency_keys.c.username == username, idempotency_keys.c.key == key)
     ).one_or_none()
     if row is None:
         return None

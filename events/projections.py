@@ -136,9 +136,7 @@ def project(conn: Connection, batch: Sequence[RecordedEvent]) -> None:
         projection.project(conn, batch)
 
 
-def rebuild(
-    conn: Connection, store: EventStore, *, progress: Callable[[int], None] | None = None
-) -> int:
+def rebuild(conn: Connection, store: EventStore, *, progress: Callable[[int], None] | None = None) -> int:
     """Empty every read model and replay the whole log into it; returns the number of events."""
     for projection in PROJECTIONS:
         for table in projection.tables:

@@ -194,9 +194,9 @@ class EventStore:
             query = query.limit(limit)
         return [self._from_row(row._mapping, upcast=upcast) for row in conn.execute(query)]
 
-    def iterate_all(self, conn: Connection, *, batch_size: int = 5000, upcast: bool = True) -> Iterator[
-        list[RecordedEvent]
-    ]:
+    def iterate_all(
+        self, conn: Connection, *, batch_size: int = 5000, upcast: bool = True
+    ) -> Iterator[list[RecordedEvent]]:
         """The whole log in position order, a batch at a time (keyset paging keeps memory flat)."""
         after = 0
         while batch := self.read_all(conn, after=after, limit=batch_size, upcast=upcast):

@@ -79,8 +79,11 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(ConcurrencyError)
     def _concurrency_error(error: ConcurrencyError) -> Response:
-        return problem(409, "the case changed while this action was recorded; read it and retry",
-                       kind="concurrent-change")
+        return problem(
+            409,
+            "the case changed while this action was recorded; read it and retry",
+            kind="concurrent-change",
+        )
 
     @app.errorhandler(IdempotencyKeyReused)
     def _key_reused(error: IdempotencyKeyReused) -> Response:

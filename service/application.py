@@ -130,7 +130,9 @@ class Application:
                 response = work(conn)
             except IntegrityError as error:
                 # Only the database's own uniqueness backstop can get here: the rules checked first.
-                raise RuleBroken("the village already has a live candidacy", rule="duplicate_candidacy") from error
+                raise RuleBroken(
+                    "the village already has a live candidacy", rule="duplicate_candidacy"
+                ) from error
             if idempotency_request is not None:
                 idempotency.save(
                     conn,
@@ -232,7 +234,9 @@ class Application:
 
     def _readable_row(self, conn: Connection, actor: Actor, candidacy_id: str) -> Any:
         rules.check_may_read_cases(actor)
-        row = conn.execute(select(candidacies).where(candidacies.c.id == candidacy_id)).mappings().one_or_none()
+        row = (
+            conn.execute(select(candidacies).where(candidacies.c.id == candidacy_id)).mappings().one_or_none()
+        )
         if row is None:
             raise NotFound(f"no candidacy {candidacy_id}")
         rules.check_may_read_case(actor, row["office_code"], row["region_code"], candidacy_id)

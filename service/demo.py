@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from domain.actors import Actor, Role
 from domain.commands import (
     Assess,
@@ -27,13 +29,21 @@ from service import accounts
 from service.application import Application
 from service.tables import users
 
-from sqlalchemy import select
-
 OFFICES = [
-    Office("BOGOR", "Kantor Imigrasi Kelas I Non TPI Bogor", "JABAR", "Kantor Wilayah Jawa Barat",
-           frozenset({"32.01", "32.71"})),
-    Office("SUKABUMI", "Kantor Imigrasi Kelas II Non TPI Sukabumi", "JABAR", "Kantor Wilayah Jawa Barat",
-           frozenset({"32.02", "32.72"})),
+    Office(
+        "BOGOR",
+        "Kantor Imigrasi Kelas I Non TPI Bogor",
+        "JABAR",
+        "Kantor Wilayah Jawa Barat",
+        frozenset({"32.01", "32.71"}),
+    ),
+    Office(
+        "SUKABUMI",
+        "Kantor Imigrasi Kelas II Non TPI Sukabumi",
+        "JABAR",
+        "Kantor Wilayah Jawa Barat",
+        frozenset({"32.02", "32.72"}),
+    ),
 ]
 
 USERS = [
@@ -42,12 +52,20 @@ USERS = [
     accounts.NewUser("kakan.bogor", "Ruhiyat (Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
     accounts.NewUser("plh.bogor", "Dewi Lestari (Plh. Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
     accounts.NewUser("petugas.sukabumi", "Yusuf Hidayat (PIMPASA)", Role.OFFICER, "SUKABUMI", None),
-    accounts.NewUser("kadiv.jabar", "Kepala Divisi Imigrasi Jawa Barat", Role.REGIONAL_SUPERVISOR, None, "JABAR"),
+    accounts.NewUser(
+        "kadiv.jabar", "Kepala Divisi Imigrasi Jawa Barat", Role.REGIONAL_SUPERVISOR, None, "JABAR"
+    ),
     accounts.NewUser("auditor", "Inspektorat Jenderal", Role.AUDITOR, None, None),
     accounts.NewUser("admin", "Administrator Sistem", Role.ADMIN, None, None),
 ]
 
-AGENCIES = ("Pengadilan Negeri Cibinong", "Polres Bogor", "Kodim 0621", "Kecamatan Cisarua", "BP3MI Jawa Barat")
+AGENCIES = (
+    "Pengadilan Negeri Cibinong",
+    "Polres Bogor",
+    "Kodim 0621",
+    "Kecamatan Cisarua",
+    "BP3MI Jawa Barat",
+)
 
 
 def _at(text: str) -> dt.datetime:
@@ -70,7 +88,9 @@ class Step:
     command: ProposeCandidacy | CaseCommand
 
 
-def _proposal(code: str, name: str, migrant: int, prospective: int, cases: int, rationale: str) -> ProposeCandidacy:
+def _proposal(
+    code: str, name: str, migrant: int, prospective: int, cases: int, rationale: str
+) -> ProposeCandidacy:
     return ProposeCandidacy(
         village_code=code,
         office_code="SUKABUMI" if code.startswith("32.02") else "BOGOR",
@@ -109,16 +129,38 @@ def _assessment(day: str, score: int, met: bool) -> Assess:
 
 
 STORY = [
-    Step("2024-02-12T02:00:00", "petugas.bogor", "32.01.25.2006",
-         _proposal("32.01.25.2006", "Tugu Selatan", 412, 160, 3, "Kantong PMI di Cisarua; tiga kasus TPPO 2023.")),
-    Step("2024-02-12T02:10:00", "petugas.bogor", "32.01.25.2001",
-         _proposal("32.01.25.2001", "Batulayang", 210, 95, 1, "Banyak calon PMI berangkat nonprosedural.")),
-    Step("2024-02-12T02:20:00", "petugas.bogor", "32.01.25.2005",
-         _proposal("32.01.25.2005", "Citeko", 180, 70, 0, "Desa asal PMI ke Timur Tengah.")),
-    Step("2024-02-13T03:00:00", "petugas.bogor", "32.71.01.1001",
-         _proposal("32.71.01.1001", "Batu Tulis", 60, 40, 0, "Laporan perekrutan daring ke luar negeri.")),
-    Step("2024-02-13T03:10:00", "petugas.bogor", "32.71.01.1003",
-         _proposal("32.71.01.1003", "Empang", 35, 20, 0, "Usulan awal, perlu verifikasi.")),
+    Step(
+        "2024-02-12T02:00:00",
+        "petugas.bogor",
+        "32.01.25.2006",
+        _proposal(
+            "32.01.25.2006", "Tugu Selatan", 412, 160, 3, "Kantong PMI di Cisarua; tiga kasus TPPO 2023."
+        ),
+    ),
+    Step(
+        "2024-02-12T02:10:00",
+        "petugas.bogor",
+        "32.01.25.2001",
+        _proposal("32.01.25.2001", "Batulayang", 210, 95, 1, "Banyak calon PMI berangkat nonprosedural."),
+    ),
+    Step(
+        "2024-02-12T02:20:00",
+        "petugas.bogor",
+        "32.01.25.2005",
+        _proposal("32.01.25.2005", "Citeko", 180, 70, 0, "Desa asal PMI ke Timur Tengah."),
+    ),
+    Step(
+        "2024-02-13T03:00:00",
+        "petugas.bogor",
+        "32.71.01.1001",
+        _proposal("32.71.01.1001", "Batu Tulis", 60, 40, 0, "Laporan perekrutan daring ke luar negeri."),
+    ),
+    Step(
+        "2024-02-13T03:10:00",
+        "petugas.bogor",
+        "32.71.01.1003",
+        _proposal("32.71.01.1003", "Empang", 35, 20, 0, "Usulan awal, perlu verifikasi."),
+    ),
     Step("2024-02-19T07:00:00", "kasi.bogor", "32.01.25.2006", _meeting("2024-02-19")),
     Step("2024-02-19T07:05:00", "kasi.bogor", "32.01.25.2001", _meeting("2024-02-19")),
     Step("2024-02-19T07:10:00", "kasi.bogor", "32.01.25.2005", _meeting("2024-02-19")),
@@ -126,20 +168,36 @@ STORY = [
     Step("2024-02-21T08:00:00", "kasi.bogor", "32.01.25.2006", _socialization("2024-02-21", 85)),
     Step("2024-02-21T08:05:00", "kasi.bogor", "32.01.25.2005", _socialization("2024-02-21", 60)),
     Step("2024-02-21T08:10:00", "kasi.bogor", "32.71.01.1001", _socialization("2024-02-21", 40)),
-    Step("2024-03-01T04:00:00", "kasi.bogor", "32.71.01.1003",
-         Withdraw(reason="Data PMI desa tidak terkonfirmasi oleh BP3MI.")),
+    Step(
+        "2024-03-01T04:00:00",
+        "kasi.bogor",
+        "32.71.01.1003",
+        Withdraw(reason="Data PMI desa tidak terkonfirmasi oleh BP3MI."),
+    ),
     Step("2024-03-20T04:00:00", "kasi.bogor", "32.01.25.2006", _assessment("2024-03-20", 86, True)),
     Step("2024-03-20T04:30:00", "kasi.bogor", "32.71.01.1001", _assessment("2024-03-20", 48, False)),
-    Step("2024-04-16T03:00:00", "kakan.bogor", "32.01.25.2006",
-         Designate(
-             decree_number="W11.IMI.IMI.4-UM.01.01-0416 Tahun 2024",
-             decree_date=dt.date(2024, 4, 16),
-             fostering_officers=("Rina Marlina (PIMPASA)", "Andi Setiawan"),
-         )),
-    Step("2024-05-02T02:00:00", "petugas.bogor", "32.01.25.2008",
-         _proposal("32.01.25.2008", "Kopo", 150, 65, 1, "Jalur perekrutan PMI nonprosedural.")),
-    Step("2024-05-06T02:00:00", "petugas.sukabumi", "32.02.01.2002",
-         _proposal("32.02.01.2002", "Tonjong", 300, 110, 2, "Desa pesisir Palabuhanratu, banyak PMI.")),
+    Step(
+        "2024-04-16T03:00:00",
+        "kakan.bogor",
+        "32.01.25.2006",
+        Designate(
+            decree_number="W11.IMI.IMI.4-UM.01.01-0416 Tahun 2024",
+            decree_date=dt.date(2024, 4, 16),
+            fostering_officers=("Rina Marlina (PIMPASA)", "Andi Setiawan"),
+        ),
+    ),
+    Step(
+        "2024-05-02T02:00:00",
+        "petugas.bogor",
+        "32.01.25.2008",
+        _proposal("32.01.25.2008", "Kopo", 150, 65, 1, "Jalur perekrutan PMI nonprosedural."),
+    ),
+    Step(
+        "2024-05-06T02:00:00",
+        "petugas.sukabumi",
+        "32.02.01.2002",
+        _proposal("32.02.01.2002", "Tonjong", 300, 110, 2, "Desa pesisir Palabuhanratu, banyak PMI."),
+    ),
 ]
 
 

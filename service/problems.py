@@ -62,12 +62,17 @@ def domain_problem(error: DomainError) -> Response:
         case NotFound():
             return problem(404, error.detail, kind="not-found")
         case ActionNotAllowed():
-            return problem(409, error.detail, kind="action-not-allowed", allowed_actions=error.allowed_actions)
+            return problem(
+                409, error.detail, kind="action-not-allowed", allowed_actions=error.allowed_actions
+            )
         case RuleBroken():
             return problem(409, error.detail, kind=error.rule.replace("_", "-"), rule=error.rule)
         case StaleVersion():
             return problem(
-                412, error.detail, kind="stale-version", current_version=error.actual,
+                412,
+                error.detail,
+                kind="stale-version",
+                current_version=error.actual,
                 headers={"ETag": f'"{error.actual}"'},
             )
     return problem(409, error.detail)

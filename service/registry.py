@@ -27,7 +27,9 @@ def read_areas(path: Path) -> Iterator[dict[str, object]]:
         for line, row in enumerate(reader, start=2):
             code, name = (row.get("code") or "").strip(), (row.get("name") or "").strip()
             if not AREA_CODE.fullmatch(code) or not name:
-                raise InvalidInput.field("path", f"line {line}: not an area code and name: {code!r}, {name!r}")
+                raise InvalidInput.field(
+                    "path", f"line {line}: not an area code and name: {code!r}, {name!r}"
+                )
             yield {"code": code, "name": name, "level": code.count(".") + 1}
 
 
@@ -36,7 +38,7 @@ def import_areas(conn: Connection, path: Path) -> int:
     rows = list(read_areas(path))
     dialect = conn.dialect.name
     for start in range(0, len(rows), IMPORT_BATCH):
-        statement = (sqlite.insert(areas) if dialect == "sqlite" else postgresql.insert(areas))
+        statement = sqlite.insert(areas) if dialect == "sqlite" else postgresql.insert(areas)
         statement = statement.on_conflict_do_update(
             index_elements=[areas.c.code],
             set_={"name": statement.excluded.name, "level": statement.excluded.level},

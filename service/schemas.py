@@ -64,6 +64,7 @@ class StrictSchema(Schema):
 
 # ---- requests ---------------------------------------------------------------------------------
 
+
 class IndicatorsSchema(StrictSchema):
     migrant_workers = _int(required=True, validate=validate.Range(min=0, max=10_000_000))
     prospective_migrant_workers = _int(required=True, validate=validate.Range(min=0, max=10_000_000))
@@ -76,7 +77,9 @@ class ProposeSchema(StrictSchema):
     office_code = Text(required=True, max_length=32, metadata={"example": "BOGOR"})
     rationale = Text(required=True, max_length=5000, multiline=True)
     indicators = fields.Nested(IndicatorsSchema, required=True)
-    village_name = Text(max_length=200, metadata={"description": "required unless the registry knows the code"})
+    village_name = Text(
+        max_length=200, metadata={"description": "required unless the registry knows the code"}
+    )
 
 
 class CoordinateSchema(StrictSchema):
@@ -157,6 +160,7 @@ class OfficeCreateSchema(OfficeFieldsSchema):
 
 
 # ---- responses (documentation; responses are built as plain JSON) ----------------------------
+
 
 class ProblemSchema(Schema):
     type = fields.String(required=True)

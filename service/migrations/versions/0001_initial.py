@@ -156,7 +156,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("areas", "api_tokens", "users", "offices", "candidacies", "idempotency_keys", "ledger_head"):
+    for table in (
+        "areas",
+        "api_tokens",
+        "users",
+        "offices",
+        "candidacies",
+        "idempotency_keys",
+        "ledger_head",
+    ):
         op.drop_table(table)
     op.drop_table("events")
     if op.get_context().dialect.name != "sqlite":

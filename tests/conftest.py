@@ -1,0 +1,248 @@
+"""Fixtures shared by every tier: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+a migrated app with a clock the test drives, and a small world of offices, users and villages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, insert, text
+
+from domain.actors import Actor, Role
+from domain.places import Office
+from events.database import Database
+from service import accounts
+from service.app import create_app
+from service.application import Application
+from service.migrate import upgrade
+from service.tables import areas
+
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL tests need TEST_DATABASE_URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test "
+    "(`bash .ci/run` sets it)"
+)
+SHARED_WILAYAH = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "wilayah" / "kode-wilayah.csv"
+)
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a scratch PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'desa_binaan.sqlite3'}"
+        return
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A migrated database, on each backend."""
+    db = Database(database_url)
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@dataclass
+class FakeClock:
+    """Time stands still until a test moves it."""
+
+    now: dt.datetime = field(default_factory=lambda: dt.datetime(2024, 6, 1, 3, 0, tzinfo=dt.UTC))
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, iso: str) -> None:
+        self.now = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
+    flask_app = create_app({"DATABASE_URL": database_url, "CLOCK": clock, "TESTING": True})
+    application: Application = flask_app.extensions["desa_binaan"]
+    upgrade(application.db)
+    yield flask_app
+    application.db.dispose()
+
+
+@pytest.fixture
+def application(app: Flask) -> Application:
+    return app.extensions["desa_binaan"]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+OFFICES = [
+    Office(
+        "BOGOR",
+        "Kantor Imigrasi Kelas I Non TPI Bogor",
+        "JABAR",
+        "Kanwil Jawa Barat",
+        frozenset({"32.01", "32.71"}),
+    ),
+    Office(
+        "SUKABUMI",
+        "Kantor Imigrasi Kelas II Non TPI Sukabumi",
+        "JABAR",
+        "Kanwil Jawa Barat",
+        frozenset({"32.02", "32.72"}),
+    ),
+    Office(
+        "SURABAYA", "Kantor Imigrasi Kelas I TPI Surabaya", "JATIM", "Kanwil Jawa Timur", frozenset({"35.78"})
+    ),
+]
+
+# username: (role, office, region)
+USERS: dict[str, tuple[Role, str | None, str | None]] = {
+    "officer": (Role.OFFICER, "BOGOR", None),
+    "section_head": (Role.SECTION_HEAD, "BOGOR", None),
+    "head": (Role.HEAD_OF_OFFICE, "BOGOR", None),
+    "acting_head": (Role.HEAD_OF_OFFICE, "BOGOR", None),
+    "supervisor": (Role.REGIONAL_SUPERVISOR, None, "JABAR"),
+    "auditor": (Role.AUDITOR, None, None),
+    "admin": (Role.ADMIN, None, None),
+    "sukabumi_officer": (Role.OFFICER, "SUKABUMI", None),
+    "sukabumi_head": (Role.HEAD_OF_OFFICE, "SUKABUMI", None),
+    "surabaya_section_head": (Role.SECTION_HEAD, "SURABAYA", None),
+    "jatim_supervisor": (Role.REGIONAL_SUPERVISOR, None, "JATIM"),
+}
+
+# A few real areas (Kepmendagri 300.2.2-2138/2025), enough for the Bogor story and its neighbours.
+AREAS = [
+    ("32", "Jawa Barat"),
+    ("32.01", "Kabupaten Bogor"),
+    ("32.01.25", "Cisarua"),
+    ("32.01.25.2001", "Batulayang"),
+    ("32.01.25.2005", "Citeko"),
+    ("32.01.25.2006", "Tugu Selatan"),
+    ("32.01.25.2007", "Leuwimalang"),
+    ("32.01.25.2008", "Kopo"),
+    ("32.71", "Kota Bogor"),
+    ("32.71.01", "Bogor Selatan"),
+    ("32.71.01.1001", "Batu Tulis"),
+    ("32.02", "Kabupaten Sukabumi"),
+    ("32.02.01", "Palabuhanratu"),
+    ("32.02.01.2002", "Tonjong"),
+    ("35", "Jawa Timur"),
+    ("35.78", "Kota Surabaya"),
+    ("35.78.01", "Karang Pilang"),
+    ("35.78.01.1001", "Warugunung"),
+]
+
+
+@dataclass
+class World:
+    """Offices and users of every role, each with a live token."""
+
+    tokens: dict[str, str]
+    actors: dict[str, Actor]
+
+    def headers(self, username: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}", **extra}
+
+
+def build_world(application: Application) -> World:
+    tokens: dict[str, str] = {}
+    actors: dict[str, Actor] = {}
+    with application.db.write() as conn:
+        for office in OFFICES:
+            accounts.add_office(conn, office)
+        for username, (role, office, region) in USERS.items():
+            name = username.replace("_", " ").title()
+            tokens[username] = accounts.add_user(
+                conn, accounts.NewUser(username, name, role, office, region), application.clock
+            )
+            actors[username] = Actor(username, name, role, office, region)
+    return World(tokens, actors)
+
+
+@pytest.fixture
+def world(application: Application) -> World:
+    return build_world(application)
+
+
+def load_areas(application: Application, rows: list[tuple[str, str]] = AREAS) -> None:
+    with application.db.write() as conn:
+        conn.execute(insert(areas), [{"code": c, "name": n, "level": c.count(".") + 1} for c, n in rows])
+
+
+@pytest.fixture
+def registry(application: Application) -> None:
+    """A small village registry (the real one is imported in its own test)."""
+    load_areas(application)
+
+
+def proposal(village_code: str = "32.01.25.2006", office_code: str = "BOGOR", **overrides: object) -> dict:
+    body: dict = {
+        "village_code": village_code,
+        "office_code": office_code,
+        "rationale": "Kantong PMI; kasus TPPO tercatat.",
+        "indicators": {
+            "migrant_workers": 412,
+            "prospective_migrant_workers": 160,
+            "trafficking_cases": 3,
+            "border_area": False,
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+ACTION_BODIES: dict[str, dict] = {
+    "coordinate": {
+        "held_on": "2024-02-19",
+        "venue": "Aula Kantor Imigrasi Bogor",
+        "agencies": ["Pengadilan Negeri Cibinong", "Polres Bogor", "Kodim 0621"],
+        "minutes_ref": "UND-0219",
+    },
+    "socialize": {"held_on": "2024-02-21", "speakers": ["BP3MI"], "attendees": 85, "topics": ["TPPO"]},
+    "assess": {
+        "assessed_on": "2024-03-20",
+        "score": 86,
+        "meets_criteria": True,
+        "criteria": {"banyak_pmi": True},
+    },
+    "designate": {
+        "decree_number": "W11.IMI.IMI.4-UM.01.01-0416",
+        "decree_date": "2024-04-16",
+        "fostering_officers": ["Rina Marlina"],
+    },
+    "reject": {"reason": "Tidak memenuhi kriteria."},
+    "return": {"reason": "Penilaian ulang diperlukan."},
+    "withdraw": {"reason": "Data tidak terkonfirmasi."},
+}
