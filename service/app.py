@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from events.store import ConcurrencyError
 from service import http, logs
 from service.application import Application
 from service.config import DEFAULTS, settings_from_environment
-from service.problems import domain_problem, flatten_errors, problem, validation_problem
+from service.problems import PROBLEM_JSON, domain_problem, flatten_errors, problem, validation_problem
 from service.schemas import ProblemSchema
 
 
@@ -24,6 +25,19 @@ class ProblemApi(Api):
     """flask-smorest, answering every HTTP error as problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Document every error response as what it is: problem+json."""
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": "Problem"}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {"description": "Any other error", "content": {PROBLEM_JSON: {"schema": "Problem"}}},
+            lazy=True,
+        )
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         data = getattr(error, "data", None) or {}

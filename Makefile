@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`. Both start from a bare `python3`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+WILAYAH ?= ../shared/data/wilayah/kode-wilayah.csv
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## run: migrate the SQLite database, load the village registry and the demo, serve the API
+run: $(VENV)/.installed
+	$(FLASK) db upgrade
+	@if [ -f "$(WILAYAH)" ]; then $(FLASK) villages import "$(WILAYAH)"; \
+	else echo "No village registry at $(WILAYAH): proposals must name their village."; fi
+	$(FLASK) demo seed --base-url http://$(HOST):$(PORT)
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops it)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --log-level warning wsgi:app
+
+## test: lint, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: $(VENV)/.installed-test lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache *.egg-info
