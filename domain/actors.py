@@ -35,11 +35,11 @@ def scope_problem(role: Role, office_code: str | None, region_code: str | None) 
     """What is missing or superfluous in a user's scope for the role; empty when it fits."""
     errors: dict[str, list[str]] = {}
     if role in OFFICE_ROLES and not office_code:
-        errors["office"] = [f"a {role.value} belongs to one office"]
+        errors["office"] = [f"the role {role.value} belongs to one office"]
     if role is Role.REGIONAL_SUPERVISOR and not region_code:
-        errors["region"] = ["a regional_supervisor watches one region"]
+        errors["region"] = ["the role regional_supervisor watches one region"]
     if role not in OFFICE_ROLES and office_code:
-        errors["office"] = [f"a {role.value} has no office"]
+        errors["office"] = [f"the role {role.value} has no office"]
     if role is not Role.REGIONAL_SUPERVISOR and region_code:
-        errors["region"] = [f"a {role.value} has no region of its own"]
+        errors["region"] = [f"the role {role.value} has no region of its own"]
     return errors

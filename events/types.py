@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +44,9 @@ def _encode(value: object) -> object:
 def _decode(hint: object, value: object) -> object:
     if value is None:
         return None
-    if hint is dt.date or (typing.get_origin(hint) is typing.Union and dt.date in typing.get_args(hint)):
+    # `X | None` is a types.UnionType, not a typing.Union, before Python 3.14.
+    optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    if hint is dt.date or (optional and dt.date in typing.get_args(hint)):
         return dt.date.fromisoformat(str(value))
     if typing.get_origin(hint) is tuple and isinstance(value, list):
         return tuple(value)

@@ -1,0 +1,175 @@
+"""Event payloads: JSON-safe encoding, faithful decoding, and upcasting of old schema versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+from events.types import (
+    CANDIDACY_EVENTS,
+    REGISTRY,
+    CandidacyAssessed,
+    CandidacyCoordinated,
+    CandidacyDesignated,
+    CandidacyProposed,
+    CandidacyRejected,
+    CandidacyReturned,
+    CandidacySocialized,
+    CandidacyWithdrawn,
+    Event,
+    EventRegistry,
+    JsonDict,
+)
+
+SAMPLES: list[Event] = [
+    CandidacyProposed(
+        candidacy_id="c-1",
+        village={"code": "32.01.25.2006", "name": "Tugu Selatan", "district": None, "regency": None},
+        office_code="BOGOR",
+        region_code="JABAR",
+        rationale="Kantong PMI.",
+        indicators={"migrant_workers": 412, "border_area": False},
+    ),
+    CandidacyCoordinated(
+        held_on=dt.date(2024, 2, 19),
+        venue="Aula",
+        agencies=("Polres Bogor", "Kodim 0621"),
+        minutes_ref="UND-0219",
+        notes="Dimoderatori Kasi Inteldakim.",
+    ),
+    CandidacyCoordinated(
+        held_on=dt.date(2024, 2, 19), venue="Aula", agencies=("Polres Bogor",), minutes_ref="U"
+    ),
+    CandidacySocialized(
+        held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=85, topics=("TPPO", "PMI")
+    ),
+    CandidacySocialized(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=1),
+    CandidacyAssessed(
+        assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+    ),
+    CandidacyDesignated(
+        decree_number="W11.IMI.IMI.4-UM.01.01-0416",
+        decree_date=dt.date(2024, 4, 16),
+        fostering_officers=("Rina Marlina", "Agus"),
+    ),
+    CandidacyRejected(reason="Tidak memenuhi kriteria."),
+    CandidacyReturned(reason="Penilaian ulang diperlukan."),
+    CandidacyWithdrawn(reason="Data tidak terkonfirmasi."),
+]
+
+
+def test_the_samples_cover_every_candidacy_event() -> None:
+    assert {type(e) for e in SAMPLES} == set(CANDIDACY_EVENTS)
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.type_name)
+def test_round_trip_through_json(event: Event) -> None:
+    # The store keeps the payload as JSON: what comes back must equal what went in.
+    stored = json.loads(json.dumps(event.to_data()))
+    assert type(event).from_data(stored) == event
+    assert REGISTRY.decode(event.type_name, 1, stored) == event
+
+
+def test_dates_become_iso_strings_and_tuples_lists() -> None:
+    data = SAMPLES[1].to_data()
+    assert data == {
+        "held_on": "2024-02-19",
+        "venue": "Aula",
+        "agencies": ["Polres Bogor", "Kodim 0621"],
+        "minutes_ref": "UND-0219",
+        "notes": "Dimoderatori Kasi Inteldakim.",
+    }
+    assert CandidacyDesignated.from_data(SAMPLES[6].to_data()).fostering_officers == ("Rina Marlina", "Agus")
+
+
+def test_decoded_fields_have_their_declared_types() -> None:
+    decoded = CandidacySocialized.from_data(
+        {"held_on": "2024-02-21", "speakers": ["BP3MI"], "attendees": 85, "topics": []}
+    )
+    assert isinstance(decoded, CandidacySocialized)
+    assert decoded.held_on == dt.date(2024, 2, 21)
+    assert decoded.speakers == ("BP3MI",)
+    assert decoded.topics == ()
+
+
+def test_type_names_are_unique_and_registered() -> None:
+    names = [cls.type_name for cls in CANDIDACY_EVENTS]
+    assert names == [cls.__name__ for cls in CANDIDACY_EVENTS]
+    assert all(name in REGISTRY for name in names)
+
+
+def test_an_unknown_type_is_not_in_the_registry() -> None:
+    assert "CandidacyTeleported" not in REGISTRY
+    assert "candidacyproposed" not in REGISTRY
+
+
+# ---- upcasting, with test-only event types ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BannerRaised(Event):
+    """Version 1 was {"title", "date"}; version 2 renamed them and made the date optional."""
+
+    type_name: ClassVar[str] = "BannerRaised"
+    schema_version: ClassVar[int] = 2
+    text: str
+    raised_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BannerLowered(Event):
+    """Version 3: `reason` (v2: `why`; v1 had neither)."""
+
+    type_name: ClassVar[str] = "BannerLowered"
+    schema_version: ClassVar[int] = 3
+    reason: str
+
+
+def banner_v1_to_v2(data: JsonDict) -> JsonDict:
+    return {"text": data["title"], "raised_on": data["date"]}
+
+
+def registry() -> EventRegistry:
+    events = EventRegistry([BannerRaised, BannerLowered])
+    events.register_upcaster("BannerRaised", 1, banner_v1_to_v2)
+    events.register_upcaster("BannerLowered", 1, lambda data: {**data, "why": "unknown"})
+    events.register_upcaster("BannerLowered", 2, lambda data: {"reason": data["why"]})
+    return events
+
+
+def test_a_v1_payload_decodes_to_the_current_event() -> None:
+    decoded = registry().decode("BannerRaised", 1, {"title": "Desa Binaan", "date": "2024-02-21"})
+    assert decoded == BannerRaised(text="Desa Binaan", raised_on=dt.date(2024, 2, 21))
+
+
+def test_an_optional_date_decodes_to_a_date() -> None:
+    # `dt.date | None` must decode like a plain date field, and None stay None.
+    assert BannerRaised.from_data({"text": "x", "raised_on": "2024-02-21"}).raised_on == dt.date(2024, 2, 21)
+    assert BannerRaised.from_data({"text": "x", "raised_on": None}).raised_on is None
+
+
+def test_a_current_payload_is_not_upcast() -> None:
+    events = EventRegistry([BannerRaised])
+
+    def must_not_run(data: JsonDict) -> JsonDict:
+        raise AssertionError("a v2 payload went through the v1 upcaster")
+
+    events.register_upcaster("BannerRaised", 1, must_not_run)
+    assert events.decode("BannerRaised", 2, {"text": "x", "raised_on": None}) == BannerRaised(text="x")
+
+
+def test_upcasters_chain_one_version_at_a_time() -> None:
+    events = registry()
+    assert events.upcast("BannerLowered", 1, {}) == (3, {"reason": "unknown"})
+    assert events.upcast("BannerLowered", 2, {"why": "rain"}) == (3, {"reason": "rain"})
+    assert events.decode("BannerLowered", 1, {}) == BannerLowered(reason="unknown")
+
+
+def test_a_missing_upcaster_is_an_error_not_a_silent_pass() -> None:
+    events = EventRegistry([BannerRaised])
+    with pytest.raises(KeyError):
+        events.decode("BannerRaised", 1, {"title": "x", "date": None})
