@@ -145,6 +145,8 @@ class EventStore:
         actual = self.stream_version(conn, stream_id)
         if actual != expected_version:
             raise ConcurrencyError(f"stream {stream_id} is at version {actual}, not {expected_version}")
+        if not new_events:  # nothing to write; an empty INSERT would fail and read as a lost race
+            return []
         # Recorded times never go backwards along the log, even if the clock does.
         recorded_at = max(format_timestamp(now), head_row.recorded_at)
         position, prev_hash = head_row.position, head_row.hash
@@ -159,7 +161,9 @@ class EventStore:
                 version=expected_version + offset,
                 type=new_event.type_name,
                 schema_version=new_event.schema_version,
-                data=new_event.to_data(),
+                # As a read gives it back (canonical key order), so that the live projection and a
+                # rebuild from the log store the same JSON.
+                data=json.loads(canonical_json(new_event.to_data())),
                 actor_username=metadata.actor_username,
                 actor_name=metadata.actor_name,
                 actor_role=metadata.actor_role,
