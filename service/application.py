@@ -262,7 +262,8 @@ def encode_cursor(position: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("p"):
+        # Positions are BIGINTs: a forged cursor beyond them must be a 422, not a database overflow.
+        if not text.startswith("p") or not text[1:].isdigit() or int(text[1:]) >= 2**63:
             raise ValueError(text)
         return int(text[1:])
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:

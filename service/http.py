@@ -68,8 +68,11 @@ def check_json_body() -> Response | None:
         return problem(400, "send a JSON body with Content-Type: application/json", kind="malformed-body")
     try:
         g.json_body = json.loads(request.get_data(cache=True) or b"")
+        # A lone surrogate escape ("\ud800") parses, but no UTF-8 text can hold it: storing, hashing
+        # or echoing it (as an unknown field's name) would fail later with a 500.
+        json.dumps(g.json_body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
-        return problem(400, "the body is not valid JSON (or nests too deeply)", kind="malformed-body")
+        return problem(400, "the body is not valid UTF-8 JSON (or nests too deeply)", kind="malformed-body")
     return None
 
 

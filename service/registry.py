@@ -14,7 +14,8 @@ from domain.errors import InvalidInput
 from domain.places import Village
 from service.tables import areas
 
-AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+# ASCII digits only: a bare \d also matches other scripts' digits.
+AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$", re.ASCII)
 IMPORT_BATCH = 5000
 
 

@@ -16,6 +16,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,31}$"
+REGENCY_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
+
+
+class FullMatch(validate.Regexp):
+    """The whole value matches: `Regexp` lets "BOGOR\\n" through (`$` matches before a final newline),
+    and a code with a newline breaks the `Location` header after the office is stored."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class Text(fields.String):
@@ -132,21 +143,22 @@ ACTION_SCHEMAS: dict[Action, type[Schema]] = {
 
 
 class CandidacyQuerySchema(Schema):
-    office = fields.String(validate=validate.Regexp(CODE_PATTERN))
-    region = fields.String(validate=validate.Regexp(CODE_PATTERN))
+    office = fields.String(validate=FullMatch(CODE_PATTERN))
+    region = fields.String(validate=FullMatch(CODE_PATTERN))
     stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
     year = fields.Integer(validate=validate.Range(min=1900, max=9999))
-    q = fields.String(validate=validate.Length(min=1, max=100))
+    # Text: no control characters (PostgreSQL refuses a NUL in a parameter with a 500).
+    q = Text(max_length=100)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     cursor = fields.String(validate=validate.Length(max=100))
 
 
 class OfficeFieldsSchema(StrictSchema):
     name = Text(required=True, max_length=200)
-    region_code = fields.String(required=True, validate=validate.Regexp(CODE_PATTERN))
+    region_code = fields.String(required=True, validate=FullMatch(CODE_PATTERN))
     region_name = Text(max_length=200)
     regencies = _non_empty_list(
-        fields.String(validate=validate.Regexp(r"^\d{2}\.\d{2}$", error="a regency code is PP.KK")),
+        fields.String(validate=FullMatch(REGENCY_PATTERN, error="a regency code is PP.KK")),
         max_items=100,
         required=True,
     )
@@ -155,7 +167,7 @@ class OfficeFieldsSchema(StrictSchema):
 class OfficeCreateSchema(OfficeFieldsSchema):
     code = fields.String(
         required=True,
-        validate=validate.Regexp(CODE_PATTERN, error="capital letters, digits, - and _, up to 32"),
+        validate=FullMatch(CODE_PATTERN, error="capital letters, digits, - and _, up to 32"),
     )
 
 

@@ -1,0 +1,480 @@
+"""The command line of the contract, through Flask's CLI runner, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from events.schema import candidacies, events
+from service.application import Application
+from service.demo import USERS as DEMO_USERS
+from service.tables import areas, offices, users
+from tests.conftest import AREAS
+from tests.e2e.conftest import API, CASES, Api, snapshot
+
+INDICATORS = {
+    "migrant_workers": 1,
+    "prospective_migrant_workers": 1,
+    "trafficking_cases": 0,
+    "border_area": False,
+}
+DEPOK = ["offices", "add", "DEPOK", "--name", "Kantor Imigrasi Depok", "--region", "JABAR"]
+
+
+def run(app: Flask, *args: str) -> Result:
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def count(application: Application, table: Any) -> int:
+    with application.db.read() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# ---- db upgrade -----------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("world")
+def test_db_upgrade_is_idempotent_and_keeps_the_data(
+    app: Flask, application: Application, database_url: str
+) -> None:
+    before = snapshot(application)
+    for _ in range(2):
+        result = run(app, "db", "upgrade")
+        assert result.exit_code == 0, result.output
+        assert "schema is current" in result.stdout
+        assert ("sqlite" if database_url.startswith("sqlite") else "postgresql") in result.stdout
+    assert snapshot(application) == before
+    assert count(application, offices) == 3
+
+
+# ---- offices add ----------------------------------------------------------------------------------
+
+
+def test_offices_add(app: Flask, application: Application) -> None:
+    result = run(app, *DEPOK, "--region-name", "Kanwil Jawa Barat", "--regencies", "32.76, 32.01")
+    assert result.exit_code == 0, result.output
+    assert "DEPOK" in result.stdout
+    with application.db.read() as conn:
+        row = conn.execute(select(offices).where(offices.c.code == "DEPOK")).one()
+    assert row.name == "Kantor Imigrasi Depok"
+    assert (row.region_code, row.region_name) == ("JABAR", "Kanwil Jawa Barat")
+    assert sorted(row.regencies) == ["32.01", "32.76"]
+
+
+def test_offices_add_twice_is_exit_2(app: Flask, application: Application) -> None:
+    assert run(app, *DEPOK, "--regencies", "32.76").exit_code == 0
+    result = run(app, *DEPOK, "--regencies", "32.01")
+    assert result.exit_code == 2
+    assert "exists" in result.stderr
+    with application.db.read() as conn:
+        assert conn.execute(select(offices.c.regencies).where(offices.c.code == "DEPOK")).scalar_one() == [
+            "32.76"
+        ]
+
+
+@pytest.mark.parametrize("regencies", ["3276", "32.76,32", "32.76.01", ",", "\u0663\u0662.\u0667\u0666"])
+def test_offices_add_with_bad_regencies_is_exit_2(
+    app: Flask, application: Application, regencies: str
+) -> None:
+    result = run(app, *DEPOK, "--regencies", regencies)
+    assert result.exit_code == 2
+    assert "regencies" in result.stderr
+    assert count(application, offices) == 0
+
+
+def test_offices_add_with_a_bad_code_is_exit_2(app: Flask, application: Application) -> None:
+    result = run(app, "offices", "add", "depok", "--name", "X", "--region", "JABAR", "--regencies", "32.76")
+    assert result.exit_code == 2
+    assert "code" in result.stderr
+    assert count(application, offices) == 0
+
+
+# ---- users add ------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("world")
+def test_users_add_prints_a_working_token_last(app: Flask, client: FlaskClient, registry: None) -> None:
+    result = run(
+        app, "users", "add", "rina", "--name", "Rina Marlina", "--role", "officer", "--office", "BOGOR"
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) >= 2
+    token = lines[-1].strip()
+    assert len(token) >= 40 and " " not in token
+
+    assert client.get(f"{API}/offices", headers=bearer(token)).status_code == 200
+    proposed = client.post(
+        CASES,
+        json={
+            "village_code": "32.01.25.2006",
+            "office_code": "BOGOR",
+            "rationale": "Kantong PMI.",
+            "indicators": INDICATORS,
+        },
+        headers=bearer(token),
+    )
+    assert proposed.status_code == 201
+    assert proposed.get_json()["proposed"]["by"] == {
+        "username": "rina",
+        "name": "Rina Marlina",
+        "role": "officer",
+    }
+    # The token is shown once and kept only as a hash.
+    with app.extensions["desa_binaan"].db.read() as conn:
+        assert token not in str(conn.execute(text("SELECT * FROM api_tokens")).all())
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--role", "officer"],
+        ["--role", "section_head", "--region", "JABAR"],
+        ["--role", "officer", "--office", "NOPE"],
+        ["--role", "auditor", "--office", "BOGOR"],
+        ["--role", "admin", "--region", "JABAR"],
+        ["--role", "regional_supervisor"],
+        ["--role", "regional_supervisor", "--region", "JABAR", "--office", "BOGOR"],
+        ["--role", "superuser"],
+    ],
+)
+def test_users_add_with_a_bad_role_scope_is_exit_2(
+    app: Flask, application: Application, args: list[str]
+) -> None:
+    before = count(application, users)
+    result = run(app, "users", "add", "newbie", "--name", "New Bie", *args)
+    assert result.exit_code == 2, result.output
+    assert count(application, users) == before
+    # No token line: nothing that looks like a token is printed.
+    assert "token" not in result.stdout
+
+
+@pytest.mark.usefixtures("world")
+def test_users_add_an_existing_username_is_exit_2(app: Flask, application: Application) -> None:
+    result = run(app, "users", "add", "officer", "--name", "Someone", "--role", "auditor")
+    assert result.exit_code == 2
+    assert "exists" in result.stderr
+    with application.db.read() as conn:
+        assert (
+            conn.execute(select(users.c.role).where(users.c.username == "officer")).scalar_one() == "officer"
+        )
+
+
+def test_users_add_a_supervisor_and_an_auditor(app: Flask, client: FlaskClient) -> None:
+    supervisor = run(
+        app, "users", "add", "kadiv", "--name", "Kadiv", "--role", "regional_supervisor", "--region", "JABAR"
+    )
+    auditor = run(app, "users", "add", "itjen", "--name", "Itjen", "--role", "auditor")
+    assert supervisor.exit_code == auditor.exit_code == 0
+    for result in (supervisor, auditor):
+        token = result.stdout.strip().splitlines()[-1]
+        assert client.get(CASES, headers=bearer(token)).status_code == 200
+
+
+# ---- villages import ------------------------------------------------------------------------------
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]], header: str = "code,name") -> Path:
+    path.write_text(header + "\n" + "".join(f"{code},{name}\n" for code, name in rows), encoding="utf-8")
+    return path
+
+
+def test_villages_import_counts_and_is_repeatable(
+    app: Flask, application: Application, tmp_path: Path
+) -> None:
+    csv_path = write_csv(tmp_path / "wilayah.csv", AREAS)
+    first = run(app, "villages", "import", str(csv_path))
+    assert first.exit_code == 0, first.output
+    assert f"{len(AREAS)} areas imported" in first.stdout
+    assert count(application, areas) == len(AREAS)
+
+    renamed = [(c, "Tugu Selatan Baru" if c == "32.01.25.2006" else n) for c, n in AREAS]
+    second = run(app, "villages", "import", str(write_csv(tmp_path / "again.csv", renamed)))
+    assert second.exit_code == 0
+    assert f"{len(AREAS)} areas imported" in second.stdout
+    assert count(application, areas) == len(AREAS)
+    with application.db.read() as conn:
+        rows = dict(conn.execute(select(areas.c.code, areas.c.name)).all())
+        levels = dict(conn.execute(select(areas.c.code, areas.c.level)).all())
+    assert rows["32.01.25.2006"] == "Tugu Selatan Baru"
+    assert (levels["32"], levels["32.01"], levels["32.01.25"], levels["32.01.25.2006"]) == (1, 2, 3, 4)
+
+
+@pytest.mark.usefixtures("world")
+def test_imported_villages_name_the_proposed_village(app: Flask, api: Api, tmp_path: Path) -> None:
+    assert run(app, "villages", "import", str(write_csv(tmp_path / "w.csv", AREAS))).exit_code == 0
+    case = api.proposed("officer", village_code="32.71.01.1001")
+    assert case["village"] == {
+        "code": "32.71.01.1001",
+        "name": "Batu Tulis",
+        "district": "Bogor Selatan",
+        "regency": "Kota Bogor",
+        "province": "Jawa Barat",
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("code,name\n32,Jawa Barat\n32.01,Kabupaten Bogor\n32.01.25.20X6,Tugu Selatan\n", "line 4"),
+        ("code,name\n32,Jawa Barat\n32.01,\n", "line 3"),
+        ("code,name\n32,Jawa Barat\n32.01.2,Nowhere\n", "line 3"),
+        ("code,name\n32,Jawa Barat\n\u0663\u0662.\u0660\u0661,Kabupaten Bogor\n", "line 3"),
+        ("kode,nama\n32,Jawa Barat\n", "header"),
+        ("", "header"),
+    ],
+)
+def test_a_malformed_csv_is_exit_2_and_imports_nothing(
+    app: Flask, application: Application, tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    result = run(app, "villages", "import", str(path))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert count(application, areas) == 0
+
+
+def test_importing_a_missing_file_is_a_usage_error(app: Flask, tmp_path: Path) -> None:
+    result = run(app, "villages", "import", str(tmp_path / "missing.csv"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+# ---- projections rebuild --------------------------------------------------------------------------
+
+
+def read_model(application: Application) -> list[dict[str, Any]]:
+    with application.db.read() as conn:
+        return [dict(row) for row in conn.execute(select(candidacies).order_by(candidacies.c.id)).mappings()]
+
+
+@pytest.fixture
+def history(api: Api, clock: Any, registry: None) -> int:
+    """Cases in every stage, including a returned one and a village proposed again; the event count."""
+    designated = api.case_at("assessed")
+    api.acted("head", designated["id"], "return")
+    api.acted("section_head", designated["id"], "assess")
+    api.acted("head", designated["id"], "designate")
+    rejected = api.case_at("assessed", village_code="32.01.25.2001")
+    api.acted("head", rejected["id"], "reject")
+    api.case_at("socialized", village_code="32.01.25.2001")
+    withdrawn = api.case_at("coordinated", village_code="32.01.25.2005")
+    api.acted("section_head", withdrawn["id"], "withdraw")
+    api.proposed("sukabumi_officer", village_code="32.02.01.2002", office_code="SUKABUMI")
+    clock.advance(days=1)
+    api.proposed("officer", village_code="32.01.25.2005")
+    return 7 + 5 + 3 + 3 + 1 + 1
+
+
+def test_projections_rebuild_gives_the_same_read_model(
+    app: Flask, application: Application, history: int
+) -> None:
+    live = read_model(application)
+    assert len(live) == 6
+
+    result = run(app, "projections", "rebuild")
+
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt from {history} events" in result.stdout
+    assert read_model(application) == live
+
+
+def test_projections_rebuild_repairs_a_damaged_read_model(
+    app: Flask, application: Application, api: Api, history: int
+) -> None:
+    live = read_model(application)
+    with application.db.write() as conn:
+        conn.execute(candidacies.delete().where(candidacies.c.stage == "designated"))
+        conn.execute(candidacies.update().values(version=99, rationale="?"))
+    assert read_model(application) != live
+
+    assert run(app, "projections", "rebuild").exit_code == 0
+
+    assert read_model(application) == live
+    designated = api.get("auditor", CASES, stage="designated").get_json()["items"]
+    assert [c["village"]["code"] for c in designated] == ["32.01.25.2006"]
+
+
+def test_projections_rebuild_of_an_empty_log(app: Flask, application: Application) -> None:
+    result = run(app, "projections", "rebuild")
+    assert result.exit_code == 0
+    assert "rebuilt from 0 events" in result.stdout
+    assert read_model(application) == []
+
+
+# ---- ledger verify --------------------------------------------------------------------------------
+
+
+def drop_append_only_triggers(application: Application) -> None:
+    statements = (
+        ["DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete"]
+        if application.db.is_sqlite
+        else ["DROP TRIGGER events_no_update_or_delete ON events"]
+    )
+    with application.db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+@pytest.fixture
+def five_events(api: Api, registry: None) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+
+
+@pytest.mark.usefixtures("five_events")
+def test_ledger_verify_on_a_good_log(app: Flask) -> None:
+    result = run(app, "ledger", "verify")
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.stdout
+    assert "5 events" in result.stdout
+
+
+def test_ledger_verify_on_an_empty_log(app: Flask) -> None:
+    result = run(app, "ledger", "verify")
+    assert result.exit_code == 0
+    assert "0 events" in result.stdout
+
+
+@pytest.mark.usefixtures("five_events")
+def test_the_log_refuses_updates_and_deletes(application: Application) -> None:
+    for statement in (
+        "UPDATE events SET actor_name = 'Someone Else' WHERE position = 2",
+        "DELETE FROM events",
+    ):
+        with pytest.raises(DBAPIError), application.db.engine.begin() as conn:
+            conn.execute(text(statement))
+    assert count(application, events) == 5
+
+
+@pytest.mark.usefixtures("five_events")
+@pytest.mark.parametrize(
+    ("tampering", "bad_position"),
+    [
+        ("UPDATE events SET actor_name = 'Someone Else' WHERE position = 2", 2),
+        ("UPDATE events SET data = replace(data, 'Polres Bogor', 'Polres Depok') WHERE position = 2", 2),
+        ("UPDATE events SET recorded_at = '2024-01-01T00:00:00.000000Z' WHERE position = 4", 4),
+        ("DELETE FROM events WHERE position = 3", 3),
+        ("DELETE FROM events WHERE position = 5", 5),
+    ],
+)
+def test_ledger_verify_names_the_first_tampered_position(
+    app: Flask, application: Application, tampering: str, bad_position: int
+) -> None:
+    drop_append_only_triggers(application)
+    with application.db.engine.begin() as conn:
+        assert conn.execute(text(tampering)).rowcount == 1
+
+    result = run(app, "ledger", "verify")
+
+    assert result.exit_code == 1
+    assert f"position {bad_position}" in result.output
+    assert "BROKEN" in result.output
+
+
+# ---- demo seed ------------------------------------------------------------------------------------
+
+
+def demo_tokens(result: Result) -> dict[str, str]:
+    """username -> token, from the lines `  username role scope token`."""
+    tokens = {}
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if line.startswith("  ") and len(parts) == 4 and parts[0] in {u.username for u in DEMO_USERS}:
+            tokens[parts[0]] = parts[3]
+    return tokens
+
+
+def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClient) -> None:
+    first = run(app, "demo", "seed")
+    assert first.exit_code == 0, first.output
+    tokens = demo_tokens(first)
+    assert set(tokens) == {u.username for u in DEMO_USERS}
+    curl = [line for line in first.stdout.splitlines() if "curl" in line]
+    assert len(curl) == 1
+    assert f"Bearer {tokens['kakan.bogor']}" in curl[0]
+    assert "/api/v1/candidacies" in curl[0]
+    events_after_first = count(application, events)
+    assert events_after_first > 5
+
+    for username, token in tokens.items():
+        expected = 403 if username == "admin" else 200
+        assert client.get(CASES, headers=bearer(token)).status_code == expected, username
+
+    second = run(app, "demo", "seed", "--base-url", "http://demo.example:9000")
+    assert second.exit_code == 0, second.output
+    new_tokens = demo_tokens(second)
+    assert set(new_tokens) == set(tokens)
+    assert all(new_tokens[u] != tokens[u] for u in tokens)
+    assert "http://demo.example:9000/api/v1/candidacies" in second.stdout
+    # The story is recorded once; new tokens work and the old ones keep working.
+    assert count(application, events) == events_after_first
+    for token in (*tokens.values(), *new_tokens.values()):
+        assert client.get(f"{API}/offices", headers=bearer(token)).status_code == 200
+
+    auditor = bearer(new_tokens["auditor"])
+    found = client.get(CASES, query_string={"q": "Tugu Selatan"}, headers=auditor).get_json()["items"]
+    assert len(found) == 1
+    tugu = found[0]
+    assert tugu["stage"] == "designated"
+    assert tugu["village"]["code"] == "32.01.25.2006"
+    assert tugu["office_code"] == "BOGOR"
+    assert tugu["designated"]["by"]["username"] == "kakan.bogor"
+    assert tugu["assessed"]["by"]["username"] == "kasi.bogor"
+    assert tugu["proposed"]["by"]["username"] == "petugas.bogor"
+    assert tugu["designated"]["decree_date"] == "2024-04-16"
+    history = client.get(f"{CASES}/{tugu['id']}/events", headers=auditor).get_json()["items"]
+    assert [e["recorded_at"][:10] for e in history] == [
+        "2024-02-12",
+        "2024-02-19",
+        "2024-02-21",
+        "2024-03-20",
+        "2024-04-16",
+    ]
+    assert run(app, "ledger", "verify").exit_code == 0
+
+
+def test_demo_seed_after_the_registry_is_imported(
+    app: Flask, application: Application, tmp_path: Path
+) -> None:
+    """The demo's villages are real: with the registry they are named from it."""
+    demo_areas = [
+        *AREAS,
+        ("32.71.01.1003", "Empang"),
+    ]
+    assert run(app, "villages", "import", str(write_csv(tmp_path / "w.csv", demo_areas))).exit_code == 0
+    result = run(app, "demo", "seed")
+    assert result.exit_code == 0, result.output
+    with application.db.read() as conn:
+        row = (
+            conn.execute(select(candidacies).where(candidacies.c.village_code == "32.01.25.2006"))
+            .mappings()
+            .one()
+        )
+    assert (row["district_name"], row["regency_name"], row["province_name"]) == (
+        "Cisarua",
+        "Kabupaten Bogor",
+        "Jawa Barat",
+    )
+
+
+@pytest.mark.usefixtures("world")
+def test_demo_seed_beside_existing_offices(app: Flask, application: Application) -> None:
+    """An instance that already has BOGOR and SUKABUMI still gets its demo users and story."""
+    result = run(app, "demo", "seed")
+    assert result.exit_code == 0, result.output
+    assert set(demo_tokens(result)) == {u.username for u in DEMO_USERS}
+    assert count(application, candidacies) > 0

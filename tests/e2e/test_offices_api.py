@@ -1,0 +1,284 @@
+"""`/api/v1/offices`, the open endpoints, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import OFFICES as WORLD_OFFICES
+from tests.conftest import USERS
+from tests.e2e.conftest import API, Api, assert_problem
+
+OFFICES = f"{API}/offices"
+DEPOK = {
+    "code": "DEPOK",
+    "name": "Kantor Imigrasi Kelas II Non TPI Depok",
+    "region_code": "JABAR",
+    "region_name": "Kanwil Jawa Barat",
+    "regencies": ["32.76", "32.01"],
+}
+ACTIONS = ["coordinate", "socialize", "assess", "designate", "reject", "return", "withdraw"]
+
+
+def without_code(office: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in office.items() if k != "code"}
+
+
+def test_every_signed_in_user_lists_the_offices(api: Api, subtests: pytest.Subtests) -> None:
+    for username in sorted(USERS):
+        with subtests.test(username=username):
+            response = api.get(username, OFFICES)
+            assert response.status_code == 200
+            offices = response.get_json()
+            assert [o["code"] for o in offices] == sorted(o.code for o in WORLD_OFFICES)
+            bogor = next(o for o in offices if o["code"] == "BOGOR")
+            assert bogor == {
+                "code": "BOGOR",
+                "name": "Kantor Imigrasi Kelas I Non TPI Bogor",
+                "region_code": "JABAR",
+                "region_name": "Kanwil Jawa Barat",
+                "regencies": ["32.01", "32.71"],
+            }
+
+
+def test_listing_offices_needs_a_token(client: FlaskClient) -> None:
+    response = client.get(OFFICES)
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_admin_adds_an_office(api: Api, client: FlaskClient) -> None:
+    response = client.post(OFFICES, json=DEPOK, headers=api.world.headers("admin"))
+    assert response.status_code == 201
+    assert response.headers["Location"] == f"{OFFICES}/DEPOK"
+    # Regencies come back sorted: a set, whatever order it was sent in.
+    assert response.get_json() == {**DEPOK, "regencies": ["32.01", "32.76"]}
+
+    again = api.get("officer", response.headers["Location"])
+    assert again.status_code == 200
+    assert again.get_json() == response.get_json()
+    assert "DEPOK" in [o["code"] for o in api.get("auditor", OFFICES).get_json()]
+
+
+def test_region_name_defaults_to_the_region_code(api: Api, client: FlaskClient) -> None:
+    body = {k: v for k, v in DEPOK.items() if k != "region_name"}
+    response = client.post(OFFICES, json=body, headers=api.world.headers("admin"))
+    assert response.status_code == 201
+    assert response.get_json()["region_name"] == "JABAR"
+
+
+def test_only_an_admin_adds_an_office(api: Api, client: FlaskClient, subtests: pytest.Subtests) -> None:
+    for username in sorted(set(USERS) - {"admin"}):
+        with subtests.test(username=username):
+            assert_problem(client.post(OFFICES, json=DEPOK, headers=api.world.headers(username)), 403)
+            # Refused before the body is looked at: a non-admin learns nothing of the schema.
+            assert_problem(client.post(OFFICES, json={"bogus": 1}, headers=api.world.headers(username)), 403)
+    assert_problem(api.get("admin", f"{OFFICES}/DEPOK"), 404)
+
+
+def test_a_duplicate_office_is_409(api: Api, client: FlaskClient) -> None:
+    headers = api.world.headers("admin")
+    assert client.post(OFFICES, json=DEPOK, headers=headers).status_code == 201
+    assert_problem(client.post(OFFICES, json=DEPOK, headers=headers), 409)
+    assert_problem(client.post(OFFICES, json={**DEPOK, "code": "BOGOR"}, headers=headers), 409)
+    # The existing office is untouched.
+    assert api.get("admin", f"{OFFICES}/BOGOR").get_json()["regencies"] == ["32.01", "32.71"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"regencies": ["3276"]}, "regencies.0"),
+        ({"regencies": ["32.76.01"]}, "regencies.0"),
+        ({"regencies": ["32.7"]}, "regencies.0"),
+        ({"regencies": ["32.76\n"]}, "regencies.0"),
+        ({"regencies": []}, "regencies"),
+        ({"regencies": "32.76"}, "regencies"),
+        ({"code": "depok"}, "code"),
+        ({"code": "DEPOK\n"}, "code"),
+        ({"code": "D" * 33}, "code"),
+        ({"region_code": "Jawa Barat"}, "region_code"),
+        ({"name": ""}, "name"),
+        ({"color": "blue"}, "color"),
+    ],
+)
+def test_a_bad_office_is_422(api: Api, client: FlaskClient, change: dict[str, Any], field: str) -> None:
+    response = client.post(OFFICES, json={**DEPOK, **change}, headers=api.world.headers("admin"))
+    assert_problem(response, 422, field)
+    assert [o["code"] for o in api.get("admin", OFFICES).get_json()] == ["BOGOR", "SUKABUMI", "SURABAYA"]
+
+
+def test_admin_replaces_an_office(api: Api, client: FlaskClient) -> None:
+    change = {
+        "name": "Kantor Imigrasi Kelas I TPI Bogor",
+        "region_code": "JABAR",
+        "region_name": "Kanwil Jawa Barat",
+        "regencies": ["32.71", "32.01", "32.76"],
+    }
+    response = client.put(f"{OFFICES}/BOGOR", json=change, headers=api.world.headers("admin"))
+    assert response.status_code == 200
+    expected = {"code": "BOGOR", **change, "regencies": ["32.01", "32.71", "32.76"]}
+    assert response.get_json() == expected
+    assert api.get("officer", f"{OFFICES}/BOGOR").get_json() == expected
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_new_working_area_takes_effect_for_proposals(api: Api, client: FlaskClient) -> None:
+    # Warugunung lies in Surabaya; until BOGOR serves 35.78 the proposal is outside its working area.
+    assert_problem(api.propose("officer", village_code="35.78.01.1001"), 422, "village_code")
+    change = {**without_code(DEPOK), "region_code": "JABAR", "regencies": ["32.01", "32.71", "35.78"]}
+    assert client.put(f"{OFFICES}/BOGOR", json=change, headers=api.world.headers("admin")).status_code == 200
+    assert api.propose("officer", village_code="35.78.01.1001").status_code == 201
+
+
+def test_replacing_an_unknown_office_is_404(api: Api, client: FlaskClient) -> None:
+    assert_problem(
+        client.put(f"{OFFICES}/NOPE", json=without_code(DEPOK), headers=api.world.headers("admin")), 404
+    )
+    assert_problem(api.get("admin", f"{OFFICES}/NOPE"), 404)
+
+
+def test_only_an_admin_replaces_an_office(api: Api, client: FlaskClient) -> None:
+    for username in ("head", "supervisor", "auditor"):
+        assert_problem(
+            client.put(f"{OFFICES}/BOGOR", json=without_code(DEPOK), headers=api.world.headers(username)), 403
+        )
+    assert api.get("admin", f"{OFFICES}/BOGOR").get_json()["name"] == "Kantor Imigrasi Kelas I Non TPI Bogor"
+
+
+def test_a_path_that_is_no_office_code_is_404(
+    api: Api, client: FlaskClient, subtests: pytest.Subtests
+) -> None:
+    headers = api.world.headers("admin")
+    for code in ("BO%00GOR", "bogor", "%FF", "B" * 33):
+        with subtests.test(code=code):
+            assert_problem(client.get(f"{OFFICES}/{code}", headers=headers), 404)
+            assert_problem(client.put(f"{OFFICES}/{code}", json=without_code(DEPOK), headers=headers), 404)
+
+
+def test_a_replacement_is_validated_like_a_new_office(api: Api, client: FlaskClient) -> None:
+    headers = api.world.headers("admin")
+    assert_problem(
+        client.put(f"{OFFICES}/BOGOR", json={**without_code(DEPOK), "regencies": ["32"]}, headers=headers),
+        422,
+        "regencies.0",
+    )
+    # The code is the path's; it is no field of the body.
+    assert_problem(client.put(f"{OFFICES}/BOGOR", json=DEPOK, headers=headers), 422, "code")
+
+
+@pytest.mark.usefixtures("world")
+def test_get_one_office(api: Api) -> None:
+    response = api.get("sukabumi_officer", f"{OFFICES}/SURABAYA")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "code": "SURABAYA",
+        "name": "Kantor Imigrasi Kelas I TPI Surabaya",
+        "region_code": "JATIM",
+        "region_name": "Kanwil Jawa Timur",
+        "regencies": ["35.78"],
+    }
+    assert_problem(api.get("officer", f"{OFFICES}/bogor"), 404)
+
+
+# ---- open endpoints -------------------------------------------------------------------------------
+
+
+def test_healthz_is_open(client: FlaskClient, database_url: str) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "sqlite" if database_url.startswith("sqlite") else "postgresql",
+    }
+
+
+def test_openapi_json_and_docs_are_open(client: FlaskClient) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json()["openapi"].startswith("3.")
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.get_data(as_text=True).lower()
+
+
+@pytest.fixture
+def spec(client: FlaskClient) -> dict[str, Any]:
+    return client.get("/openapi.json").get_json()
+
+
+def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        *_, kind, name = node["$ref"].split("/")
+        node = spec["components"][kind][name]
+    return node
+
+
+def request_schema(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    return resolve(spec, operation["requestBody"]["content"]["application/json"]["schema"])
+
+
+def test_openapi_lists_every_implemented_path(spec: dict[str, Any]) -> None:
+    case = f"{API}/candidacies/{{candidacy_id}}"
+    expected = {
+        f"{API}/offices": {"get", "post"},
+        f"{API}/offices/{{code}}": {"get", "put"},
+        f"{API}/candidacies": {"get", "post"},
+        case: {"get"},
+        f"{case}/events": {"get"},
+        **{f"{case}/{action}": {"post"} for action in ACTIONS},
+        "/healthz": {"get"},
+    }
+    for path, methods in expected.items():
+        assert path in spec["paths"], path
+        assert methods <= set(spec["paths"][path]), (path, spec["paths"][path].keys())
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "required"),
+    [
+        (f"{API}/offices", "post", {"code", "name", "region_code", "regencies"}),
+        (f"{API}/offices/{{code}}", "put", {"name", "region_code", "regencies"}),
+        (f"{API}/candidacies", "post", {"village_code", "office_code", "rationale", "indicators"}),
+        ("coordinate", "post", {"held_on", "venue", "agencies", "minutes_ref"}),
+        ("socialize", "post", {"held_on", "speakers", "attendees", "topics"}),
+        ("assess", "post", {"assessed_on", "score", "meets_criteria", "criteria"}),
+        ("designate", "post", {"decree_number", "decree_date", "fostering_officers"}),
+        ("reject", "post", {"reason"}),
+        ("return", "post", {"reason"}),
+        ("withdraw", "post", {"reason"}),
+    ],
+)
+def test_openapi_has_request_schemas(
+    spec: dict[str, Any], path: str, method: str, required: set[str]
+) -> None:
+    if not path.startswith("/"):
+        path = f"{API}/candidacies/{{candidacy_id}}/{path}"
+    schema = request_schema(spec, spec["paths"][path][method])
+    assert set(schema["required"]) == required
+    assert required <= set(schema["properties"])
+    # Unknown fields are refused, and the document says so.
+    assert schema.get("additionalProperties") is False
+
+
+def test_openapi_documents_responses_headers_and_security(spec: dict[str, Any]) -> None:
+    case_path = spec["paths"][f"{API}/candidacies/{{candidacy_id}}"]["get"]
+    case_schema = resolve(spec, case_path["responses"]["200"]["content"]["application/json"]["schema"])
+    for name in ("id", "stage", "version", "village", "allowed_actions", "proposed", "designated", "closed"):
+        assert name in case_schema["properties"]
+    propose = spec["paths"][f"{API}/candidacies"]["post"]
+    assert "201" in propose["responses"]
+    assert "Idempotency-Key" in {p["name"] for p in propose.get("parameters", [])}
+    designate = spec["paths"][f"{API}/candidacies/{{candidacy_id}}/designate"]["post"]
+    assert {"Idempotency-Key", "If-Match"} <= {p["name"] for p in designate.get("parameters", [])}
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/healthz"]["get"]["security"] == []
+    indicators = resolve(spec, request_schema(spec, propose)["properties"]["indicators"])
+    assert indicators["properties"]["migrant_workers"]["type"] == "integer"
+    assert indicators["properties"]["border_area"]["type"] == "boolean"
+    office = request_schema(spec, spec["paths"][f"{API}/offices"]["post"])
+    assert office["properties"]["regencies"]["items"]["pattern"] == r"^[0-9]{2}\.[0-9]{2}$"
