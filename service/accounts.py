@@ -42,8 +42,16 @@ def get_office(conn: Connection, code: str) -> Office | None:
     return _office_from_row(row) if row else None
 
 
-def list_offices(conn: Connection) -> list[Office]:
-    return [_office_from_row(row) for row in conn.execute(select(offices).order_by(offices.c.code))]
+def list_offices(
+    conn: Connection, *, limit: int | None = None, after_code: str | None = None
+) -> list[Office]:
+    """Offices by code, `limit` of them after `after_code` when given."""
+    query = select(offices).order_by(offices.c.code)
+    if after_code is not None:
+        query = query.where(offices.c.code > after_code)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_office_from_row(row) for row in conn.execute(query)]
 
 
 def add_office(conn: Connection, office: Office) -> Office:

@@ -6,8 +6,6 @@ the first answer back, byte for byte.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import uuid
 from collections.abc import Callable
@@ -22,7 +20,7 @@ from domain import rules
 from domain.actors import OFFICE_ROLES, Actor, Role
 from domain.candidacy import Candidacy
 from domain.commands import CaseCommand, ProposeCandidacy
-from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.errors import NotFound, RuleBroken
 from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from events import idempotency, projections
 from events.database import Database
@@ -33,6 +31,7 @@ from events.store import EventMetadata, EventStore, RecordedEvent, format_timest
 from events.types import REGISTRY
 from service import accounts, registry
 from service.config import Clock
+from service.pagination import Page, decode_position_cursor, encode_cursor
 from service.representations import case_as_dict, event_as_dict
 
 CASE_PATH = "/api/v1/candidacies/{id}"
@@ -51,12 +50,6 @@ class CaseFilters:
     stage: str | None = None
     year: int | None = None
     q: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[dict[str, Any]]
-    next_cursor: str | None
 
 
 class Application:
@@ -225,11 +218,11 @@ class Application:
                 func.lower(candidacies.c.village_name).contains(filters.q.lower(), autoescape=True)
             )
         if cursor:
-            query = query.where(candidacies.c.proposed_position < decode_cursor(cursor))
+            query = query.where(candidacies.c.proposed_position < decode_position_cursor(cursor))
         with self.db.read() as conn:
             rows = conn.execute(query).mappings().all()
         items = [case_as_dict(row, actor.role) for row in rows[:limit]]
-        next_cursor = encode_cursor(rows[limit - 1]["proposed_position"]) if len(rows) > limit else None
+        next_cursor = encode_cursor("p", rows[limit - 1]["proposed_position"]) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
     def _readable_row(self, conn: Connection, actor: Actor, candidacy_id: str) -> Any:
@@ -253,18 +246,3 @@ def _reply(status: int, body: dict[str, Any], **headers: str) -> StoredResponse:
         body=json.dumps(body, ensure_ascii=False),
         headers={"ETag": f'"{body["version"]}"', **headers},
     )
-
-
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        # Positions are BIGINTs: a forged cursor beyond them must be a 422, not a database overflow.
-        if not text.startswith("p") or not text[1:].isdigit() or int(text[1:]) >= 2**63:
-            raise ValueError(text)
-        return int(text[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput.field("cursor", "not a cursor this API gave out") from error

@@ -76,18 +76,23 @@ def check_json_body() -> Response | None:
     return None
 
 
-def permits(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Refuse a role that may never do `action` before its body is even read (403, not 422)."""
+def checked_before_body(check: Callable[[Actor], None]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run an authorization check before the body is read: a caller who may never do this gets a 403,
+    not a 422 that would let it probe the schema."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            rules.check_may_perform(actor(), action)
+            check(actor())
             return view(*args, **kwargs)
 
         return guarded
 
     return decorate
+
+
+def permits(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return checked_before_body(lambda caller: rules.check_may_perform(caller, action))
 
 
 def idempotency_request() -> IdempotencyRequest | Response | None:

@@ -142,15 +142,18 @@ ACTION_SCHEMAS: dict[Action, type[Schema]] = {
 }
 
 
-class CandidacyQuerySchema(Schema):
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class CandidacyQuerySchema(PageQuerySchema):
     office = fields.String(validate=FullMatch(CODE_PATTERN))
     region = fields.String(validate=FullMatch(CODE_PATTERN))
     stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
     year = fields.Integer(validate=validate.Range(min=1900, max=9999))
     # Text: no control characters (PostgreSQL refuses a NUL in a parameter with a 500).
     q = Text(max_length=100)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(validate=validate.Length(max=100))
 
 
 class OfficeFieldsSchema(StrictSchema):
@@ -191,6 +194,11 @@ class OfficeSchema(Schema):
     region_code = fields.String(required=True)
     region_name = fields.String(required=True)
     regencies = fields.List(fields.String(), required=True)
+
+
+class OfficePageSchema(Schema):
+    items = fields.List(fields.Nested(OfficeSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
 
 
 class PersonSchema(Schema):

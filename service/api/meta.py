@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import http
+from service.api import docs
 from service.problems import problem
 from service.schemas import HealthSchema
 
@@ -17,6 +18,7 @@ blp = Blueprint("health", __name__, description="Liveness and readiness.")
 @blp.route("/healthz")
 @blp.response(200, HealthSchema)
 @blp.doc(security=[])
+@docs.errors(blp, 503)
 def healthz() -> Response:
     """Whether the service is up and reaches its database."""
     try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import Response
@@ -15,7 +13,16 @@ from domain import rules
 from domain.errors import NotFound
 from domain.places import Office
 from service import accounts, http
-from service.schemas import CODE_PATTERN, OfficeCreateSchema, OfficeFieldsSchema, OfficeSchema
+from service.api import docs
+from service.pagination import decode_cursor, encode_cursor
+from service.schemas import (
+    CODE_PATTERN,
+    OfficeCreateSchema,
+    OfficeFieldsSchema,
+    OfficePageSchema,
+    OfficeSchema,
+    PageQuerySchema,
+)
 
 blp = Blueprint("offices", __name__, url_prefix="/api/v1/offices", description="Immigration offices.")
 
@@ -38,28 +45,28 @@ def office_from(code: str, data: dict[str, Any]) -> Office:
     )
 
 
-def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse everyone but an admin before the body is read: a 403, never a 422 that probes the schema."""
-
-    @wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        rules.check_may_manage_accounts(http.actor())
-        return view(*args, **kwargs)
-
-    return guarded
+admin_only = http.checked_before_body(rules.check_may_manage_accounts)
 
 
 @blp.route("")
 class Offices(MethodView):
-    @blp.response(200, OfficeSchema(many=True))
-    def get(self) -> Response:
-        """Every office with its region and the regencies it serves."""
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, OfficePageSchema)
+    @docs.errors(blp, 401, 422)
+    def get(self, args: dict[str, Any]) -> Response:
+        """Every office with its region and the regencies it serves, by code."""
+        limit, cursor = args["limit"], args.get("cursor")
+        after = decode_cursor("o", cursor) if cursor else None
         with http.application().db.read() as conn:
-            return http.json_response([accounts.office_as_dict(o) for o in accounts.list_offices(conn)])
+            found = accounts.list_offices(conn, limit=limit + 1, after_code=after)
+        items = [accounts.office_as_dict(o) for o in found[:limit]]
+        next_cursor = encode_cursor("o", found[limit - 1].code) if len(found) > limit else None
+        return http.json_response({"items": items, "next_cursor": next_cursor})
 
     @admin_only
     @blp.arguments(OfficeCreateSchema)
     @blp.response(201, OfficeSchema)
+    @docs.errors(blp, 400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
         """Add an office (admin)."""
         office = office_from(data["code"], data)
@@ -73,6 +80,7 @@ class Offices(MethodView):
 @blp.route("/<code>")
 class OfficeByCode(MethodView):
     @blp.response(200, OfficeSchema)
+    @docs.errors(blp, 401, 404)
     def get(self, code: str) -> Response:
         """One office."""
         with http.application().db.read() as conn:
@@ -84,6 +92,7 @@ class OfficeByCode(MethodView):
     @admin_only
     @blp.arguments(OfficeFieldsSchema)
     @blp.response(200, OfficeSchema)
+    @docs.errors(blp, 400, 401, 403, 404, 413, 422)
     def put(self, data: dict[str, Any], code: str) -> Response:
         """Replace an office's name, region and working area (admin)."""
         office = office_from(_checked_code(code), data)

@@ -31,7 +31,8 @@ def test_every_signed_in_user_lists_the_offices(api: Api, subtests: pytest.Subte
         with subtests.test(username=username):
             response = api.get(username, OFFICES)
             assert response.status_code == 200
-            offices = response.get_json()
+            assert response.get_json()["next_cursor"] is None
+            offices = response.get_json()["items"]
             assert [o["code"] for o in offices] == sorted(o.code for o in WORLD_OFFICES)
             bogor = next(o for o in offices if o["code"] == "BOGOR")
             assert bogor == {
@@ -41,6 +42,28 @@ def test_every_signed_in_user_lists_the_offices(api: Api, subtests: pytest.Subte
                 "region_name": "Kanwil Jawa Barat",
                 "regencies": ["32.01", "32.71"],
             }
+
+
+def test_offices_are_paged_by_code(api: Api) -> None:
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 2}
+    while True:
+        page = api.get("officer", OFFICES, **params).get_json()
+        assert len(page["items"]) <= 2
+        seen += [o["code"] for o in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == sorted(o.code for o in WORLD_OFFICES)
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 501}, {"cursor": "bm9wZQ"}, {"cursor": "cDox"}]
+)
+def test_bad_office_paging_is_422(api: Api, params: dict[str, Any]) -> None:
+    response = api.get("officer", OFFICES, **params)
+    assert_problem(response, 422)
+    assert set(response.get_json()["errors"]) <= {"limit", "cursor"}
 
 
 def test_listing_offices_needs_a_token(client: FlaskClient) -> None:
@@ -59,7 +82,7 @@ def test_admin_adds_an_office(api: Api, client: FlaskClient) -> None:
     again = api.get("officer", response.headers["Location"])
     assert again.status_code == 200
     assert again.get_json() == response.get_json()
-    assert "DEPOK" in [o["code"] for o in api.get("auditor", OFFICES).get_json()]
+    assert "DEPOK" in [o["code"] for o in api.get("auditor", OFFICES).get_json()["items"]]
 
 
 def test_region_name_defaults_to_the_region_code(api: Api, client: FlaskClient) -> None:
@@ -107,7 +130,7 @@ def test_a_duplicate_office_is_409(api: Api, client: FlaskClient) -> None:
 def test_a_bad_office_is_422(api: Api, client: FlaskClient, change: dict[str, Any], field: str) -> None:
     response = client.post(OFFICES, json={**DEPOK, **change}, headers=api.world.headers("admin"))
     assert_problem(response, 422, field)
-    assert [o["code"] for o in api.get("admin", OFFICES).get_json()] == ["BOGOR", "SUKABUMI", "SURABAYA"]
+    assert [o["code"] for o in api.get("admin", OFFICES).get_json()["items"]] == ["BOGOR", "SUKABUMI", "SURABAYA"]
 
 
 def test_admin_replaces_an_office(api: Api, client: FlaskClient) -> None:
