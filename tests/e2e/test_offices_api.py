@@ -130,7 +130,8 @@ def test_a_duplicate_office_is_409(api: Api, client: FlaskClient) -> None:
 def test_a_bad_office_is_422(api: Api, client: FlaskClient, change: dict[str, Any], field: str) -> None:
     response = client.post(OFFICES, json={**DEPOK, **change}, headers=api.world.headers("admin"))
     assert_problem(response, 422, field)
-    assert [o["code"] for o in api.get("admin", OFFICES).get_json()["items"]] == ["BOGOR", "SUKABUMI", "SURABAYA"]
+    listed = api.get("admin", OFFICES).get_json()["items"]
+    assert [o["code"] for o in listed] == ["BOGOR", "SUKABUMI", "SURABAYA"]
 
 
 def test_admin_replaces_an_office(api: Api, client: FlaskClient) -> None:
