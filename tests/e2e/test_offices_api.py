@@ -57,9 +57,7 @@ def test_offices_are_paged_by_code(api: Api) -> None:
     assert seen == sorted(o.code for o in WORLD_OFFICES)
 
 
-@pytest.mark.parametrize(
-    "params", [{"limit": 0}, {"limit": 501}, {"cursor": "bm9wZQ"}, {"cursor": "cDox"}]
-)
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"cursor": "bm9wZQ"}, {"cursor": "cDox"}])
 def test_bad_office_paging_is_422(api: Api, params: dict[str, Any]) -> None:
     response = api.get("officer", OFFICES, **params)
     assert_problem(response, 422)
