@@ -7,20 +7,32 @@ table is what the live one would be.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.calendar import day_of
 from domain.candidacy import ACTION_OF_EVENT
 from domain.lifecycle import Stage, next_stage
-from events.schema import candidacies
+from domain.performance import quarter_of
+from events.schema import (
+    candidacies,
+    designations,
+    pipeline_counts,
+    stage_changes,
+    target_history,
+    targets,
+)
 from events.store import EventStore, RecordedEvent, parse_timestamp
-from events.types import CandidacyProposed
+from events.types import CandidacyDesignated, CandidacyProposed, TargetSet
 
 CANDIDACY_STREAM = "candidacy"
+TARGET_STREAM = "target"
 
 _ACTION_BY_TYPE = {cls.type_name: action for cls, action in ACTION_OF_EVENT.items()}
 
@@ -97,8 +109,47 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
     return updated
 
 
+def recorded_day(recorded: RecordedEvent) -> str:
+    return day_of(parse_timestamp(recorded.recorded_at)).isoformat()
+
+
+def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, Any]:
+    """The register's row for a case just designated: the decree and everyone who took it there."""
+
+    def person(stage: dict[str, Any]) -> dict[str, Any]:
+        return {**stage["by"], "at": stage["at"]}
+
+    decree_date = dt.date.fromisoformat(recorded.data["decree_date"])
+    proposed_day = day_of(parse_timestamp(case["proposed"]["at"]))
+    return {
+        "candidacy_id": case["id"],
+        "position": recorded.position,
+        "village_code": case["village_code"],
+        "village_name": case["village_name"],
+        "district_name": case["district_name"],
+        "regency_name": case["regency_name"],
+        "province_name": case["province_name"],
+        "office_code": case["office_code"],
+        "region_code": case["region_code"],
+        "decree_number": recorded.data["decree_number"],
+        "decree_date": decree_date.isoformat(),
+        "decree_year": decree_date.year,
+        "quarter": quarter_of(decree_date),
+        "fostering_officers": recorded.data["fostering_officers"],
+        "proposed_by": person(case["proposed"]),
+        "coordinated_by": person(case["coordinated"]),
+        "socialized_by": person(case["socialized"]),
+        "assessed_by": person(case["assessed"]),
+        "approved_by": person(case["designated"]),
+        "recorded_day": recorded_day(recorded),
+        "days_to_designation": (decree_date - proposed_day).days,
+    }
+
+
 class CandidacyProjection:
-    tables = (candidacies,)
+    """Cases, the pipeline per office (now and per day) and the designation register."""
+
+    tables = (candidacies, pipeline_counts, stage_changes, designations)
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
         relevant = [e for e in batch if e.stream_type == CANDIDACY_STREAM]
@@ -110,8 +161,44 @@ class CandidacyProjection:
             for row in conn.execute(select(candidacies).where(candidacies.c.id.in_(ids))).mappings()
         }
         rows: dict[str, dict[str, Any]] = dict(existing)
+        counts: Counter[tuple[str, str]] = Counter()
+        changes: Counter[tuple[str, str, str]] = Counter()
+        register: list[dict[str, Any]] = []
         for recorded in relevant:
-            rows[recorded.stream_id] = apply_to_candidacy_row(rows.get(recorded.stream_id), recorded)
+            before = rows.get(recorded.stream_id)
+            after = apply_to_candidacy_row(before, recorded)
+            rows[recorded.stream_id] = after
+            office, day = after["office_code"], recorded_day(recorded)
+            if before is not None:
+                counts[(office, before["stage"])] -= 1
+                changes[(office, day, before["stage"])] -= 1
+            counts[(office, after["stage"])] += 1
+            changes[(office, day, after["stage"])] += 1
+            if recorded.type == CandidacyDesignated.type_name:
+                register.append(designation_row(after, recorded))
+        self._write_cases(conn, ids, existing, rows)
+        _add_to_counters(
+            conn,
+            pipeline_counts,
+            "cases",
+            [{"office_code": o, "stage": st, "cases": n} for (o, st), n in sorted(counts.items())],
+        )
+        _add_to_counters(
+            conn,
+            stage_changes,
+            "delta",
+            [
+                {"office_code": o, "day": d, "stage": st, "delta": n}
+                for (o, d, st), n in sorted(changes.items())
+            ],
+        )
+        if register:
+            conn.execute(insert(designations), register)
+
+    @staticmethod
+    def _write_cases(
+        conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
+    ) -> None:
         changed = [rows[i] for i in ids if i in existing]
         added = [rows[i] for i in ids if i not in existing]
         # Updates first: a village released in this batch may be proposed again in the same batch.
@@ -127,7 +214,95 @@ class CandidacyProjection:
             conn.execute(insert(candidacies), added)
 
 
-PROJECTIONS: tuple[Projection, ...] = (CandidacyProjection(),)
+def _add_to_counters(conn: Connection, table: Table, column: str, rows: list[dict[str, Any]]) -> None:
+    """Add each row's count to the stored one (insert if new). Keys that net to zero are still
+    written, so that a rebuild in large batches leaves the rows the live path left one by one."""
+    if not rows:
+        return
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[c for c in table.primary_key.columns],
+        set_={column: table.c[column] + statement.excluded[column]},
+    )
+    conn.execute(statement, rows)
+
+
+class TargetProjection:
+    """Each office's current target per year, and its every change."""
+
+    tables = (targets, target_history)
+
+    def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
+        relevant = [e for e in batch if e.stream_type == TARGET_STREAM and e.type == TargetSet.type_name]
+        if not relevant:
+            return
+        keys = list(dict.fromkeys((e.data["office_code"], e.data["year"]) for e in relevant))
+        existing = {
+            (row["office_code"], row["year"])
+            for row in conn.execute(
+                select(targets.c.office_code, targets.c.year).where(
+                    tuple_(targets.c.office_code, targets.c.year).in_(keys)
+                )
+            ).mappings()
+        }
+        current: dict[tuple[str, int], dict[str, Any]] = {}
+        history: list[dict[str, Any]] = []
+        for recorded in relevant:
+            set_by = {
+                "username": recorded.actor_username,
+                "name": recorded.actor_name,
+                "role": recorded.actor_role,
+            }
+            key = (recorded.data["office_code"], recorded.data["year"])
+            current[key] = {
+                "office_code": key[0],
+                "year": key[1],
+                "target": recorded.data["target"],
+                "basis": recorded.data["basis"],
+                "version": recorded.version,
+                "set_at": recorded.recorded_at,
+                "set_by": set_by,
+                "last_position": recorded.position,
+            }
+            history.append(
+                {
+                    "position": recorded.position,
+                    "office_code": key[0],
+                    "year": key[1],
+                    "version": recorded.version,
+                    "target": recorded.data["target"],
+                    "basis": recorded.data["basis"],
+                    "set_at": recorded.recorded_at,
+                    "set_day": recorded_day(recorded),
+                    "set_by": set_by,
+                }
+            )
+        changed = [row for key, row in current.items() if key in existing]
+        if changed:
+            columns = ["target", "basis", "version", "set_at", "set_by", "last_position"]
+            conn.execute(
+                update(targets)
+                .where(
+                    targets.c.office_code == bindparam("key_office"), targets.c.year == bindparam("key_year")
+                )
+                .values({name: bindparam(name) for name in columns}),
+                [
+                    {
+                        **{c: row[c] for c in columns},
+                        "key_office": row["office_code"],
+                        "key_year": row["year"],
+                    }
+                    for row in changed
+                ],
+            )
+        added = [row for key, row in current.items() if key not in existing]
+        if added:
+            conn.execute(insert(targets), added)
+        conn.execute(insert(target_history), history)
+
+
+PROJECTIONS: tuple[Projection, ...] = (CandidacyProjection(), TargetProjection())
 
 
 def project(conn: Connection, batch: Sequence[RecordedEvent]) -> None:

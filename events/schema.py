@@ -45,6 +45,8 @@ events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    # Reports as of a past day find the ledger head of that day by time.
+    Index("ix_events_recorded_at", "recorded_at"),
 )
 
 # One row: the newest position and hash. Every writer takes it first, so positions are contiguous
@@ -109,4 +111,84 @@ candidacies = Table(
     ),
 )
 
-READ_MODEL_TABLES = [candidacies]
+# Per office and stage, how many cases are in it now: the current pipeline without a scan of cases.
+pipeline_counts = Table(
+    "pipeline_counts",
+    metadata,
+    Column("office_code", String(32), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("cases", Integer, nullable=False),
+)
+
+# Per office, day (WIB) and stage, the net number of cases that entered the stage that day. The
+# pipeline as of any day is the sum up to it: a query over days, never a replay of the log.
+stage_changes = Table(
+    "stage_changes",
+    metadata,
+    Column("office_code", String(32), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("delta", Integer, nullable=False),
+    Index("ix_stage_changes_day", "day"),
+)
+
+# The designation register: one row per designated village, with everyone who took it there.
+designations = Table(
+    "designations",
+    metadata,
+    Column("candidacy_id", String(36), primary_key=True),
+    Column("position", BigInteger, nullable=False, unique=True),
+    Column("village_code", String(13), nullable=False),
+    Column("village_name", String(200), nullable=False),
+    Column("district_name", String(200)),
+    Column("regency_name", String(200)),
+    Column("province_name", String(200)),
+    Column("office_code", String(32), nullable=False),
+    Column("region_code", String(32), nullable=False),
+    Column("decree_number", String(200), nullable=False),
+    Column("decree_date", String(10), nullable=False),
+    Column("decree_year", Integer, nullable=False),
+    Column("quarter", String(2), nullable=False),
+    Column("fostering_officers", JSON, nullable=False),
+    Column("proposed_by", JSON, nullable=False),
+    Column("coordinated_by", JSON, nullable=False),
+    Column("socialized_by", JSON, nullable=False),
+    Column("assessed_by", JSON, nullable=False),
+    Column("approved_by", JSON, nullable=False),
+    Column("recorded_day", String(10), nullable=False),
+    Column("days_to_designation", Integer, nullable=False),
+    Index("ix_designations_year", "decree_year", "office_code"),
+    Index("ix_designations_office", "office_code", "position"),
+)
+
+# Each office's current target per year, and every change of it (for reports as of a past day).
+targets = Table(
+    "targets",
+    metadata,
+    Column("office_code", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("target", Integer, nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("set_at", String(32), nullable=False),
+    Column("set_by", JSON, nullable=False),
+    Column("last_position", BigInteger, nullable=False),
+    Index("ix_targets_year", "year"),
+)
+
+target_history = Table(
+    "target_history",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("office_code", String(32), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("target", Integer, nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("set_at", String(32), nullable=False),
+    Column("set_day", String(10), nullable=False),
+    Column("set_by", JSON, nullable=False),
+    Index("ix_target_history_year", "year", "office_code", "set_day"),
+)
+
+READ_MODEL_TABLES = [candidacies, pipeline_counts, stage_changes, designations, targets, target_history]

@@ -119,6 +119,17 @@ class CandidacyWithdrawn(Event):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class TargetSet(Event):
+    """An office's yearly target (target kinerja) was set or changed, on a recorded basis."""
+
+    type_name: ClassVar[str] = "TargetSet"
+    office_code: str
+    year: int
+    target: int
+    basis: str
+
+
 Upcaster = Callable[[JsonDict], JsonDict]
 
 
@@ -159,4 +170,6 @@ CANDIDACY_EVENTS: list[type[Event]] = [
     CandidacyWithdrawn,
 ]
 
-REGISTRY = EventRegistry(CANDIDACY_EVENTS)
+TARGET_EVENTS: list[type[Event]] = [TargetSet]
+
+REGISTRY = EventRegistry(CANDIDACY_EVENTS + TARGET_EVENTS)

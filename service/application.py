@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain import candidacy as candidacy_rules
 from domain import rules
+from domain import targets as target_rules
 from domain.actors import OFFICE_ROLES, Actor, Role
 from domain.candidacy import Candidacy
 from domain.commands import CaseCommand, ProposeCandidacy
@@ -25,11 +26,11 @@ from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from events import idempotency, projections
 from events.database import Database
 from events.idempotency import StoredResponse
-from events.projections import CANDIDACY_STREAM
+from events.projections import CANDIDACY_STREAM, TARGET_STREAM
 from events.schema import candidacies
 from events.store import EventMetadata, EventStore, RecordedEvent, format_timestamp
 from events.types import REGISTRY
-from service import accounts, registry
+from service import accounts, registry, reports
 from service.config import Clock
 from service.pagination import Page, decode_position_cursor, encode_cursor
 from service.representations import case_as_dict, event_as_dict
@@ -81,7 +82,7 @@ class Application:
                 holding_stage=self._stage_holding_village(conn, command.village_code),
                 now=now,
             )
-            self._append(conn, actor, request_id, candidacy_id, 0, event, now)
+            self._append(conn, actor, request_id, 0, event, now, CANDIDACY_STREAM, candidacy_id)
             body = self._case(conn, candidacy_id, actor.role)
             return _reply(201, body, Location=CASE_PATH.format(id=candidacy_id))
 
@@ -101,7 +102,7 @@ class Application:
             now = self.clock()
             case = self._load_case(conn, actor, candidacy_id)
             event = candidacy_rules.decide(case, command, actor, now=now, expected_version=expected_version)
-            self._append(conn, actor, request_id, candidacy_id, case.version, event, now)
+            self._append(conn, actor, request_id, case.version, event, now, CANDIDACY_STREAM, candidacy_id)
             return _reply(200, self._case(conn, candidacy_id, actor.role))
 
         return self._write(actor, idempotency_request, work)
@@ -137,20 +138,48 @@ class Application:
                 )
             return response
 
+    def set_target(
+        self,
+        actor: Actor,
+        office_code: str,
+        year: int,
+        target: int,
+        basis: str,
+        *,
+        request_id: str,
+        expected_version: int | None = None,
+        idempotency_request: IdempotencyRequest | None = None,
+    ) -> StoredResponse:
+        def work(conn: Connection) -> StoredResponse:
+            now = self.clock()
+            office = target_rules.office_for_target(
+                actor, accounts.get_office(conn, office_code), office_code
+            )
+            event = target_rules.set_target(actor, office, year, target, basis, now)
+            stream_id = target_rules.target_stream_id(office.code, year)
+            version = self.store.stream_version(conn, stream_id)
+            rules.check_expected_version(expected_version, version)
+            self._append(conn, actor, request_id, version, event, now, TARGET_STREAM, stream_id)
+            body = reports.target_of(conn, office, year)
+            return _reply(200, body)
+
+        return self._write(actor, idempotency_request, work)
+
     def _append(
         self,
         conn: Connection,
         actor: Actor,
         request_id: str,
-        candidacy_id: str,
         expected_version: int,
         event: Any,
         now: Any,
+        stream_type: str,
+        stream_id: str,
     ) -> list[RecordedEvent]:
         recorded = self.store.append(
             conn,
-            stream_type=CANDIDACY_STREAM,
-            stream_id=candidacy_id,
+            stream_type=stream_type,
+            stream_id=stream_id,
             expected_version=expected_version,
             new_events=[event],
             metadata=EventMetadata(

@@ -81,11 +81,22 @@ class StoryClock:
 
 
 @dataclass(frozen=True)
+class TargetChange:
+    office_code: str
+    year: int
+    target: int
+    basis: str
+
+
+@dataclass(frozen=True)
 class Step:
     at: str
     username: str
-    village: str  # the village code names the case
-    command: ProposeCandidacy | CaseCommand
+    village: str  # the village code names the case ("" for a target)
+    command: ProposeCandidacy | CaseCommand | TargetChange
+
+
+TARGET_BASIS = "Keputusan Menteri Hukum dan HAM M.HH-01.OT.01.01 Tahun 2024"
 
 
 def _proposal(
@@ -129,6 +140,8 @@ def _assessment(day: str, score: int, met: bool) -> Assess:
 
 
 STORY = [
+    Step("2024-01-15T02:00:00", "kadiv.jabar", "", TargetChange("BOGOR", 2024, 3, TARGET_BASIS)),
+    Step("2024-01-15T02:05:00", "kadiv.jabar", "", TargetChange("SUKABUMI", 2024, 2, TARGET_BASIS)),
     Step(
         "2024-02-12T02:00:00",
         "petugas.bogor",
@@ -231,6 +244,9 @@ def seed(app: Application, base_url: str, echo: Callable[[str], Any]) -> None:
     echo("")
     echo("Try:")
     echo(f'  curl -s -H "Authorization: Bearer {tokens["kakan.bogor"]}" {base_url}/api/v1/candidacies')
+    echo(
+        f"Then, with kadiv.jabar's token: {base_url}/api/v1/reports/performance?year=2024 and /api/v1/designations"
+    )
 
 
 def _record_story(app: Application) -> None:
@@ -238,16 +254,19 @@ def _record_story(app: Application) -> None:
     story_app = Application(app.db, clock, app.store)
     people = {user.username: user for user in USERS}
     case_ids: dict[str, str] = {}
-    version: dict[str, int] = {}
     for step in STORY:
         clock.now = _at(step.at)
         user = people[step.username]
         actor = Actor(user.username, user.name, user.role, user.office_code, user.region_code)
         request_id = f"demo-{step.at}"
+        if isinstance(step.command, TargetChange):
+            change = step.command
+            story_app.set_target(
+                actor, change.office_code, change.year, change.target, change.basis, request_id=request_id
+            )
+            continue
         if isinstance(step.command, ProposeCandidacy):
-            reply = story_app.propose(actor, step.command, request_id=request_id)
-            location = reply.headers["Location"]
+            location = story_app.propose(actor, step.command, request_id=request_id).headers["Location"]
             case_ids[step.village] = location.rsplit("/", 1)[1]
         else:
-            reply = story_app.act(actor, case_ids[step.village], step.command, request_id=request_id)
-        version[step.village] = int(reply.headers["ETag"].strip('"'))
+            story_app.act(actor, case_ids[step.village], step.command, request_id=request_id)

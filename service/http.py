@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -128,4 +130,26 @@ def json_response(body: Any, status: int = 200, **headers: str) -> Response:
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
     for name, value in headers.items():
         response.headers[name] = value
+    return response
+
+
+def wants_csv(format_argument: str | None) -> bool:
+    """`?format=csv`, or an Accept header that prefers CSV to JSON."""
+    if format_argument is not None:
+        return format_argument == "csv"
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"], default="application/json")
+    return (
+        best == "text/csv"
+        and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
+    )
+
+
+def csv_response(columns: list[str], rows: Iterable[dict[str, Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -156,6 +156,42 @@ class CandidacyQuerySchema(PageQuerySchema):
     q = Text(max_length=100)
 
 
+class TargetBodySchema(StrictSchema):
+    target = _int(required=True, validate=validate.Range(min=0, max=100_000))
+    basis = Text(
+        required=True,
+        max_length=500,
+        metadata={"example": "Keputusan Menteri Hukum dan HAM M.HH-01.OT.01.01 Tahun 2024"},
+    )
+
+
+class TargetQuerySchema(PageQuerySchema):
+    year = fields.Integer(validate=validate.Range(min=1900, max=9999))
+
+
+FORMAT = fields.String(
+    validate=validate.OneOf(["json", "csv"]), metadata={"description": "csv: the same rows as CSV"}
+)
+
+
+class RegisterQuerySchema(PageQuerySchema):
+    year = fields.Integer(
+        validate=validate.Range(min=1900, max=9999), metadata={"description": "year of the decree"}
+    )
+    office = fields.String(validate=FullMatch(CODE_PATTERN))
+    region = fields.String(validate=FullMatch(CODE_PATTERN))
+    format = FORMAT
+
+
+class PerformanceQuerySchema(Schema):
+    year = fields.Integer(
+        validate=validate.Range(min=1900, max=9999), metadata={"description": "default: this year"}
+    )
+    region = fields.String(validate=FullMatch(CODE_PATTERN))
+    as_of = fields.Date(metadata={"description": "answer as the system stood at the end of this day (WIB)"})
+    format = FORMAT
+
+
 class OfficeFieldsSchema(StrictSchema):
     name = Text(required=True, max_length=200)
     region_code = fields.String(required=True, validate=FullMatch(CODE_PATTERN))
@@ -280,6 +316,115 @@ class EventSchema(Schema):
 
 class EventListSchema(Schema):
     items = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class TargetChangeSchema(Schema):
+    version = fields.Integer(required=True)
+    target = fields.Integer(required=True)
+    basis = fields.String(required=True)
+    at = fields.String(required=True, metadata={"format": "date-time"})
+    by = fields.Nested(PersonSchema, required=True)
+
+
+class TargetSchema(Schema):
+    office_code = fields.String(required=True)
+    office_name = fields.String(required=True)
+    region_code = fields.String(required=True)
+    year = fields.Integer(required=True)
+    target = fields.Integer(required=True)
+    basis = fields.String(required=True)
+    version = fields.Integer(required=True)
+    set_at = fields.String(required=True, metadata={"format": "date-time"})
+    set_by = fields.Nested(PersonSchema, required=True)
+    history = fields.List(fields.Nested(TargetChangeSchema), required=True)
+
+
+class TargetPageSchema(Schema):
+    items = fields.List(fields.Nested(TargetSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class SignatureSchema(PersonSchema):
+    at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class DesignationSchema(Schema):
+    candidacy_id = fields.String(required=True)
+    village = fields.Nested(VillageSchema, required=True)
+    office_code = fields.String(required=True)
+    region_code = fields.String(required=True)
+    decree_number = fields.String(required=True)
+    decree_date = fields.String(required=True, metadata={"format": "date"})
+    quarter = fields.String(required=True)
+    fostering_officers = fields.List(fields.String(), required=True)
+    proposed_by = fields.Nested(SignatureSchema, required=True)
+    coordinated_by = fields.Nested(SignatureSchema, required=True)
+    socialized_by = fields.Nested(SignatureSchema, required=True)
+    assessed_by = fields.Nested(SignatureSchema, required=True)
+    approved_by = fields.Nested(SignatureSchema, required=True)
+    days_to_designation = fields.Integer(required=True)
+
+
+class DesignationPageSchema(Schema):
+    items = fields.List(fields.Nested(DesignationSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class QuartersSchema(Schema):
+    Q1 = fields.Integer(required=True)
+    Q2 = fields.Integer(required=True)
+    Q3 = fields.Integer(required=True)
+    Q4 = fields.Integer(required=True)
+
+
+class PipelineSchema(Schema):
+    proposed = fields.Integer(required=True)
+    coordinated = fields.Integer(required=True)
+    socialized = fields.Integer(required=True)
+    assessed = fields.Integer(required=True)
+
+
+class FiguresSchema(Schema):
+    target = fields.Integer(allow_none=True, required=True)
+    designated = fields.Integer(required=True)
+    achievement_pct = fields.Float(allow_none=True, required=True)
+    rating = fields.String(allow_none=True, required=True)
+    by_quarter = fields.Nested(QuartersSchema, required=True)
+    pipeline = fields.Nested(PipelineSchema, required=True)
+    rejected = fields.Integer(required=True)
+    withdrawn = fields.Integer(required=True)
+    median_days_to_designation = fields.Float(allow_none=True, required=True)
+
+
+class OfficeFiguresSchema(FiguresSchema):
+    office_code = fields.String(required=True)
+    office_name = fields.String(required=True)
+    region_code = fields.String(required=True)
+    region_name = fields.String(required=True)
+
+
+class RegionFiguresSchema(FiguresSchema):
+    region_code = fields.String(required=True)
+    region_name = fields.String(required=True)
+    offices = fields.Integer(required=True)
+
+
+class NationalFiguresSchema(FiguresSchema):
+    offices = fields.Integer(required=True)
+
+
+class LedgerSchema(Schema):
+    position = fields.Integer(required=True)
+    digest = fields.String(required=True)
+
+
+class PerformanceReportSchema(Schema):
+    year = fields.Integer(required=True)
+    as_of = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    ledger = fields.Nested(LedgerSchema, required=True)
+    offices = fields.List(fields.Nested(OfficeFiguresSchema), required=True)
+    regions = fields.List(fields.Nested(RegionFiguresSchema), required=True)
+    national = fields.Nested(NationalFiguresSchema, allow_none=True, required=True)
 
 
 class HealthSchema(Schema):

@@ -27,7 +27,7 @@ from service.schemas import (
 blp = Blueprint("offices", __name__, url_prefix="/api/v1/offices", description="Immigration offices.")
 
 
-def _checked_code(code: str) -> str:
+def checked_office_code(code: str) -> str:
     """A path that is no office code names no office; say so before the database sees it (a NUL in
     it is an error on PostgreSQL)."""
     if not re.fullmatch(CODE_PATTERN, code):
@@ -84,7 +84,7 @@ class OfficeByCode(MethodView):
     def get(self, code: str) -> Response:
         """One office."""
         with http.application().db.read() as conn:
-            office = accounts.get_office(conn, _checked_code(code))
+            office = accounts.get_office(conn, checked_office_code(code))
         if office is None:
             raise NotFound(f"no office {code}")
         return http.json_response(accounts.office_as_dict(office))
@@ -95,7 +95,7 @@ class OfficeByCode(MethodView):
     @docs.errors(blp, 400, 401, 403, 404, 413, 422)
     def put(self, data: dict[str, Any], code: str) -> Response:
         """Replace an office's name, region and working area (admin)."""
-        office = office_from(_checked_code(code), data)
+        office = office_from(checked_office_code(code), data)
         with http.application().db.write() as conn:
             accounts.replace_office(conn, office)
         return http.json_response(accounts.office_as_dict(office))

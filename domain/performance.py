@@ -1,0 +1,50 @@
+"""How performance against target is measured (realisasi target kinerja)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+
+# The usual bands (percent achievement, rounded to one decimal): lower bound and name, best first.
+RATING_BANDS: tuple[tuple[Decimal, str], ...] = (
+    (Decimal(91), "Sangat Baik"),
+    (Decimal(76), "Baik"),
+    (Decimal(66), "Cukup"),
+    (Decimal(51), "Kurang"),
+)
+LOWEST_RATING = "Sangat Kurang"
+
+
+def achievement_pct(designated: int, target: int | None) -> float | None:
+    """Designated as a percentage of target, one decimal, half up; None without a (non-zero) target."""
+    if not target:
+        return None
+    pct = (Decimal(designated) * 100 / Decimal(target)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return float(pct)
+
+
+def rating(pct: float | None) -> str | None:
+    """>= 91 Sangat Baik, 76-90 Baik, 66-75 Cukup, 51-65 Kurang, <= 50 Sangat Kurang.
+
+    Between two bands (90.5 %) the lower applies: a band is earned by reaching its lower bound.
+    """
+    if pct is None:
+        return None
+    value = Decimal(str(pct))
+    for lower_bound, name in RATING_BANDS:
+        if value >= lower_bound:
+            return name
+    return LOWEST_RATING
+
+
+def quarter_of(day: dt.date) -> str:
+    """The quarter (triwulan) a decree date falls in."""
+    return QUARTERS[(day.month - 1) // 3]
+
+
+def median_days(days: Sequence[int]) -> float | None:
+    return float(statistics.median(days)) if days else None

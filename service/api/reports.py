@@ -1,0 +1,75 @@
+"""`/api/v1/designations` and `/api/v1/reports/performance`: the registers people are judged by."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from domain import rules
+from domain.calendar import latest_today
+from service import http, reports
+from service.api import docs
+from service.schemas import (
+    DesignationPageSchema,
+    PerformanceQuerySchema,
+    PerformanceReportSchema,
+    RegisterQuerySchema,
+)
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Audit and reports.")
+
+CSV_DOC = {"text/csv": {"schema": {"type": "string"}}}
+
+
+@blp.route("/designations")
+@blp.arguments(RegisterQuerySchema, location="query")
+@blp.response(200, DesignationPageSchema)
+@blp.alt_response(
+    200,
+    description="The same rows as CSV (`format=csv` or `Accept: text/csv`)",
+    content_type="text/csv",
+    success=True,
+)
+@docs.errors(blp, 401, 403, 422)
+def designation_register(args: dict[str, Any]) -> Response:
+    """Every designated village with who proposed, coordinated, socialized, assessed and approved it."""
+    filters = reports.RegisterFilters(
+        year=args.get("year"), office=args.get("office"), region=args.get("region")
+    )
+    as_csv = http.wants_csv(args.get("format"))
+    with http.application().db.read() as conn:
+        page = reports.designation_register(
+            conn,
+            http.actor(),
+            filters,
+            None if as_csv else args["limit"],
+            None if as_csv else args.get("cursor"),
+        )
+    if as_csv:
+        name = "designations" + (f"-{filters.year}" if filters.year else "") + ".csv"
+        return http.csv_response(
+            reports.REGISTER_CSV_COLUMNS, (reports.register_csv_row(item) for item in page.items), name
+        )
+    return http.json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@blp.route("/reports/performance")
+@blp.arguments(PerformanceQuerySchema, location="query")
+@blp.response(200, PerformanceReportSchema)
+@docs.errors(blp, 401, 403, 422)
+def performance(args: dict[str, Any]) -> Response:
+    """Target, realization, achievement and rating per office, region and nation; now or as of a day."""
+    actor = http.actor()
+    as_of: dt.date | None = args.get("as_of")
+    if as_of is not None:
+        rules.check_not_in_future("as_of", as_of, http.application().clock())
+    year = args.get("year") or (as_of or latest_today(http.application().clock())).year
+    with http.application().db.read() as conn:
+        report = reports.performance_report(conn, actor, year, args.get("region"), as_of)
+    if http.wants_csv(args.get("format")):
+        name = f"performance-{year}" + (f"-as-of-{as_of.isoformat()}" if as_of else "") + ".csv"
+        return http.csv_response(reports.PERFORMANCE_CSV_COLUMNS, reports.performance_csv_rows(report), name)
+    return http.json_response(report)

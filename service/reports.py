@@ -1,0 +1,489 @@
+"""Targets, the designation register and performance against target, now or as of any past day.
+
+Every figure is a query over read models kept by the projections: the current pipeline from
+per-office counters, a past one from per-day stage changes summed up to that day; designations and
+target changes carry the day they were recorded, so "as of" is a filter, never a replay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from domain import rules
+from domain.actors import Actor
+from domain.calendar import SYSTEM_TIMEZONE
+from domain.errors import InvalidInput
+from domain.lifecycle import LIVE_STAGES, Stage
+from domain.performance import QUARTERS, achievement_pct, median_days, rating
+from domain.places import Office
+from events.schema import (
+    GENESIS_HASH,
+    designations,
+    events,
+    ledger_head,
+    pipeline_counts,
+    stage_changes,
+    target_history,
+    targets,
+)
+from events.store import format_timestamp
+from service import accounts
+from service.pagination import MAX_POSITION, Page, decode_cursor, encode_cursor
+
+PIPELINE_STAGES = [s.value for s in Stage if s in LIVE_STAGES]
+PEOPLE = ("proposed_by", "coordinated_by", "socialized_by", "assessed_by", "approved_by")
+
+
+def visible_offices(conn: Connection, actor: Actor, region: str | None = None) -> list[Office]:
+    """The offices whose figures the actor may read, by code; `region` narrows them further."""
+    rules.check_may_read_cases(actor)
+    return [
+        office
+        for office in accounts.list_offices(conn)
+        if rules.may_read_office(actor, office.code, office.region_code)
+        and (region is None or office.region_code == region)
+    ]
+
+
+def end_of_day(day: dt.date) -> str:
+    """The first instant after `day` in system time, as stored timestamps are written."""
+    start_of_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), SYSTEM_TIMEZONE)
+    return format_timestamp(start_of_next)
+
+
+def ledger_at(conn: Connection, as_of: dt.date | None) -> dict[str, Any]:
+    """The newest position and hash of the log, now or at the end of `as_of`."""
+    if as_of is None:
+        row = conn.execute(select(ledger_head.c.position, ledger_head.c.hash)).one()
+    else:
+        row = conn.execute(
+            select(events.c.position, events.c.hash)
+            .where(events.c.recorded_at < end_of_day(as_of))
+            .order_by(events.c.position.desc())
+            .limit(1)
+        ).one_or_none()
+    return {"position": row.position, "digest": row.hash} if row else {"position": 0, "digest": GENESIS_HASH}
+
+
+# ---- targets ---------------------------------------------------------------------------------
+
+
+def target_as_dict(row: Any, office: Office, history: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "office_code": office.code,
+        "office_name": office.name,
+        "region_code": office.region_code,
+        "year": row["year"],
+        "target": row["target"],
+        "basis": row["basis"],
+        "version": row["version"],
+        "set_at": row["set_at"],
+        "set_by": row["set_by"],
+        "history": history,
+    }
+
+
+def _history(
+    conn: Connection, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    keys = list(keys)
+    found: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    if not keys:
+        return found
+    offices_wanted = {k[0] for k in keys}
+    years_wanted = {k[1] for k in keys}
+    rows = conn.execute(
+        select(target_history)
+        .where(target_history.c.office_code.in_(offices_wanted), target_history.c.year.in_(years_wanted))
+        .order_by(target_history.c.position)
+    ).mappings()
+    for row in rows:
+        found[(row["office_code"], row["year"])].append(
+            {
+                "version": row["version"],
+                "target": row["target"],
+                "basis": row["basis"],
+                "at": row["set_at"],
+                "by": row["set_by"],
+            }
+        )
+    return found
+
+
+def target_of(conn: Connection, office: Office, year: int) -> dict[str, Any]:
+    row = (
+        conn.execute(select(targets).where(targets.c.office_code == office.code, targets.c.year == year))
+        .mappings()
+        .one()
+    )
+    return target_as_dict(row, office, _history(conn, [(office.code, year)])[(office.code, year)])
+
+
+def list_targets(conn: Connection, actor: Actor, year: int | None, limit: int, cursor: str | None) -> Page:
+    offices = {o.code: o for o in visible_offices(conn, actor)}
+    query = (
+        select(targets)
+        .where(targets.c.office_code.in_(offices))
+        .order_by(targets.c.year, targets.c.office_code)
+        .limit(limit + 1)
+    )
+    if year is not None:
+        query = query.where(targets.c.year == year)
+    if cursor:
+        after_year, _, after_office = decode_cursor("t", cursor).partition("/")
+        if not after_year.isdigit() or not after_office:
+            raise InvalidInput.field("cursor", "not a cursor this API gave out for this list")
+        query = query.where(
+            or_(
+                targets.c.year > int(after_year),
+                and_(targets.c.year == int(after_year), targets.c.office_code > after_office),
+            )
+        )
+    rows = conn.execute(query).mappings().all()
+    shown = rows[:limit]
+    history = _history(conn, [(r["office_code"], r["year"]) for r in shown])
+    items = [
+        target_as_dict(r, offices[r["office_code"]], history[(r["office_code"], r["year"])]) for r in shown
+    ]
+    last = shown[-1] if shown else None
+    next_cursor = (
+        encode_cursor("t", f"{last['year']}/{last['office_code']}") if last and len(rows) > limit else None
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# ---- the designation register ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterFilters:
+    year: int | None = None
+    office: str | None = None
+    region: str | None = None
+
+
+def designation_as_dict(row: Any) -> dict[str, Any]:
+    return {
+        "candidacy_id": row["candidacy_id"],
+        "village": {
+            "code": row["village_code"],
+            "name": row["village_name"],
+            "district": row["district_name"],
+            "regency": row["regency_name"],
+            "province": row["province_name"],
+        },
+        "office_code": row["office_code"],
+        "region_code": row["region_code"],
+        "decree_number": row["decree_number"],
+        "decree_date": row["decree_date"],
+        "quarter": row["quarter"],
+        "fostering_officers": row["fostering_officers"],
+        **{person: row[person] for person in PEOPLE},
+        "days_to_designation": row["days_to_designation"],
+    }
+
+
+def designation_register(
+    conn: Connection, actor: Actor, filters: RegisterFilters, limit: int | None, cursor: str | None
+) -> Page:
+    """Designated villages in decree order; `limit` None: all of them (for CSV)."""
+    offices = [o.code for o in visible_offices(conn, actor, filters.region)]
+    query = (
+        select(designations)
+        .where(designations.c.office_code.in_(offices))
+        .order_by(designations.c.decree_date, designations.c.position)
+    )
+    if filters.year is not None:
+        query = query.where(designations.c.decree_year == filters.year)
+    if filters.office:
+        query = query.where(designations.c.office_code == filters.office)
+    if cursor:
+        after_date, after_position = _register_cursor(cursor)
+        query = query.where(
+            or_(
+                designations.c.decree_date > after_date,
+                and_(designations.c.decree_date == after_date, designations.c.position > after_position),
+            )
+        )
+    if limit is not None:
+        query = query.limit(limit + 1)
+    rows = conn.execute(query).mappings().all()
+    shown = rows if limit is None else rows[:limit]
+    next_cursor = None
+    if limit is not None and len(rows) > limit:
+        last = shown[-1]
+        next_cursor = encode_cursor("d", f"{last['decree_date']}/{last['position']}")
+    return Page(items=[designation_as_dict(r) for r in shown], next_cursor=next_cursor)
+
+
+def _register_cursor(cursor: str) -> tuple[str, int]:
+    after_date, _, after_position = decode_cursor("d", cursor).partition("/")
+    try:
+        day = dt.date.fromisoformat(after_date).isoformat()
+    except ValueError:
+        day = ""
+    if not day or not after_position.isdigit() or int(after_position) > MAX_POSITION:
+        raise InvalidInput.field("cursor", "not a cursor this API gave out for this list")
+    return day, int(after_position)
+
+
+REGISTER_CSV_COLUMNS = [
+    "candidacy_id",
+    "village_code",
+    "village_name",
+    "district",
+    "regency",
+    "province",
+    "office_code",
+    "region_code",
+    "decree_number",
+    "decree_date",
+    "quarter",
+    "fostering_officers",
+    *[f"{person}_{part}" for person in PEOPLE for part in ("username", "name", "role", "at")],
+    "days_to_designation",
+]
+
+
+def register_csv_row(item: dict[str, Any]) -> dict[str, Any]:
+    row = {
+        "candidacy_id": item["candidacy_id"],
+        **{f"village_{k}" if k in ("code", "name") else k: v for k, v in item["village"].items()},
+        "office_code": item["office_code"],
+        "region_code": item["region_code"],
+        "decree_number": item["decree_number"],
+        "decree_date": item["decree_date"],
+        "quarter": item["quarter"],
+        "fostering_officers": "; ".join(item["fostering_officers"]),
+        "days_to_designation": item["days_to_designation"],
+    }
+    for person in PEOPLE:
+        for part in ("username", "name", "role", "at"):
+            row[f"{person}_{part}"] = item[person][part]
+    return row
+
+
+# ---- performance against target --------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """The figures of one office, or the sum of several."""
+
+    target: int | None = None
+    designated: int = 0
+    by_quarter: Counter[str] = field(default_factory=Counter)
+    pipeline: Counter[str] = field(default_factory=Counter)
+    closed: Counter[str] = field(default_factory=Counter)
+    days: list[int] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        if other.target is not None:
+            self.target = (self.target or 0) + other.target
+        self.designated += other.designated
+        self.by_quarter.update(other.by_quarter)
+        self.pipeline.update(other.pipeline)
+        self.closed.update(other.closed)
+        self.days.extend(other.days)
+
+    def figures(self) -> dict[str, Any]:
+        pct = achievement_pct(self.designated, self.target)
+        return {
+            "target": self.target,
+            "designated": self.designated,
+            "achievement_pct": pct,
+            "rating": rating(pct),
+            "by_quarter": {q: self.by_quarter[q] for q in QUARTERS},
+            "pipeline": {stage: self.pipeline[stage] for stage in PIPELINE_STAGES},
+            "rejected": self.closed[Stage.REJECTED.value],
+            "withdrawn": self.closed[Stage.WITHDRAWN.value],
+            "median_days_to_designation": median_days(self.days),
+        }
+
+
+def performance_report(
+    conn: Connection, actor: Actor, year: int, region: str | None, as_of: dt.date | None
+) -> dict[str, Any]:
+    offices = visible_offices(conn, actor, region)
+    codes = [o.code for o in offices]
+    tallies = {code: Tally() for code in codes}
+
+    for code, target in _targets_at(conn, codes, year, as_of).items():
+        tallies[code].target = target
+
+    designated = select(
+        designations.c.office_code, designations.c.quarter, designations.c.days_to_designation
+    ).where(designations.c.office_code.in_(codes), designations.c.decree_year == year)
+    if as_of is not None:
+        designated = designated.where(designations.c.recorded_day <= as_of.isoformat())
+    for office_code, quarter, days in conn.execute(designated):
+        tally = tallies[office_code]
+        tally.designated += 1
+        tally.by_quarter[quarter] += 1
+        tally.days.append(days)
+
+    for office_code, stage, cases in _pipeline_at(conn, codes, as_of):
+        tallies[office_code].pipeline[stage] += cases
+
+    year_end = dt.date(year, 12, 31)
+    closed_until = min(year_end, as_of) if as_of is not None else year_end
+    closed = (
+        select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
+        .where(
+            stage_changes.c.office_code.in_(codes),
+            stage_changes.c.stage.in_([Stage.REJECTED.value, Stage.WITHDRAWN.value]),
+            stage_changes.c.day >= dt.date(year, 1, 1).isoformat(),
+            stage_changes.c.day <= closed_until.isoformat(),
+        )
+        .group_by(stage_changes.c.office_code, stage_changes.c.stage)
+    )
+    for office_code, stage, count in conn.execute(closed):
+        tallies[office_code].closed[stage] += int(count)
+
+    office_rows = [
+        {
+            "office_code": office.code,
+            "office_name": office.name,
+            "region_code": office.region_code,
+            "region_name": office.region_name,
+            **tallies[office.code].figures(),
+        }
+        for office in offices
+    ]
+    return {
+        "year": year,
+        "as_of": as_of.isoformat() if as_of else None,
+        "ledger": ledger_at(conn, as_of),
+        "offices": office_rows,
+        "regions": _region_rows(conn, actor, offices, tallies),
+        # The whole country, only for whom reads all of it and asked for all of it.
+        "national": _national(tallies) if region is None and rules.may_read_everything(actor) else None,
+    }
+
+
+def _targets_at(conn: Connection, codes: list[str], year: int, as_of: dt.date | None) -> dict[str, int]:
+    if as_of is None:
+        query = select(targets.c.office_code, targets.c.target).where(
+            targets.c.office_code.in_(codes), targets.c.year == year
+        )
+        return dict(conn.execute(query).all())
+    # The last change recorded by the end of the day; the history is a handful of rows per office.
+    query = (
+        select(target_history.c.office_code, target_history.c.target)
+        .where(
+            target_history.c.office_code.in_(codes),
+            target_history.c.year == year,
+            target_history.c.set_day <= as_of.isoformat(),
+        )
+        .order_by(target_history.c.position)
+    )
+    return dict(conn.execute(query).all())
+
+
+def _pipeline_at(conn: Connection, codes: list[str], as_of: dt.date | None) -> list[tuple[str, str, int]]:
+    if as_of is None:
+        query = select(pipeline_counts.c.office_code, pipeline_counts.c.stage, pipeline_counts.c.cases).where(
+            pipeline_counts.c.office_code.in_(codes), pipeline_counts.c.stage.in_(PIPELINE_STAGES)
+        )
+        return [(o, s, int(n)) for o, s, n in conn.execute(query)]
+    query = (
+        select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
+        .where(
+            stage_changes.c.office_code.in_(codes),
+            stage_changes.c.stage.in_(PIPELINE_STAGES),
+            stage_changes.c.day <= as_of.isoformat(),
+        )
+        .group_by(stage_changes.c.office_code, stage_changes.c.stage)
+    )
+    return [(o, s, int(n)) for o, s, n in conn.execute(query)]
+
+
+def _region_rows(
+    conn: Connection, actor: Actor, offices: list[Office], tallies: dict[str, Tally]
+) -> list[dict[str, Any]]:
+    """A region's row only where the actor reads all of the region: no partial sums that look whole."""
+    all_offices = accounts.list_offices(conn)
+    rows = []
+    for region_code in sorted({o.region_code for o in offices}):
+        members = [o for o in all_offices if o.region_code == region_code]
+        if not all(rules.may_read_office(actor, o.code, o.region_code) for o in members):
+            continue
+        total = Tally()
+        for office in members:
+            if office.code in tallies:
+                total.add(tallies[office.code])
+        rows.append(
+            {
+                "region_code": region_code,
+                "region_name": members[0].region_name,
+                "offices": len(members),
+                **total.figures(),
+            }
+        )
+    return rows
+
+
+def _national(tallies: dict[str, Tally]) -> dict[str, Any]:
+    total = Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    return {"offices": len(tallies), **total.figures()}
+
+
+PERFORMANCE_CSV_COLUMNS = [
+    "level",
+    "code",
+    "name",
+    "region_code",
+    "target",
+    "designated",
+    "achievement_pct",
+    "rating",
+    *QUARTERS,
+    *PIPELINE_STAGES,
+    "rejected",
+    "withdrawn",
+    "median_days_to_designation",
+    "year",
+    "as_of",
+    "ledger_position",
+    "ledger_digest",
+]
+
+
+def performance_csv_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """One row per office, then per region, then the nation; each names the ledger it was read at."""
+    stamp = {
+        "year": report["year"],
+        "as_of": report["as_of"],
+        "ledger_position": report["ledger"]["position"],
+        "ledger_digest": report["ledger"]["digest"],
+    }
+
+    def flat(
+        level: str, code: str, name: str, region_code: str | None, figures: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "level": level,
+            "code": code,
+            "name": name,
+            "region_code": region_code,
+            **{k: figures[k] for k in ("target", "designated", "achievement_pct", "rating")},
+            **figures["by_quarter"],
+            **figures["pipeline"],
+            **{k: figures[k] for k in ("rejected", "withdrawn", "median_days_to_designation")},
+            **stamp,
+        }
+
+    for row in report["offices"]:
+        yield flat("office", row["office_code"], row["office_name"], row["region_code"], row)
+    for row in report["regions"]:
+        yield flat("region", row["region_code"], row["region_name"], row["region_code"], row)
+    if report["national"] is not None:
+        yield flat("national", "ID", "Indonesia", None, report["national"])
