@@ -244,9 +244,7 @@ def seed(app: Application, base_url: str, echo: Callable[[str], Any]) -> None:
     echo("")
     echo("Try:")
     echo(f'  curl -s -H "Authorization: Bearer {tokens["kakan.bogor"]}" {base_url}/api/v1/candidacies')
-    echo(
-        f"Then, with kadiv.jabar's token: {base_url}/api/v1/reports/performance?year=2024 and /api/v1/designations"
-    )
+    echo(f"Reports (kadiv.jabar's token): {base_url}/api/v1/reports/performance?year=2024")
 
 
 def _record_story(app: Application) -> None:
