@@ -7,10 +7,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, select
 
 from events import projections
 from events.database import Database
+from events.schema import ledger_head
 from events.store import EventStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -31,17 +32,26 @@ def upgrade(database: Database, revision: str = "head") -> bool:
     """Bring the schema to `revision`; running it again changes nothing. Returns whether it changed.
 
     A migration may add or reshape read models; they are then rebuilt from the log, which is the
-    truth, so that an existing installation's new tables are as complete as a fresh one's.
+    truth, in the migration's own transaction: either the new schema comes with complete read models
+    or nothing changes at all.
     """
-    before = current_revision(database)
     config = alembic_config()
-    with database.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-    changed = current_revision(database) != before
-    if changed and before is not None and inspect(database.engine).has_table("events"):
-        store = EventStore()
-        with database.write() as conn:
-            if store.head(conn).position > 0:
-                projections.rebuild(conn, store)
-    return changed
+    with database.engine.connect() as conn:
+        if database.is_sqlite:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            before = MigrationContext.configure(conn).get_current_revision()
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            after = MigrationContext.configure(conn).get_current_revision()
+            if after != before and before is not None:
+                _rebuild_read_models(conn)
+    return after != before
+
+
+def _rebuild_read_models(conn: Connection) -> None:
+    store = EventStore()
+    # The ledger lock keeps writers of other instances out while the read models are replaced.
+    conn.execute(select(ledger_head.c.position).where(ledger_head.c.id == 1).with_for_update())
+    if store.head(conn).position > 0:
+        projections.rebuild(conn, store)

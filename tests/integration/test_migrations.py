@@ -3,21 +3,45 @@ ledger starting from its genesis."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, func, inspect, select, text
+from sqlalchemy import Column, Integer, MetaData, delete, func, inspect, select, text
 
+from events import projections
 from events.database import Database
-from events.schema import GENESIS_HASH, events, idempotency_keys, ledger_head, metadata
-from events.store import EventStore, LedgerHead
-from events.types import CandidacyRejected
+from events.schema import (
+    GENESIS_HASH,
+    READ_MODEL_TABLES,
+    candidacies,
+    designations,
+    events,
+    idempotency_keys,
+    ledger_head,
+    metadata,
+    pipeline_counts,
+    stage_changes,
+)
+from events.store import EventMetadata, EventStore, LedgerHead, format_timestamp
+from events.types import (
+    CandidacyAssessed,
+    CandidacyCoordinated,
+    CandidacyDesignated,
+    CandidacyProposed,
+    CandidacyRejected,
+    CandidacySocialized,
+    CandidacyWithdrawn,
+    Event,
+)
 from service import tables  # noqa: F401  (registers the service's tables on the metadata)
 from service.migrate import alembic_config, upgrade
-from tests.integration.support import METADATA, T0
+from tests.integration.support import METADATA, T0, read_model_snapshot
 
 
 def current_revision(database: Database) -> str | None:
@@ -145,3 +169,274 @@ def test_downgrade_to_base_and_up_again(database: Database) -> None:
     assert trigger_names(database) == APPEND_ONLY_TRIGGERS[database.engine.dialect.name]
     with database.read() as conn:
         assert EventStore().head(conn) == LedgerHead(0, GENESIS_HASH, "")
+
+
+# ---- the upgrade path: a database with events, from 0001 to the newest revision -----------------
+
+REPORT_TABLES = ["pipeline_counts", "stage_changes", "designations", "targets", "target_history"]
+
+
+def person(username: str, role: str, office: str | None = "BOGOR") -> EventMetadata:
+    return EventMetadata(username, username.replace("_", " ").title(), role, office, f"req-{username}")
+
+
+OFFICER, SECTION_HEAD, HEAD = (
+    person("officer", "officer"),
+    person("section_head", "section_head"),
+    person("head", "head_of_office"),
+)
+SUKABUMI_OFFICER = person("sukabumi_officer", "officer", "SUKABUMI")
+
+
+def proposed(case: str, code: str, name: str, office: str = "BOGOR") -> CandidacyProposed:
+    return CandidacyProposed(
+        candidacy_id=case,
+        village={
+            "code": code,
+            "name": name,
+            "district": "Cisarua",
+            "regency": "Kabupaten Bogor",
+            "province": None,
+        },
+        office_code=office,
+        region_code="JABAR",
+        rationale="Kantong PMI.",
+        indicators={"migrant_workers": 412, "trafficking_cases": 3},
+    )
+
+
+# (UTC instant, stream, actor, event), in the order they were recorded under revision 0001.
+HISTORY_AT_0001: list[tuple[str, str, EventMetadata, Event]] = [
+    # 18:00 UTC on 14 January is 01:00 on 15 January in WIB.
+    ("2024-01-14T18:00:00", "case-a", OFFICER, proposed("case-a", "32.01.25.2006", "Tugu Selatan")),
+    ("2024-01-15T02:00:00", "case-b", OFFICER, proposed("case-b", "32.01.25.2005", "Citeko")),
+    (
+        "2024-01-15T02:00:00",
+        "case-c",
+        SUKABUMI_OFFICER,
+        proposed("case-c", "32.02.01.2002", "Tonjong", "SUKABUMI"),
+    ),
+    (
+        "2024-01-15T03:00:00",
+        "case-b",
+        SECTION_HEAD,
+        CandidacyCoordinated(
+            held_on=dt.date(2024, 1, 15), venue="Aula", agencies=("Polres",), minutes_ref="UND-1"
+        ),
+    ),
+    (
+        "2024-02-19T09:00:00",
+        "case-a",
+        SECTION_HEAD,
+        CandidacyCoordinated(
+            held_on=dt.date(2024, 2, 19), venue="Aula", agencies=("Polres", "Kodim"), minutes_ref="UND-2"
+        ),
+    ),
+    (
+        "2024-02-21T09:00:00",
+        "case-a",
+        SECTION_HEAD,
+        CandidacySocialized(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=85),
+    ),
+    ("2024-02-21T09:00:00", "case-b", SECTION_HEAD, CandidacyWithdrawn(reason="Data tidak terkonfirmasi.")),
+    (
+        "2024-03-20T09:00:00",
+        "case-a",
+        SECTION_HEAD,
+        CandidacyAssessed(
+            assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+        ),
+    ),
+    (
+        "2024-04-16T09:00:00",
+        "case-a",
+        HEAD,
+        CandidacyDesignated(
+            decree_number="W11-0416", decree_date=dt.date(2024, 4, 16), fostering_officers=("Rina Marlina",)
+        ),
+    ),
+]
+
+
+def stamp(iso: str) -> str:
+    return format_timestamp(dt.datetime.fromisoformat(iso).replace(tzinfo=dt.UTC))
+
+
+def append_history(database: Database) -> None:
+    """Straight into the log, as the 0001-era application would have; its read model is left empty."""
+    store = EventStore()
+    for iso, stream_id, actor, event in HISTORY_AT_0001:
+        with database.write() as conn:
+            store.append(
+                conn,
+                stream_type="candidacy",
+                stream_id=stream_id,
+                expected_version=store.stream_version(conn, stream_id),
+                new_events=[event],
+                metadata=actor,
+                now=dt.datetime.fromisoformat(iso).replace(tzinfo=dt.UTC),
+            )
+
+
+@pytest.fixture
+def database_at_0001(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    assert upgrade(db, "0001")
+    yield db
+    db.dispose()
+
+
+def by(actor: EventMetadata, iso: str) -> dict[str, str]:
+    return {
+        "username": actor.actor_username,
+        "name": actor.actor_name,
+        "role": actor.actor_role,
+        "at": stamp(iso),
+    }
+
+
+def test_revision_0001_has_none_of_the_report_tables(database_at_0001: Database) -> None:
+    assert current_revision(database_at_0001) == "0001"
+    existing = set(inspect(database_at_0001.engine).get_table_names())
+    assert {"events", "ledger_head", "candidacies"} <= existing
+    assert not existing & set(REPORT_TABLES)
+
+
+def test_upgrade_fills_the_new_read_models_from_an_existing_log(database_at_0001: Database) -> None:
+    db = database_at_0001
+    append_history(db)
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(candidacies)).scalar_one() == 0
+        head_before = EventStore().head(conn)
+
+    assert upgrade(db)
+    assert current_revision(db) == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    with db.read() as conn:
+        assert EventStore().head(conn) == head_before
+        assert EventStore().verify(conn).ok
+        stages = dict(conn.execute(select(candidacies.c.id, candidacies.c.stage)).all())
+        counts = {(o, s): n for o, s, n in conn.execute(select(pipeline_counts)).all()}
+        changes = {(o, d, s): n for o, d, s, n in conn.execute(select(stage_changes)).all()}
+        register = [dict(row) for row in conn.execute(select(designations)).mappings()]
+        positions = {(e.stream_id, e.type): e.position for e in EventStore().read_all(conn)}
+    assert stages == {"case-a": "designated", "case-b": "withdrawn", "case-c": "proposed"}
+    assert {key: n for key, n in counts.items() if n} == {
+        ("BOGOR", "designated"): 1,
+        ("BOGOR", "withdrawn"): 1,
+        ("SUKABUMI", "proposed"): 1,
+    }
+    assert changes == {
+        ("BOGOR", "2024-01-15", "proposed"): 1,  # case-a's +1 (WIB), case-b's +1 and -1
+        ("BOGOR", "2024-01-15", "coordinated"): 1,
+        ("SUKABUMI", "2024-01-15", "proposed"): 1,
+        ("BOGOR", "2024-02-19", "proposed"): -1,
+        ("BOGOR", "2024-02-19", "coordinated"): 1,
+        ("BOGOR", "2024-02-21", "coordinated"): -2,
+        ("BOGOR", "2024-02-21", "socialized"): 1,
+        ("BOGOR", "2024-02-21", "withdrawn"): 1,
+        ("BOGOR", "2024-03-20", "socialized"): -1,
+        ("BOGOR", "2024-03-20", "assessed"): 1,
+        ("BOGOR", "2024-04-16", "assessed"): -1,
+        ("BOGOR", "2024-04-16", "designated"): 1,
+    }
+    assert register == [
+        {
+            "candidacy_id": "case-a",
+            "position": positions[("case-a", "CandidacyDesignated")],
+            "village_code": "32.01.25.2006",
+            "village_name": "Tugu Selatan",
+            "district_name": "Cisarua",
+            "regency_name": "Kabupaten Bogor",
+            "province_name": None,
+            "office_code": "BOGOR",
+            "region_code": "JABAR",
+            "decree_number": "W11-0416",
+            "decree_date": "2024-04-16",
+            "decree_year": 2024,
+            "quarter": "Q2",
+            "fostering_officers": ["Rina Marlina"],
+            "proposed_by": by(OFFICER, "2024-01-14T18:00:00"),
+            "coordinated_by": by(SECTION_HEAD, "2024-02-19T09:00:00"),
+            "socialized_by": by(SECTION_HEAD, "2024-02-21T09:00:00"),
+            "assessed_by": by(SECTION_HEAD, "2024-03-20T09:00:00"),
+            "approved_by": by(HEAD, "2024-04-16T09:00:00"),
+            "recorded_day": "2024-04-16",
+            "days_to_designation": 92,
+        }
+    ]
+
+
+def test_upgrade_fills_the_read_models_as_the_live_path_would(database_at_0001: Database) -> None:
+    """Event by event into empty tables, as each command would have projected it at the newest revision."""
+    db = database_at_0001
+    append_history(db)
+    upgrade(db)
+    with db.read() as conn:
+        upgraded = read_model_snapshot(conn)
+    assert all(upgraded[name] for name in ["candidacies", "pipeline_counts", "stage_changes", "designations"])
+
+    with db.write() as conn:
+        for table in READ_MODEL_TABLES:
+            conn.execute(delete(table))
+        for recorded in EventStore().read_all(conn):
+            projections.project(conn, [recorded])
+    with db.read() as conn:
+        assert read_model_snapshot(conn) == upgraded
+
+    with db.write() as conn:
+        projections.rebuild(conn, EventStore())
+    with db.read() as conn:
+        assert read_model_snapshot(conn) == upgraded
+
+
+def test_the_upgraded_schema_matches_the_table_definitions(database_at_0001: Database) -> None:
+    append_history(database_at_0001)
+    upgrade(database_at_0001)
+    assert schema_differences(database_at_0001, metadata) == []
+    indexes = {ix["name"] for ix in inspect(database_at_0001.engine).get_indexes("events")}
+    assert "ix_events_recorded_at" in indexes
+    assert trigger_names(database_at_0001) == APPEND_ONLY_TRIGGERS[database_at_0001.engine.dialect.name]
+
+
+def test_an_upgrade_with_nothing_to_do_rebuilds_nothing(database_at_0001: Database) -> None:
+    db = database_at_0001
+    append_history(db)
+    assert upgrade(db)
+    with db.write() as conn:
+        conn.execute(delete(designations))  # a rebuild would bring it back
+    with db.read() as conn:
+        before = read_model_snapshot(conn)
+    assert not upgrade(db)
+    with db.read() as conn:
+        assert read_model_snapshot(conn) == before
+        assert conn.execute(select(func.count()).select_from(designations)).scalar_one() == 0
+
+
+def test_upgrade_of_an_empty_0001_database(database_at_0001: Database) -> None:
+    assert upgrade(database_at_0001)
+    with database_at_0001.read() as conn:
+        snapshot = read_model_snapshot(conn)
+        assert EventStore().head(conn) == LedgerHead(0, GENESIS_HASH, "")
+    assert snapshot == {table.name: [] for table in READ_MODEL_TABLES}
+    assert schema_differences(database_at_0001, metadata) == []
+
+
+def test_down_to_0001_and_up_again_refills_the_report_tables(database_at_0001: Database) -> None:
+    db = database_at_0001
+    append_history(db)
+    upgrade(db)
+    with db.read() as conn:
+        upgraded = read_model_snapshot(conn)
+
+    config = alembic_config()
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")
+    assert current_revision(db) == "0001"
+    assert not set(inspect(db.engine).get_table_names()) & set(REPORT_TABLES)
+
+    assert upgrade(db)
+    with db.read() as conn:
+        assert read_model_snapshot(conn) == upgraded
+    assert schema_differences(db, metadata) == []
