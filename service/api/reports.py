@@ -9,7 +9,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from domain import rules
-from domain.calendar import latest_today
+from domain.calendar import day_of
 from service import http, reports
 from service.api import docs
 from service.schemas import (
@@ -71,7 +71,7 @@ def performance(args: dict[str, Any]) -> Response:
     as_of: dt.date | None = args.get("as_of")
     if as_of is not None:
         rules.check_not_in_future("as_of", as_of, http.application().clock())
-    year = args.get("year") or (as_of or latest_today(http.application().clock())).year
+    year = args.get("year") or (as_of or day_of(http.application().clock())).year
     with http.application().db.read() as conn:
         report = reports.performance_report(conn, actor, year, args.get("region"), as_of)
     if http.wants_csv(args.get("format")):

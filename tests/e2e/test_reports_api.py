@@ -856,3 +856,14 @@ def test_openapi_documents_targets_register_and_report(api: Api) -> None:
         spec["components"]["schemas"]["PerformanceReport"]["properties"]["offices"]["items"]
     )
     assert set(office_row_schema["properties"]) >= OFFICE_FIELDS
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
+    from service.http import csv_cell
+
+    assert csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_cell("-1+2") == "'-1+2"
+    assert csv_cell("W11.IMI.IMI.4-UM.01.01") == "W11.IMI.IMI.4-UM.01.01"
+    assert csv_cell(-3) == -3  # numbers stay numbers
+    assert csv_cell(None) == ""
