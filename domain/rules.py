@@ -120,3 +120,11 @@ def check_village_free(village: Village, holding_stage: Stage | None) -> None:
 def check_may_manage_accounts(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
         raise NotPermitted(f"only an admin manages offices and users, not the role {actor.role.value}")
+
+
+def check_may_audit(actor: Actor) -> None:
+    """The whole log and its chain are for auditors: they hold every office's cases at once."""
+    if actor.role is not Role.AUDITOR:
+        raise NotPermitted(
+            f"only an auditor reads the event feed and the ledger, not the role {actor.role.value}"
+        )

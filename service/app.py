@@ -82,9 +82,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from service.api import candidacies, meta, offices, reports, targets
+    from service.api import audit, candidacies, meta, offices, reports, targets
 
-    for blueprint in (meta.blp, offices.blp, candidacies.blp, targets.blp, reports.blp):
+    for blueprint in (meta.blp, offices.blp, candidacies.blp, targets.blp, reports.blp, audit.blp):
         api.register_blueprint(blueprint)
 
     @app.errorhandler(DomainError)

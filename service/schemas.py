@@ -318,6 +318,33 @@ class EventListSchema(Schema):
     items = fields.List(fields.Nested(EventSchema), required=True)
 
 
+class EventFeedQuerySchema(PageQuerySchema):
+    after = fields.Integer(
+        validate=validate.Range(min=0, max=2**63 - 1),
+        metadata={"description": "the last position the caller has seen (default 0: from the start)"},
+    )
+
+
+class LedgerHeadSchema(Schema):
+    position = fields.Integer(required=True, metadata={"description": "0 while the log is empty"})
+    digest = fields.String(required=True, metadata={"description": "hash of the newest event"})
+    recorded_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+
+
+class EventFeedSchema(Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(
+        allow_none=True, required=True, metadata={"description": "null once the page reaches the head"}
+    )
+    ledger = fields.Nested(LedgerHeadSchema, required=True, metadata={"description": "the head when read"})
+
+
+class LedgerVerificationSchema(Schema):
+    ok = fields.Boolean(required=True)
+    checked = fields.Integer(required=True, metadata={"description": "events verified in order"})
+    first_bad_position = fields.Integer(allow_none=True, required=True)
+
+
 class TargetChangeSchema(Schema):
     version = fields.Integer(required=True)
     target = fields.Integer(required=True)

@@ -1,0 +1,47 @@
+"""`/api/v1/events` and `/api/v1/ledger`: the whole log, its head and its check, for auditors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from service import audit, http
+from service.api import docs
+from service.schemas import EventFeedQuerySchema, EventFeedSchema, LedgerHeadSchema, LedgerVerificationSchema
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The event log and its hash chain.")
+
+
+@blp.route("/events")
+@blp.arguments(EventFeedQuerySchema, location="query")
+@blp.response(200, EventFeedSchema)
+@docs.errors(blp, 401, 403, 422)
+def get_events(args: dict[str, Any]) -> Response:
+    """The whole log in position order; tail it with `after=<last position seen>`."""
+    app = http.application()
+    after = audit.start_position(args.get("after"), args.get("cursor"))
+    with app.db.read() as conn:
+        page, head = audit.event_feed(conn, app.store, http.actor(), after=after, limit=args["limit"])
+    return http.json_response({"items": page.items, "next_cursor": page.next_cursor, "ledger": head})
+
+
+@blp.route("/ledger")
+@blp.response(200, LedgerHeadSchema)
+@docs.errors(blp, 401, 403)
+def get_ledger() -> Response:
+    """The newest position and its digest: keep it elsewhere to prove later that nothing changed."""
+    app = http.application()
+    with app.db.read() as conn:
+        return http.json_response(audit.ledger_head(conn, app.store, http.actor()))
+
+
+@blp.route("/ledger/verify")
+@blp.response(200, LedgerVerificationSchema)
+@docs.errors(blp, 401, 403)
+def verify_ledger() -> Response:
+    """Walk the hash chain from the first event; `first_bad_position` names where it breaks."""
+    app = http.application()
+    with app.db.read() as conn:
+        return http.json_response(audit.verify_ledger(conn, app.store, http.actor()))

@@ -1,0 +1,174 @@
+"""`/api/v1/events`, `/api/v1/ledger` and `/api/v1/ledger/verify` over HTTP, on both databases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from events.schema import GENESIS_HASH, events
+from service.application import Application
+from tests.conftest import World
+from tests.e2e.conftest import API, Api, assert_problem, snapshot
+from tests.integration.support import drop_append_only_triggers
+
+pytestmark = pytest.mark.usefixtures("registry")
+
+AUDIT_PATHS = [f"{API}/events", f"{API}/ledger", f"{API}/ledger/verify"]
+NOT_AUDITORS = ["officer", "section_head", "head", "supervisor", "admin"]
+
+
+def history(api: Api, cases: int = 3) -> list[dict[str, Any]]:
+    """`cases` cases of Bogor, each proposed and coordinated: 2 events per case."""
+    villages = ["32.01.25.2001", "32.01.25.2005", "32.01.25.2006", "32.01.25.2007", "32.01.25.2008"]
+    return [api.case_at("coordinated", village_code=code) for code in villages[:cases]]
+
+
+def feed(api: Api, **params: Any) -> dict[str, Any]:
+    response = api.get("auditor", f"{API}/events", **params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_the_feed_is_the_whole_log_in_position_order(api: Api) -> None:
+    cases = history(api)
+
+    page = feed(api)
+
+    assert [e["position"] for e in page["items"]] == [1, 2, 3, 4, 5, 6]
+    assert [e["stream_id"] for e in page["items"]] == [c["id"] for c in cases for _ in range(2)]
+    assert {e["type"] for e in page["items"]} == {"CandidacyProposed", "CandidacyCoordinated"}
+    assert page["next_cursor"] is None
+    assert page["ledger"]["position"] == 6
+    assert page["ledger"]["digest"] == page["items"][-1]["hash"]
+    first = page["items"][0]
+    assert first["actor"] == {
+        "username": "officer",
+        "name": "Officer",
+        "role": "officer",
+        "office_code": "BOGOR",
+    }
+    assert first["prev_hash"] == GENESIS_HASH
+    assert all(e["prev_hash"] == p["hash"] for p, e in zip(page["items"], page["items"][1:], strict=False))
+
+
+def test_a_downstream_system_can_check_the_chain_from_the_feed_alone(api: Api) -> None:
+    history(api)
+
+    for event in feed(api)["items"]:
+        content = {name: value for name, value in event.items() if name != "hash"}
+        assert hashlib.sha256(canonical(content).encode()).hexdigest() == event["hash"]
+
+
+def test_after_tails_the_feed_and_the_cursor_pages_it(api: Api) -> None:
+    history(api, cases=5)  # positions 1..10
+
+    assert [e["position"] for e in feed(api, after=7)["items"]] == [8, 9, 10]
+    assert feed(api, after=10)["items"] == []
+    assert feed(api, after=99)["items"] == []
+
+    seen: list[int] = []
+    page = feed(api, limit=4)
+    while True:
+        seen += [e["position"] for e in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        page = feed(api, limit=4, cursor=page["next_cursor"])
+    assert seen == list(range(1, 11))
+
+
+def test_a_full_last_page_says_there_is_no_more(api: Api) -> None:
+    history(api, cases=2)  # positions 1..4
+
+    assert feed(api, limit=4)["next_cursor"] is None
+    assert feed(api, limit=3)["next_cursor"] is not None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"after": -1}, "after"),
+        ({"after": "x"}, "after"),
+        ({"after": 2**63}, "after"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"after": 1, "cursor": "cDox"}, "cursor"),
+    ],
+)
+def test_bad_feed_parameters_are_422_naming_the_field(api: Api, params: dict[str, Any], field: str) -> None:
+    assert_problem(api.get("auditor", f"{API}/events", **params), 422, field)
+
+
+def test_the_ledger_names_the_newest_position_and_digest(api: Api) -> None:
+    assert api.get("auditor", f"{API}/ledger").get_json() == {
+        "position": 0,
+        "digest": GENESIS_HASH,
+        "recorded_at": None,
+    }
+    history(api, cases=2)
+
+    ledger = api.get("auditor", f"{API}/ledger").get_json()
+
+    newest = feed(api)["items"][-1]
+    assert ledger == {"position": 4, "digest": newest["hash"], "recorded_at": newest["recorded_at"]}
+
+
+def test_verify_says_ok_over_an_intact_chain(api: Api) -> None:
+    assert api.get("auditor", f"{API}/ledger/verify").get_json() == {
+        "ok": True,
+        "checked": 0,
+        "first_bad_position": None,
+    }
+    history(api)
+
+    assert api.get("auditor", f"{API}/ledger/verify").get_json() == {
+        "ok": True,
+        "checked": 6,
+        "first_bad_position": None,
+    }
+
+
+def test_verify_names_the_first_altered_event(api: Api, application: Application) -> None:
+    history(api)
+    drop_append_only_triggers(application.db)
+    with application.db.engine.begin() as conn:
+        conn.execute(update(events).where(events.c.position == 4).values(actor_username="someone_else"))
+
+    response = api.get("auditor", f"{API}/ledger/verify")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"ok": False, "checked": 3, "first_bad_position": 4}
+
+
+@pytest.mark.parametrize("path", AUDIT_PATHS)
+@pytest.mark.parametrize("username", NOT_AUDITORS)
+def test_only_an_auditor_reads_the_log(api: Api, application: Application, path: str, username: str) -> None:
+    history(api, cases=1)
+    before = snapshot(application)
+
+    assert_problem(api.get(username, path), 403)
+
+    assert snapshot(application) == before
+
+
+@pytest.mark.parametrize("path", AUDIT_PATHS)
+def test_the_log_needs_a_token(client: FlaskClient, world: World, path: str) -> None:
+    response = client.get(path)
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_audit_operation_is_documented(client: FlaskClient) -> None:
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path in AUDIT_PATHS:
+        operation = paths[path]["get"]
+        assert {"200", "401", "403"} <= set(operation["responses"])
