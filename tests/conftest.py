@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -36,11 +37,11 @@ SHARED_WILAYAH = (
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def scratch_database_url(backend: str, directory: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a scratch PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'desa_binaan.sqlite3'}"
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'desa_binaan.sqlite3'}"
         return
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
@@ -56,6 +57,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with scratch_database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
