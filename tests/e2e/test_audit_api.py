@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import text
 
-from events.schema import GENESIS_HASH, events
+from events.schema import GENESIS_HASH
+from events.store import EventStore
 from service.application import Application
 from tests.conftest import World
 from tests.e2e.conftest import API, Api, assert_problem, snapshot
 from tests.integration.support import drop_append_only_triggers
+from tests.integration.test_store import TAMPER_CASES
 
 pytestmark = pytest.mark.usefixtures("registry")
 
@@ -137,16 +139,20 @@ def test_verify_says_ok_over_an_intact_chain(api: Api) -> None:
     }
 
 
-def test_verify_names_the_first_altered_event(api: Api, application: Application) -> None:
-    history(api)
+@pytest.mark.parametrize(("tamper", "first_bad", "checked"), TAMPER_CASES.values(), ids=TAMPER_CASES.keys())
+def test_verify_names_the_first_bad_position_whatever_was_done(
+    api: Api, application: Application, tamper: Any, first_bad: int, checked: int
+) -> None:
+    history(api)  # positions 1..6
     drop_append_only_triggers(application.db)
     with application.db.engine.begin() as conn:
-        conn.execute(update(events).where(events.c.position == 4).values(actor_username="someone_else"))
+        for statement in tamper(application.db, EventStore()):
+            assert conn.execute(text(statement)).rowcount == 1
 
     response = api.get("auditor", f"{API}/ledger/verify")
 
     assert response.status_code == 200
-    assert response.get_json() == {"ok": False, "checked": 3, "first_bad_position": 4}
+    assert response.get_json() == {"ok": False, "checked": checked, "first_bad_position": first_bad}
 
 
 @pytest.mark.parametrize("path", AUDIT_PATHS)
