@@ -8,7 +8,7 @@ WORKERS ?= 2
 WILAYAH ?= ../shared/data/wilayah/kode-wilayah.csv
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint serve clean
+.PHONY: run test soak lint serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: $(VENV)/.installed
 ## test: lint, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.installed-test lint
 	$(BIN)/pytest
+
+## soak: the real-server tests (load, kill -9, feed order, idempotency) at SOAK_FACTOR times the cases
+soak: $(VENV)/.installed-test
+	SOAK_FACTOR=$${SOAK_FACTOR:-10} $(BIN)/pytest -rP tests/server/test_load_and_crash.py \
+		tests/server/test_feed_order.py tests/server/test_idempotency_at_once.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
