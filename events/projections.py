@@ -2,7 +2,8 @@
 
 A projection handles a batch of events: the live path passes the one or few events a command
 appended, a rebuild passes the whole log a batch at a time. Both run the same code, so a rebuilt
-table is what the live one would be.
+table is what the live one would be. The tables it writes are given (`ReadModels`): the live ones,
+or scratch copies that a verification replays into and compares with them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, tuple_, update
@@ -20,14 +21,7 @@ from domain.calendar import day_of
 from domain.candidacy import ACTION_OF_EVENT
 from domain.lifecycle import Stage, next_stage
 from domain.performance import quarter_of
-from events.schema import (
-    candidacies,
-    designations,
-    pipeline_counts,
-    stage_changes,
-    target_history,
-    targets,
-)
+from events import schema
 from events.store import EventStore, RecordedEvent, parse_timestamp
 from events.types import CandidacyDesignated, CandidacyProposed, TargetSet
 
@@ -44,6 +38,31 @@ _STAGE_COLUMN = {
     "CandidacyDesignated": "designated",
 }
 _CLOSING_OUTCOME = {"CandidacyRejected": "rejected", "CandidacyWithdrawn": "withdrawn"}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadModels:
+    """The tables the projections write: the live ones, or copies with the same columns and keys."""
+
+    candidacies: Table
+    pipeline_counts: Table
+    stage_changes: Table
+    designations: Table
+    targets: Table
+    target_history: Table
+
+    def tables(self) -> tuple[Table, ...]:
+        return tuple(getattr(self, field.name) for field in fields(self))
+
+
+LIVE = ReadModels(
+    candidacies=schema.candidacies,
+    pipeline_counts=schema.pipeline_counts,
+    stage_changes=schema.stage_changes,
+    designations=schema.designations,
+    targets=schema.targets,
+    target_history=schema.target_history,
+)
 
 
 class Projection(Protocol):
@@ -149,12 +168,15 @@ def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, 
 class CandidacyProjection:
     """Cases, the pipeline per office (now and per day) and the designation register."""
 
-    tables = (candidacies, pipeline_counts, stage_changes, designations)
+    def __init__(self, models: ReadModels = LIVE) -> None:
+        self.models = models
+        self.tables = (models.candidacies, models.pipeline_counts, models.stage_changes, models.designations)
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
         relevant = [e for e in batch if e.stream_type == CANDIDACY_STREAM]
         if not relevant:
             return
+        candidacies = self.models.candidacies
         ids = list(dict.fromkeys(e.stream_id for e in relevant))
         existing = {
             row["id"]: dict(row)
@@ -179,13 +201,13 @@ class CandidacyProjection:
         self._write_cases(conn, ids, existing, rows)
         _add_to_counters(
             conn,
-            pipeline_counts,
+            self.models.pipeline_counts,
             "cases",
             [{"office_code": o, "stage": st, "cases": n} for (o, st), n in sorted(counts.items())],
         )
         _add_to_counters(
             conn,
-            stage_changes,
+            self.models.stage_changes,
             "delta",
             [
                 {"office_code": o, "day": d, "stage": st, "delta": n}
@@ -193,12 +215,12 @@ class CandidacyProjection:
             ],
         )
         if register:
-            conn.execute(insert(designations), register)
+            conn.execute(insert(self.models.designations), register)
 
-    @staticmethod
     def _write_cases(
-        conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
+        self, conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
     ) -> None:
+        candidacies = self.models.candidacies
         changed = [rows[i] for i in ids if i in existing]
         added = [rows[i] for i in ids if i not in existing]
         # Updates first: a village released in this batch may be proposed again in the same batch.
@@ -231,12 +253,15 @@ def _add_to_counters(conn: Connection, table: Table, column: str, rows: list[dic
 class TargetProjection:
     """Each office's current target per year, and its every change."""
 
-    tables = (targets, target_history)
+    def __init__(self, models: ReadModels = LIVE) -> None:
+        self.models = models
+        self.tables = (models.targets, models.target_history)
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
         relevant = [e for e in batch if e.stream_type == TARGET_STREAM and e.type == TargetSet.type_name]
         if not relevant:
             return
+        targets = self.models.targets
         keys = list(dict.fromkeys((e.data["office_code"], e.data["year"]) for e in relevant))
         existing = {
             (row["office_code"], row["year"])
@@ -299,27 +324,48 @@ class TargetProjection:
         added = [row for key, row in current.items() if key not in existing]
         if added:
             conn.execute(insert(targets), added)
-        conn.execute(insert(target_history), history)
+        conn.execute(insert(self.models.target_history), history)
 
 
-PROJECTIONS: tuple[Projection, ...] = (CandidacyProjection(), TargetProjection())
+def projections_into(models: ReadModels) -> tuple[Projection, ...]:
+    """Every projection, writing to `models`."""
+    return (CandidacyProjection(models), TargetProjection(models))
+
+
+PROJECTIONS: tuple[Projection, ...] = projections_into(LIVE)
 
 
 def project(conn: Connection, batch: Sequence[RecordedEvent]) -> None:
     """Bring every read model up to date with events just appended, in the caller's transaction."""
-    for projection in PROJECTIONS:
-        projection.project(conn, batch)
+    _project_into(PROJECTIONS, conn, batch)
 
 
 def rebuild(conn: Connection, store: EventStore, *, progress: Callable[[int], None] | None = None) -> int:
     """Empty every read model and replay the whole log into it; returns the number of events."""
-    for projection in PROJECTIONS:
-        for table in projection.tables:
-            conn.execute(delete(table))
+    for table in LIVE.tables():
+        conn.execute(delete(table))
+    return replay(conn, store, LIVE, progress=progress)
+
+
+def replay(
+    conn: Connection,
+    store: EventStore,
+    models: ReadModels,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Project the whole log, a batch at a time, into `models` (expected empty); returns the number of
+    events. The one replay behind a rebuild and a verification."""
+    writers = projections_into(models)
     replayed = 0
     for batch in store.iterate_all(conn):
-        project(conn, batch)
+        _project_into(writers, conn, batch)
         replayed += len(batch)
         if progress:
             progress(len(batch))
     return replayed
+
+
+def _project_into(writers: Sequence[Projection], conn: Connection, batch: Sequence[RecordedEvent]) -> None:
+    for projection in writers:
+        projection.project(conn, batch)

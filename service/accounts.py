@@ -115,5 +115,21 @@ def issue_token(conn: Connection, username: str, clock: Clock) -> str:
     return token
 
 
+def revoke_user(conn: Connection, username: str, clock: Clock) -> int:
+    """End every live token of the user and deactivate the account; returns the tokens ended.
+
+    Both, so that the account stays shut even for a token issued afterwards (`demo seed` issues fresh
+    ones to existing users). Revoking again ends nothing and is not an error."""
+    if not user_exists(conn, username):
+        raise NotFound(f"no user {username}")
+    ended = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.username == username, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=format_timestamp(clock()))
+    ).rowcount
+    conn.execute(update(users).where(users.c.username == username).values(active=False))
+    return ended
+
+
 def user_exists(conn: Connection, username: str) -> bool:
     return conn.execute(select(users.c.username).where(users.c.username == username)).first() is not None

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from domain.actors import Role
 from domain.errors import DomainError, InvalidInput
-from events import projections
+from events import projections, verification
 from service import accounts, registry
 from service.application import Application
 from service.migrate import upgrade
@@ -94,6 +94,19 @@ def users_add(username: str, name: str, role: str, office_code: str | None, regi
     click.echo(token)
 
 
+@users_group.command("revoke")
+@click.argument("username")
+def users_revoke(username: str) -> None:
+    """End every token of a user at once and deactivate the account; revoking again changes nothing."""
+    app = _application()
+    try:
+        with app.db.write() as conn:
+            ended = accounts.revoke_user(conn, username, app.clock)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"user {username} revoked: {ended} token{'' if ended == 1 else 's'} ended")
+
+
 @villages_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def villages_import(path: Path) -> None:
@@ -115,6 +128,32 @@ def projections_rebuild() -> None:
         with click.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
             replayed = projections.rebuild(conn, app.store, progress=bar.update)
     click.echo(f"read models rebuilt from {replayed} events")
+
+
+# Differences listed one per line before the rest are only counted: the first ones say what broke.
+DIFFERENCES_SHOWN = 50
+
+
+@projections_group.command("verify")
+def projections_verify() -> None:
+    """Replay the log into scratch tables and compare them with the read models; exit 1 on a difference.
+
+    Runs in one read snapshot: writers carry on meanwhile, and no live row is changed."""
+    app = _application()
+    with app.db.read() as conn:
+        total = app.store.count(conn)
+        with click.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
+            check = verification.verify(conn, app.store, progress=bar.update)
+    counts = f"{check.replayed} events replayed, {check.compared} rows compared"
+    if check.ok:
+        click.echo(f"read models match the log: {counts}")
+        return
+    click.echo(f"read models DIFFER from the log: {len(check.differences)} differences ({counts})", err=True)
+    for difference in check.differences[:DIFFERENCES_SHOWN]:
+        click.echo(f"  {difference}", err=True)
+    if len(check.differences) > DIFFERENCES_SHOWN:
+        click.echo(f"  ... and {len(check.differences) - DIFFERENCES_SHOWN} more", err=True)
+    sys.exit(1)
 
 
 @ledger_group.command("verify")

@@ -220,10 +220,13 @@ def seed(app: Application, base_url: str, echo: Callable[[str], Any]) -> None:
         if fresh:
             for office in OFFICES:
                 accounts.add_office(conn, office)
-        existing = set(conn.execute(select(users.c.username)).scalars())
+        active = {row.username: row.active for row in conn.execute(select(users.c.username, users.c.active))}
         tokens = {}
         for user in USERS:
-            if user.username in existing:
+            if user.username in active and not active[user.username]:
+                # Revoked on purpose: a demo run must not hand the account a working token again.
+                tokens[user.username] = "(revoked: no token)"
+            elif user.username in active:
                 tokens[user.username] = accounts.issue_token(conn, user.username, app.clock)
             else:
                 tokens[user.username] = accounts.add_user(conn, user, app.clock)
