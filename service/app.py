@@ -53,7 +53,9 @@ class ProblemApi(Api):
         if status >= 500:
             logs.logger().error("unhandled error", exc_info=getattr(error, "original_exception", None))
             detail = "an internal error occurred; it has been logged with the request id"
-        return problem(status, detail)
+        # The error's own headers stay (a 405 names the methods the path has in `Allow`).
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        return problem(status, detail, headers=headers)
 
 
 def default_database_url(app: Flask) -> str:
@@ -63,6 +65,8 @@ def default_database_url(app: Flask) -> str:
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app = Flask("service")
+    # No id or code holds a slash: "//" in a path is a 404 problem, not a 308 redirect with an HTML body.
+    app.url_map.merge_slashes = False
     app.config.update(DEFAULTS)
     app.config.update(settings_from_environment())
     app.config.update(settings or {})

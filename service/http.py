@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, g, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from domain import rules
 from domain.actors import Actor
@@ -66,16 +67,35 @@ def check_json_body() -> Response | None:
     """A body that is not JSON is a 400 before any field is looked at (413 if it is too large)."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith(API_PREFIX):
         return None
+    if request.routing_exception is not None:
+        return None  # no such path, or not this method on it: the router's 404 or 405 says so
     if not request.is_json:
         return problem(400, "send a JSON body with Content-Type: application/json", kind="malformed-body")
     try:
-        g.json_body = json.loads(request.get_data(cache=True) or b"")
+        data = read_body()
+    except HTTPException:
+        raise  # 413: over the limit
+    except Exception:  # the server's reader refuses a malformed chunked framing: the client's fault
+        return problem(400, "the body's chunked transfer encoding is malformed", kind="malformed-body")
+    try:
+        g.json_body = json.loads(data or b"")
         # A lone surrogate escape ("\ud800") parses, but no UTF-8 text can hold it: storing, hashing
         # or echoing it (as an unknown field's name) would fail later with a 500.
         json.dumps(g.json_body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         return problem(400, "the body is not valid UTF-8 JSON (or nests too deeply)", kind="malformed-body")
     return None
+
+
+def read_body() -> bytes:
+    """The raw body. A chunked body (no Content-Length) is cut at the limit without a word, and the
+    cut-off part may even be valid JSON: if anything is left after the limit, the body is too large."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    chunked = request.content_length is None
+    if chunked and limit is not None and len(data) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return data
 
 
 def checked_before_body(check: Callable[[Actor], None]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

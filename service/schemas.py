@@ -10,10 +10,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from domain.lifecycle import Action, Stage
 
-# C0 control characters and DEL have no place in names, references or reasons; long free text may
-# hold line breaks and tabs.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (C0, DEL and C1: "\x9b" starts a terminal escape as "\x1b[" does) have no place
+# in names, references or reasons; long free text may hold line breaks (\n, \r) and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,31}$"
 REGENCY_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
@@ -316,6 +316,9 @@ class EventSchema(Schema):
 
 class EventListSchema(Schema):
     items = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(
+        allow_none=True, required=True, metadata={"description": "always null: a case's events fit one page"}
+    )
 
 
 class EventFeedQuerySchema(PageQuerySchema):

@@ -69,7 +69,7 @@ class Candidacies(MethodView):
 
     @http.permits(Action.PROPOSE)
     @blp.arguments(ProposeSchema)
-    @blp.response(201, CandidacySchema)
+    @blp.response(201, CandidacySchema, headers={**docs.ETAG, **docs.LOCATION})
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     @docs.errors(blp, 400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
@@ -91,7 +91,7 @@ class Candidacies(MethodView):
 
 
 @blp.route("/<candidacy_id>")
-@blp.response(200, CandidacySchema)
+@blp.response(200, CandidacySchema, headers=docs.ETAG)
 @docs.errors(blp, *docs.READ)
 def get_candidacy(candidacy_id: str) -> Response:
     """One case, with who did each stage and what the caller may do now."""
@@ -126,7 +126,7 @@ def _command(action: Action, data: dict[str, Any]) -> commands.CaseCommand:
 def _register_action(action: Action) -> None:
     @http.permits(action)
     @blp.arguments(ACTION_SCHEMAS[action])
-    @blp.response(200, CandidacySchema)
+    @blp.response(200, CandidacySchema, headers=docs.ETAG)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER], operationId=f"{action.value}_candidacy")
     @docs.errors(blp, *docs.WRITE)
     def view(data: dict[str, Any], candidacy_id: str) -> Response:

@@ -65,7 +65,7 @@ class Offices(MethodView):
 
     @admin_only
     @blp.arguments(OfficeCreateSchema)
-    @blp.response(201, OfficeSchema)
+    @blp.response(201, OfficeSchema, headers=docs.LOCATION)
     @docs.errors(blp, 400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
         """Add an office (admin)."""

@@ -35,7 +35,7 @@ class Targets(MethodView):
 @blp.route("/<office_code>/<int(signed=True):year>", methods=["PUT"])
 @http.checked_before_body(target_rules.check_may_set_targets)
 @blp.arguments(TargetBodySchema)
-@blp.response(200, TargetSchema)
+@blp.response(200, TargetSchema, headers=docs.ETAG)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER])
 @docs.errors(blp, *docs.WRITE)
 def put_target(data: dict[str, Any], office_code: str, year: int) -> Response:
