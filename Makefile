@@ -8,7 +8,7 @@ WORKERS ?= 2
 WILAYAH ?= ../shared/data/wilayah/kode-wilayah.csv
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test soak lint serve clean
+.PHONY: run test soak bench lint serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ run: $(VENV)/.installed
 ## test: lint, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.installed-test lint
 	$(BIN)/pytest
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+## bench: every benchmark figure on SQLite and PostgreSQL (BENCH_SCALE, BENCH_DB, BENCH_RUNS);
+## prints a summary, writes docs/benchmarks.md, ends with one line of JSON
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m tests.bench.run
 
 ## soak: the real-server tests (load, kill -9, feed order, idempotency) at SOAK_FACTOR times the cases
 soak: $(VENV)/.installed-test
