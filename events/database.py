@@ -18,6 +18,14 @@ from sqlalchemy.engine import make_url
 from events.schema import ledger_head
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Where a write transaction keeps the ledger-head row it locked, so that the store appends after it
+# without reading it again; cleared when the transaction ends or a savepoint rolls back.
+LOCKED_HEAD = "desa_binaan.locked_ledger_head"
+_TAKE_WRITE_LOCK = (
+    select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
+    .where(ledger_head.c.id == 1)
+    .with_for_update()
+)
 
 
 class Database:
@@ -31,6 +39,7 @@ class Database:
             engine_options.setdefault("max_overflow", 20)
             engine_options.setdefault("pool_pre_ping", True)
             self.engine = create_engine(url, **engine_options)
+        event.listen(self.engine, "rollback_savepoint", _forget_locked_head)
 
     @property
     def is_sqlite(self) -> bool:
@@ -42,9 +51,12 @@ class Database:
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                conn.execute(select(ledger_head.c.position).where(ledger_head.c.id == 1).with_for_update())
-                yield conn
+            try:
+                with conn.begin():
+                    conn.info[LOCKED_HEAD] = conn.execute(_TAKE_WRITE_LOCK).one()
+                    yield conn
+            finally:
+                conn.info.pop(LOCKED_HEAD, None)  # `info` outlives the transaction with the connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -58,6 +70,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _forget_locked_head(conn: Connection, _name: Any, _context: Any) -> None:
+    """An append inside a rolled-back savepoint moved the remembered head: read it again next time."""
+    conn.info.pop(LOCKED_HEAD, None)
 
 
 def _sqlite_engine(url: str, **engine_options: Any) -> Engine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from events.schema import idempotency_keys
 from events.store import canonical_json
@@ -27,10 +27,14 @@ def fingerprint(method: str, path: str, body: object) -> str:
     return hashlib.sha256(canonical_json([method, path, body]).encode("utf-8")).hexdigest()
 
 
+_FIND = select(idempotency_keys).where(
+    idempotency_keys.c.username == bindparam("username"), idempotency_keys.c.key == bindparam("key")
+)
+_SAVE = insert(idempotency_keys)
+
+
 def find(conn: Connection, username: str, key: str, request_fingerprint: str) -> StoredResponse | None:
-    row = conn.execute(
-        select(idempotency_keys).where(idempotency_keys.c.username == username, idempotency_keys.c.key == key)
-    ).one_or_none()
+    row = conn.execute(_FIND, {"username": username, "key": key}).one_or_none()
     if row is None:
         return None
     if row.fingerprint != request_fingerprint:
@@ -49,13 +53,14 @@ def save(
     created_at: str,
 ) -> None:
     conn.execute(
-        insert(idempotency_keys).values(
-            username=username,
-            key=key,
-            fingerprint=request_fingerprint,
-            status=response.status,
-            body=response.body,
-            headers=response.headers,
-            created_at=created_at,
-        )
+        _SAVE,
+        {
+            "username": username,
+            "key": key,
+            "fingerprint": request_fingerprint,
+            "status": response.status,
+            "body": response.body,
+            "headers": response.headers,
+            "created_at": created_at,
+        },
     )

@@ -9,12 +9,25 @@ or scratch copies that a verification replays into and compares with them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.calendar import day_of
@@ -179,8 +192,7 @@ class CandidacyProjection:
         candidacies = self.models.candidacies
         ids = list(dict.fromkeys(e.stream_id for e in relevant))
         existing = {
-            row["id"]: dict(row)
-            for row in conn.execute(select(candidacies).where(candidacies.c.id.in_(ids))).mappings()
+            row["id"]: dict(row) for row in conn.execute(_select_cases(candidacies), {"ids": ids}).mappings()
         }
         rows: dict[str, dict[str, Any]] = dict(existing)
         counts: Counter[tuple[str, str]] = Counter()
@@ -215,7 +227,7 @@ class CandidacyProjection:
             ],
         )
         if register:
-            conn.execute(insert(self.models.designations), register)
+            conn.execute(_insert(self.models.designations), register)
 
     def _write_cases(
         self, conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
@@ -225,29 +237,51 @@ class CandidacyProjection:
         added = [rows[i] for i in ids if i not in existing]
         # Updates first: a village released in this batch may be proposed again in the same batch.
         if changed:
-            columns = [c.name for c in candidacies.columns if c.name != "id"]
             conn.execute(
-                update(candidacies)
-                .where(candidacies.c.id == bindparam("row_id"))
-                .values({name: bindparam(name) for name in columns}),
+                _update_cases(candidacies),
                 [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in changed],
             )
         if added:
-            conn.execute(insert(candidacies), added)
+            conn.execute(_insert(candidacies), added)
 
 
 def _add_to_counters(conn: Connection, table: Table, column: str, rows: list[dict[str, Any]]) -> None:
     """Add each row's count to the stored one (insert if new). Keys that net to zero are still
     written, so that a rebuild in large batches leaves the rows the live path left one by one."""
-    if not rows:
-        return
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    if rows:
+        conn.execute(_counter_upsert(conn.dialect.name, table, column), rows)
+
+
+# Statements built once per table (live or scratch): building them per command cost more CPU than
+# running them. Scratch tables come and go with `projections verify`, hence the bounded caches.
+@functools.lru_cache(maxsize=64)
+def _insert(table: Table) -> Insert:
+    return insert(table)
+
+
+@functools.lru_cache(maxsize=64)
+def _select_cases(table: Table) -> Select[Any]:
+    return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=64)
+def _update_cases(table: Table) -> Update:
+    columns = [c.name for c in table.columns if c.name != "id"]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _counter_upsert(dialect_name: str, table: Table, column: str) -> Insert:
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
     statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[c for c in table.primary_key.columns],
+    return statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
         set_={column: table.c[column] + statement.excluded[column]},
     )
-    conn.execute(statement, rows)
 
 
 class TargetProjection:

@@ -14,13 +14,29 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from events.database import LOCKED_HEAD
 from events.schema import GENESIS_HASH, events, ledger_head
 from events.types import REGISTRY, Event, EventRegistry, JsonDict
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# The statements of every command, built once: building SQLAlchemy statements per call cost more CPU
+# than executing them.
+_HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at).where(
+    ledger_head.c.id == 1
+)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
+_LOAD_STREAM = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
+_INSERT_EVENTS = insert(events)
+_ADVANCE_HEAD = (
+    update(ledger_head)
+    .where(ledger_head.c.id == 1)
+    .values(position=bindparam("new_position"), hash=bindparam("new_hash"), recorded_at=bindparam("new_at"))
+)
 
 
 class ConcurrencyError(Exception):
@@ -112,17 +128,11 @@ class EventStore:
         self.registry = registry
 
     def head(self, conn: Connection) -> LedgerHead:
-        row = conn.execute(
-            select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at).where(
-                ledger_head.c.id == 1
-            )
-        ).one()
+        row = conn.execute(_HEAD).one()
         return LedgerHead(row.position, row.hash, row.recorded_at)
 
     def stream_version(self, conn: Connection, stream_id: str) -> int:
-        version = conn.execute(
-            select(func.max(events.c.version)).where(events.c.stream_id == stream_id)
-        ).scalar_one()
+        version = conn.execute(_STREAM_VERSION, {"stream_id": stream_id}).scalar_one()
         return version or 0
 
     def append(
@@ -135,16 +145,21 @@ class EventStore:
         new_events: Sequence[Event],
         metadata: EventMetadata,
         now: dt.datetime,
+        version_known: bool = False,
     ) -> list[RecordedEvent]:
-        """Append after `expected_version` of the stream (0: a new stream), under the ledger lock."""
-        head_row = conn.execute(
-            select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
-            .where(ledger_head.c.id == 1)
-            .with_for_update()
-        ).one()
-        actual = self.stream_version(conn, stream_id)
-        if actual != expected_version:
-            raise ConcurrencyError(f"stream {stream_id} is at version {actual}, not {expected_version}")
+        """Append after `expected_version` of the stream (0: a new stream), under the ledger lock.
+
+        `version_known`: the caller read the stream in this write transaction (or made up a new id),
+        so `expected_version` is its current version and need not be read again; the unique key on
+        (stream_id, version) still turns any mistake into a ConcurrencyError.
+        """
+        head_row = conn.info.get(LOCKED_HEAD)
+        if head_row is None:
+            head_row = conn.execute(_HEAD_FOR_UPDATE).one()
+        if not version_known or not new_events:
+            actual = self.stream_version(conn, stream_id)
+            if actual != expected_version:
+                raise ConcurrencyError(f"stream {stream_id} is at version {actual}, not {expected_version}")
         if not new_events:  # nothing to write; an empty INSERT would fail and read as a lost race
             return []
         # Recorded times never go backwards along the log, even if the clock does.
@@ -176,18 +191,16 @@ class EventStore:
             prev_hash = draft.computed_hash()
             recorded.append(replace(draft, hash=prev_hash))
         try:
-            conn.execute(insert(events), [_to_row(e) for e in recorded])
+            conn.execute(_INSERT_EVENTS, [_to_row(e) for e in recorded])
         except IntegrityError as error:  # the unique (stream_id, version) key: a writer won the race
             raise ConcurrencyError(f"stream {stream_id} changed while appending") from error
-        conn.execute(
-            update(ledger_head)
-            .where(ledger_head.c.id == 1)
-            .values(position=position, hash=prev_hash, recorded_at=recorded_at)
-        )
+        conn.execute(_ADVANCE_HEAD, {"new_position": position, "new_hash": prev_hash, "new_at": recorded_at})
+        if LOCKED_HEAD in conn.info:
+            conn.info[LOCKED_HEAD] = LedgerHead(position, prev_hash, recorded_at)
         return recorded
 
     def load_stream(self, conn: Connection, stream_id: str) -> list[RecordedEvent]:
-        rows = conn.execute(select(events).where(events.c.stream_id == stream_id).order_by(events.c.version))
+        rows = conn.execute(_LOAD_STREAM, {"stream_id": stream_id})
         return [self._from_row(row._mapping) for row in rows]
 
     def read_all(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import types
 import typing
 from collections.abc import Callable
@@ -29,8 +30,15 @@ class Event:
 
     @classmethod
     def from_data(cls, data: JsonDict) -> Event:
-        hints = typing.get_type_hints(cls)
-        return cls(**{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)})
+        return cls(**{name: _decode(hint, data[name]) for name, hint in _field_hints(cls)})
+
+
+@functools.cache
+def _field_hints(cls: type[Event]) -> tuple[tuple[str, object], ...]:
+    """Each field's resolved type, worked out once per class (resolving annotations is slow, and every
+    command decodes its case's history)."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def _encode(value: object) -> object:

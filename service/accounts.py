@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.actors import Role, scope_problem
@@ -37,8 +37,11 @@ def office_as_dict(office: Office) -> dict[str, Any]:
     }
 
 
+_OFFICE_BY_CODE = select(offices).where(offices.c.code == bindparam("code"))
+
+
 def get_office(conn: Connection, code: str) -> Office | None:
-    row = conn.execute(select(offices).where(offices.c.code == code)).one_or_none()
+    row = conn.execute(_OFFICE_BY_CODE, {"code": code}).one_or_none()
     return _office_from_row(row) if row else None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from domain import candidacy as candidacy_rules
@@ -36,6 +36,13 @@ from service.pagination import Page, decode_position_cursor, encode_cursor
 from service.representations import case_as_dict, event_as_dict
 
 CASE_PATH = "/api/v1/candidacies/{id}"
+
+# Built once: constructing a statement per command cost more CPU than running it.
+_CASE_BY_ID = select(candidacies).where(candidacies.c.id == bindparam("candidacy_id"))
+_STAGE_HOLDING_VILLAGE = select(candidacies.c.stage).where(
+    candidacies.c.village_code == bindparam("village_code"),
+    candidacies.c.stage.in_([s.value for s in STAGES_HOLDING_VILLAGE]),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +197,8 @@ class Application:
                 request_id=request_id,
             ),
             now=now,
+            # Every caller read the stream's version in this write transaction (a new id is at 0).
+            version_known=True,
         )
         projections.project(conn, recorded)
         return recorded
@@ -206,12 +215,7 @@ class Application:
         return case
 
     def _stage_holding_village(self, conn: Connection, village_code: str) -> Stage | None:
-        stage = conn.execute(
-            select(candidacies.c.stage).where(
-                candidacies.c.village_code == village_code,
-                candidacies.c.stage.in_([s.value for s in STAGES_HOLDING_VILLAGE]),
-            )
-        ).scalar_one_or_none()
+        stage = conn.execute(_STAGE_HOLDING_VILLAGE, {"village_code": village_code}).scalar_one_or_none()
         return Stage(stage) if stage else None
 
     # ---- queries -----------------------------------------------------------------------------
@@ -256,16 +260,14 @@ class Application:
 
     def _readable_row(self, conn: Connection, actor: Actor, candidacy_id: str) -> Any:
         rules.check_may_read_cases(actor)
-        row = (
-            conn.execute(select(candidacies).where(candidacies.c.id == candidacy_id)).mappings().one_or_none()
-        )
+        row = conn.execute(_CASE_BY_ID, {"candidacy_id": candidacy_id}).mappings().one_or_none()
         if row is None:
             raise NotFound(f"no candidacy {candidacy_id}")
         rules.check_may_read_case(actor, row["office_code"], row["region_code"], candidacy_id)
         return row
 
     def _case(self, conn: Connection, candidacy_id: str, role: Role) -> dict[str, Any]:
-        row = conn.execute(select(candidacies).where(candidacies.c.id == candidacy_id)).mappings().one()
+        row = conn.execute(_CASE_BY_ID, {"candidacy_id": candidacy_id}).mappings().one()
         return case_as_dict(row, role)
 
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from domain.actors import Actor, Role
 from service.tables import api_tokens, users
@@ -22,21 +22,25 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+# Built once: every request looks its token up.
+_LIVE_TOKEN = (
+    select(
+        api_tokens.c.token_hash,
+        users.c.username,
+        users.c.name,
+        users.c.role,
+        users.c.office_code,
+        users.c.region_code,
+    )
+    .join(users, users.c.username == api_tokens.c.username)
+    .where(api_tokens.c.token_hash == bindparam("digest"), api_tokens.c.revoked_at.is_(None), users.c.active)
+)
+
+
 def actor_for_token(conn: Connection, token: str) -> Actor | None:
     """The active user a live token belongs to, or None."""
     digest = hash_token(token)
-    row = conn.execute(
-        select(
-            api_tokens.c.token_hash,
-            users.c.username,
-            users.c.name,
-            users.c.role,
-            users.c.office_code,
-            users.c.region_code,
-        )
-        .join(users, users.c.username == api_tokens.c.username)
-        .where(api_tokens.c.token_hash == digest, api_tokens.c.revoked_at.is_(None), users.c.active)
-    ).one_or_none()
+    row = conn.execute(_LIVE_TOKEN, {"digest": digest}).one_or_none()
     # The lookup is by digest; comparing the digests again in constant time keeps a timing side
     # channel out of whatever the database's index comparison does.
     if row is None or not hmac.compare_digest(row.token_hash, digest):

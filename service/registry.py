@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.errors import InvalidInput
@@ -48,15 +48,19 @@ def import_areas(conn: Connection, path: Path) -> int:
     return len(rows)
 
 
+_ANY_VILLAGE = select(areas.c.code).where(areas.c.level == 4).limit(1)
+_NAMES_OF = select(areas.c.code, areas.c.name).where(areas.c.code.in_(bindparam("codes", expanding=True)))
+
+
 def is_loaded(conn: Connection) -> bool:
     """A registry that knows any village is the authority on every village code."""
-    return conn.execute(select(areas.c.code).where(areas.c.level == 4).limit(1)).first() is not None
+    return conn.execute(_ANY_VILLAGE).first() is not None
 
 
 def find_village(conn: Connection, code: str) -> Village | None:
     """The village with the names of its district, regency and province, if the registry knows it."""
     ancestry = [code[:2], code[:5], code[:8], code]
-    names = dict(conn.execute(select(areas.c.code, areas.c.name).where(areas.c.code.in_(ancestry))).all())
+    names = dict(conn.execute(_NAMES_OF, {"codes": ancestry}).all())
     if code not in names:
         return None
     return Village(

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from events import idempotency
-from events.database import Database
+from events.database import LOCKED_HEAD, Database
 from events.idempotency import IdempotencyKeyReused, StoredResponse
 from events.schema import GENESIS_HASH, events, ledger_head
 from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent
@@ -188,6 +188,68 @@ def test_conflict_inside_a_larger_transaction_rolls_back_its_earlier_appends(
             now=T0,
         )
     assert ledger_state(database) == (0, GENESIS_HASH, "", 0)
+
+
+def _append_in(conn: Any, store: EventStore, stream_id: str, expected: int, **options: Any) -> Any:
+    return store.append(
+        conn,
+        stream_type="candidacy",
+        stream_id=stream_id,
+        expected_version=expected,
+        new_events=[coordinated()],
+        metadata=METADATA,
+        now=T0,
+        **options,
+    )
+
+
+def test_a_known_version_that_is_wrong_is_still_a_conflict(database: Database, store: EventStore) -> None:
+    """Skipping the version read relies on the unique key: a stale expected version cannot slip in."""
+    with database.write() as conn:
+        _append_in(conn, store, "case-a", 0, version_known=True)
+        _append_in(conn, store, "case-a", 1, version_known=True)
+    with pytest.raises(ConcurrencyError), database.write() as conn:
+        _append_in(conn, store, "case-a", 1, version_known=True)
+    assert ledger_state(database)[0] == 2
+    assert verify(database, store).ok
+
+
+def test_appends_in_one_write_follow_each_other_on_the_locked_head(
+    database: Database, store: EventStore
+) -> None:
+    with database.write() as conn:
+        first = _append_in(conn, store, "case-a", 0, version_known=True)
+        second = _append_in(conn, store, "case-b", 0, version_known=True)
+    assert [first[0].position, second[0].position] == [1, 2]
+    assert second[0].prev_hash == first[0].hash
+    assert verify(database, store).ok
+
+
+def test_an_append_in_a_rolled_back_savepoint_leaves_no_trace_in_the_next(
+    database: Database, store: EventStore
+) -> None:
+    with database.write() as conn:
+        _append_in(conn, store, "case-a", 0)
+        savepoint = conn.begin_nested()
+        _append_in(conn, store, "case-b", 0)
+        savepoint.rollback()
+        after = _append_in(conn, store, "case-c", 0)
+    assert after[0].position == 2
+    assert ledger_state(database)[0] == 2
+    assert verify(database, store).ok
+
+
+def test_the_locked_head_is_forgotten_when_the_write_ends(database: Database, store: EventStore) -> None:
+    with database.write() as conn:
+        _append_in(conn, store, "case-a", 0)
+        assert LOCKED_HEAD in conn.info
+    with pytest.raises(ConcurrencyError), database.write() as conn:
+        _append_in(conn, store, "case-a", 0)
+    for _ in range(3):  # whichever pooled connection comes back, it remembers no head
+        with database.engine.connect() as conn:
+            assert LOCKED_HEAD not in conn.info
+    with database.write() as conn:
+        assert _append_in(conn, store, "case-b", 0)[0].position == 2
 
 
 # ---- metadata and time -----------------------------------------------------------------------------
