@@ -1,0 +1,350 @@
+"""Figures at national scale: reads over HTTP as the data grows, and the rebuild of a long log.
+
+`measure_reads`: the national data set (tests/bench/dataset.py) at 10 %, 50 % and 100 % of
+`scale` x 83,762 villages, each in a fresh database, served by gunicorn as `make run` serves it
+(2 sync workers); one client in this process asks sequentially, a fresh connection per request as a
+sync worker closes each. Per figure and run: a warm-up, then up to SAMPLES requests (fewer when a
+request is slow, see SECONDS_PER_FIGURE); each percentile is the median over the runs.
+
+`measure_rebuild`: a log of `events` events (every village, with closed cycles proposed again until
+the count is reached), then `events.projections.rebuild` in a fresh child process per run, as
+`flask projections rebuild` does it (one write transaction, commit included). Memory: the child's
+peak RSS (ru_maxrss), absolute (`peak_mb`), and its growth over the RSS it had before the rebuild.
+
+    python -m tests.bench.national [reads|rebuild|both]     (BENCH_SCALE, BENCH_DB, BENCH_RUNS)
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from domain.actors import Role
+from events import projections
+from events.database import Database
+from events.store import EventStore
+from service.migrate import upgrade
+from tests.bench.common import (
+    ROOT,
+    WILAYAH,
+    engines,
+    machine,
+    median,
+    percentile,
+    runs,
+    scale,
+    scratch_database,
+)
+from tests.bench.dataset import (
+    BulkWriter,
+    Plan,
+    StoreWriter,
+    Wilayah,
+    World,
+    create_world,
+    decide_all,
+    plan_national,
+    read_wilayah,
+    write_log,
+)
+
+FRACTIONS = (("10%", 0.1), ("50%", 0.5), ("100%", 1.0))
+SAMPLES = 200  # requests per figure and run
+WARM_UP = 20  # requests per figure before the first run, unmeasured
+SECONDS_PER_FIGURE = 20.0  # ... unless they take longer: then fewer, at least MIN_SAMPLES
+MIN_SAMPLES = 20
+YEAR, AS_OF = 2024, "2024-06-30"
+REBUILD_EVENTS = 1_000_000
+EVENTS_PER_VILLAGE = 12  # of the rebuild log: each village's history, closed cycles included
+
+
+# ---- the server --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(port: int, path: str, token: str) -> tuple[float, bytes]:
+    """Milliseconds from connecting to the last byte of a 200 response, and the body."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status != 200:
+        raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
+    return elapsed, body
+
+
+@contextmanager
+def gunicorn(url: str, log: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The API as `make run` serves it: 2 sync workers, gunicorn.conf.py of the repository."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    command += ["--log-level", "warning", "wsgi:app"]
+    with log.open("ab") as output:
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not come up; see {log}")
+            time.sleep(0.1)
+        yield port, server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def rss_mb(pid: int | str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_rss_mb(master: int) -> float:
+    """The largest resident set of the master's workers."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return max((rss_mb(pid) for pid in children), default=0.0)
+
+
+# ---- reads -------------------------------------------------------------------------------------
+
+
+def build_national(
+    db: Database,
+    wilayah: Wilayah,
+    villages: int,
+    *,
+    events: int | None = None,
+    bulk: bool = True,
+    project: bool = True,
+) -> tuple[World, Plan, float]:
+    """Schema, offices, users, registry and the candidacies; returns the world, the plan and seconds."""
+    started = time.perf_counter()
+    upgrade(db)
+    world = create_world(db, wilayah, WILAYAH)
+    plan = plan_national(
+        world, wilayah, villages, events=events, years=(2024, 2024) if events is None else (2022, 2024)
+    )
+    write_log(
+        db,
+        decide_all(world, wilayah, plan),
+        BulkWriter() if bulk else StoreWriter(),
+        batch_size=5000,
+        project=project,
+    )
+    if not db.is_sqlite:  # the statistics autovacuum would gather soon after a load this size
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return world, plan, time.perf_counter() - started
+
+
+def sample(port: int, paths: list[str], token: str) -> list[float]:
+    """Up to SAMPLES timings, cycling through `paths`; fewer if they would take too long."""
+    timings: list[float] = []
+    started = time.monotonic()
+    while len(timings) < SAMPLES and (
+        len(timings) < MIN_SAMPLES or time.monotonic() - started < SECONDS_PER_FIGURE
+    ):
+        timings.append(get(port, paths[len(timings) % len(paths)], token)[0])
+    return timings
+
+
+def measure_reads(engine: str, directory: Path, scale: float, runs: int) -> dict[str, dict[str, float]]:
+    """Per fraction of `scale` x the national data: p50/p95 of five reads, medians over `runs`."""
+    wilayah = read_wilayah(WILAYAH)
+    results: dict[str, dict[str, float]] = {}
+    for label, fraction in FRACTIONS:
+        villages = max(200, round(len(wilayah.villages) * scale * fraction))
+        with scratch_database(engine, directory) as url:
+            db = Database(url)
+            try:
+                world, plan, build_seconds = build_national(db, wilayah, villages)
+            finally:
+                db.dispose()
+            results[label] = _read_figures(url, directory, world, plan, runs)
+            results[label].update(cases=len(plan.candidacies), events=plan.events, build_s=build_seconds)
+        print(f"  {engine} {label}: {_row(results[label])}", file=sys.stderr, flush=True)
+    return results
+
+
+def _read_figures(url: str, directory: Path, world: World, plan: Plan, runs: int) -> dict[str, float]:
+    rng = random.Random(7)
+    by_office: dict[str, list[str]] = {}
+    for case in plan.candidacies:
+        by_office.setdefault(case.office_code, []).append(case.id)
+    office = max(by_office, key=lambda code: len(by_office[code]))
+    head = world.staff[office][Role.HEAD_OF_OFFICE].username
+    tokens = world.tokens
+    cases = rng.sample(by_office[office], min(SAMPLES, len(by_office[office])))
+    report = f"/api/v1/reports/performance?year={YEAR}"
+    figures = {
+        "case": ([f"/api/v1/candidacies/{i}" for i in cases], tokens[head]),
+        "office_list": ([f"/api/v1/candidacies?office={office}&limit=50"], tokens[head]),
+        "report": ([report], tokens["auditor"]),
+        "as_of": ([f"{report}&as_of={AS_OF}"], tokens["auditor"]),
+        "register_csv": ([f"/api/v1/designations?year={YEAR}&format=csv"], tokens["auditor"]),
+    }
+    per_run: dict[str, list[list[float]]] = {name: [] for name in figures}
+    with gunicorn(url, directory / "gunicorn-national.log") as (port, server):
+        for paths, token in figures.values():
+            for index in range(WARM_UP):
+                get(port, paths[index % len(paths)], token)
+        for _ in range(runs):
+            for name, (paths, token) in figures.items():
+                per_run[name].append(sample(port, paths, token))
+        worker_rss = worker_rss_mb(server.pid)
+    out: dict[str, float] = {}
+    for name, timings in per_run.items():
+        out[f"{name}_p50_ms"] = median([percentile(t, 50) for t in timings])
+        out[f"{name}_p95_ms"] = median([percentile(t, 95) for t in timings])
+        out[f"{name}_samples"] = min(len(t) for t in timings)
+    out["worker_rss_mb"] = worker_rss
+    return out
+
+
+# ---- rebuild -----------------------------------------------------------------------------------
+
+
+def measure_rebuild(
+    engine: str, directory: Path, runs: int, events: int = REBUILD_EVENTS
+) -> dict[str, float]:
+    """`events_per_s` and the peak RSS of `events.projections.rebuild`, each run in a fresh process."""
+    wilayah = read_wilayah(WILAYAH)
+    villages = min(len(wilayah.villages), max(200, events // EVENTS_PER_VILLAGE))
+    with scratch_database(engine, directory) as url:
+        db = Database(url)
+        try:
+            # Not projected while generated: the first rebuild fills empty read models, the others
+            # replace full ones (the difference, the DELETEs, is small beside the replay).
+            _, plan, build_seconds = build_national(
+                db, wilayah, villages, events=events, bulk=True, project=False
+            )
+        finally:
+            db.dispose()
+        children = [_rebuild_in_child(url) for _ in range(runs)]
+    if any(c["events"] != plan.events for c in children):
+        raise RuntimeError(f"rebuild replayed {children[0]['events']} events of {plan.events}")
+    return {
+        "events": plan.events,
+        "events_per_s": median([c["events"] / c["seconds"] for c in children]),
+        "seconds": median([c["seconds"] for c in children]),
+        # this process's CPU time: on a busy machine, wall time minus the waits for a core
+        "cpu_events_per_s": median([c["events"] / c["cpu_s"] for c in children]),
+        "peak_mb": median([c["peak_mb"] for c in children]),
+        "baseline_mb": median([c["baseline_mb"] for c in children]),
+        "peak_growth_mb": median([c["peak_mb"] - c["baseline_mb"] for c in children]),
+        "build_s": build_seconds,
+    }
+
+
+def _rebuild_in_child(url: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.national", "rebuild-child", url],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def rebuild_child(url: str) -> None:
+    """One timed `projections.rebuild`, as the CLI runs it; prints seconds, events and memory."""
+    db = Database(url)
+    store = EventStore()
+    with db.read() as conn:  # connected, everything imported: the baseline
+        store.head(conn)
+    baseline = rss_mb("self")
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
+    started = time.perf_counter()
+    with db.write() as conn:
+        replayed = projections.rebuild(conn, store)
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    peak = usage.ru_maxrss / 1024  # KiB on Linux
+    db.dispose()
+    print(
+        json.dumps(
+            {"events": replayed, "seconds": seconds, "cpu_s": cpu, "peak_mb": peak, "baseline_mb": baseline}
+        )
+    )
+
+
+# ---- the script --------------------------------------------------------------------------------
+
+
+def _row(figures: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "what", nargs="?", default="both", choices=["reads", "rebuild", "both", "rebuild-child"]
+    )
+    parser.add_argument("url", nargs="?")
+    args = parser.parse_args()
+    if args.what == "rebuild-child":
+        rebuild_child(args.url)
+        return
+    fraction, repeat = scale(), runs()
+    print(f"# national figures at BENCH_SCALE={fraction}, {repeat} runs; {machine()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-national-") as temporary:
+        directory = Path(temporary)
+        for engine in engines():
+            if args.what in ("rebuild", "both"):
+                events = max(10_000, round(REBUILD_EVENTS * fraction))
+                print(
+                    f"{engine} rebuild: {_row(measure_rebuild(engine, directory, repeat, events))}",
+                    flush=True,
+                )
+            if args.what in ("reads", "both"):
+                for label, figures in measure_reads(engine, directory, fraction, repeat).items():
+                    print(f"{engine} reads {label}: {_row(figures)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

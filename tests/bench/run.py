@@ -1,0 +1,215 @@
+"""`make bench`: every figure of the benchmark, on each engine, side by side in one run.
+
+Prints each section as it is measured, then one summary table with the goals, writes that table with
+the machine's description and the exact command to docs/benchmarks.md, and ends with one line of JSON
+holding every figure. Settings: BENCH_SCALE (fraction of the national data, default 1), BENCH_DB
+(sqlite, postgres or both), BENCH_RUNS (>= 3), BENCH_DATABASE_URL (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.bench import commands, http_load, national
+from tests.bench.common import ROOT, engines, machine, runs, scale
+
+REBUILD_EVENTS = 1_000_000
+NATIONAL_VILLAGES = 83_762  # in the official kode wilayah
+REPORT = ROOT / "docs" / "benchmarks.md"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A figure, how it is shown, and the bar it must clear (None: shown for comparison only)."""
+
+    label: str
+    path: tuple[str, ...]  # where the figure sits under figures[engine]
+    unit: str
+    meets: Callable[[float, dict[str, Any]], bool] | None = None
+    bar: str = ""
+
+
+def _at(figures: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    value: Any = figures
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+GOALS = [
+    Goal("commands in process", ("commands", "ours_cmds_per_s"), "cmd/s"),
+    Goal("eventsourcing 9.5, same lifecycle", ("commands", "eventsourcing_cmds_per_s"), "cmd/s"),
+    Goal("bare INSERT+COMMIT ceiling", ("commands", "insert_ceiling_per_s"), "tx/s"),
+    Goal("ours / eventsourcing", ("commands", "vs_eventsourcing"), "x", lambda v, _: v >= 2, ">= 2"),
+    Goal("ours / ceiling", ("commands", "of_ceiling"), "", lambda v, _: v >= 0.6, ">= 0.6"),
+    Goal("HTTP commands (16 connections)", ("http", "cmds_per_s"), "cmd/s"),
+    Goal("HTTP p50", ("http", "p50_ms"), "ms"),
+    Goal("HTTP p99", ("http", "p99_ms"), "ms", lambda v, _: v < 50, "< 50"),
+    Goal("bare endpoint", ("http", "bare_per_s"), "req/s"),
+    Goal("HTTP / bare endpoint", ("http", "of_bare"), "", lambda v, _: v >= 0.5, ">= 0.5"),
+    Goal("rebuild", ("rebuild", "events_per_s"), "events/s", lambda v, _: v >= 100_000, ">= 100,000"),
+    Goal("rebuild peak memory", ("rebuild", "peak_mb"), "MB", lambda v, _: v < 300, "< 300"),
+]
+READ_FIGURES = [
+    ("GET one case p95", "case_p95_ms", 5.0),
+    ("list one office's cases p95", "office_list_p95_ms", None),
+    ("national report p95", "report_p95_ms", 25.0),
+    ("report as_of p95", "as_of_p95_ms", 100.0),
+    ("register CSV for a year p95", "register_csv_p95_ms", None),
+]
+
+
+def _read_goal(label: str, name: str, limit: float | None, fraction: str) -> Goal:
+    """At full scale: under the limit, and within 1.5x of the 10 % figure (cost must not grow with
+    the data)."""
+    if limit is None or fraction != "100%":
+        return Goal(f"{label} at {fraction}", ("reads", fraction, name), "ms")
+
+    def meets(value: float, engine_figures: dict[str, Any]) -> bool:
+        tenth = _at(engine_figures, ("reads", "10%", name))
+        return value < limit and (tenth is None or value <= 1.5 * tenth)
+
+    return Goal(
+        f"{label} at {fraction}", ("reads", fraction, name), "ms", meets, f"< {limit:g}, <= 1.5x 10 %"
+    )
+
+
+GOALS += [
+    _read_goal(label, name, limit, fraction)
+    for label, name, limit in READ_FIGURES
+    for fraction in ("10%", "50%", "100%")
+]
+GOALS.append(
+    Goal(
+        "server worker RSS, all data loaded",
+        ("reads", "100%", "worker_rss_mb"),
+        "MB",
+        lambda v, _: v < 150,
+        "< 150",
+    )
+)
+
+
+def _format(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit in ("x", ""):
+        return f"{value:.2f}{unit}"
+    if value >= 100:
+        return f"{value:,.0f} {unit}"
+    return f"{value:.2f} {unit}"
+
+
+def summary_table(figures: dict[str, Any], measured: list[str]) -> list[str]:
+    header = "| figure | " + " | ".join(measured) + " | goal |"
+    lines = [header, "| --- | " + " | ".join("---" for _ in measured) + " | --- |"]
+    for goal in GOALS:
+        cells = []
+        for engine in measured:
+            value = _at(figures[engine], goal.path)
+            cell = _format(value, goal.unit)
+            if goal.meets is not None and value is not None:
+                cell += " ✓" if goal.meets(value, figures[engine]) else " ✗"
+            cells.append(cell)
+        lines.append(f"| {goal.label} | " + " | ".join(cells) + f" | {goal.bar} |")
+    if "sqlite" in measured and "postgres" in measured:
+        sqlite_rate = _at(figures["sqlite"], ("http", "cmds_per_s"))
+        postgres_rate = _at(figures["postgres"], ("http", "cmds_per_s"))
+        if sqlite_rate and postgres_rate:
+            ratio = postgres_rate / sqlite_rate
+            mark = "✓" if ratio >= 0.75 else "✗"
+            lines.append(f"| HTTP PostgreSQL / SQLite | {ratio:.2f} {mark} | | >= 0.75 |")
+    return lines
+
+
+def write_report(figures: dict[str, Any], table: list[str], command: str) -> None:
+    REPORT.parent.mkdir(exist_ok=True)
+    text = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`tests/bench/run.py`); every figure is the median of "
+        f"{figures['runs']} runs, each engine measured side by side in the same run.",
+        "",
+        f"- Measured: {figures['finished']}, in {figures['seconds']:.0f} s",
+        f"- Machine: {figures['machine']}",
+        f"- Command: `{command}`",
+        f"- Scale: {figures['scale']:g} of the national data ({figures['villages']} villages); "
+        f"rebuild of {figures['rebuild_events']:,} events",
+        "",
+        *table,
+        "",
+        "How each figure is measured is said in the docstring of its module: `tests/bench/commands.py` "
+        "(in process), `tests/bench/http_load.py` (over HTTP), `tests/bench/national.py` (the national "
+        "data, reads and rebuild). ✓ and ✗ compare with the goals of the benchmark issue.",
+        "",
+    ]
+    REPORT.write_text("\n".join(text), encoding="utf-8")
+
+
+def main() -> None:
+    started = time.monotonic()
+    fraction, repeat, measured = scale(), runs(), engines()
+    figures: dict[str, Any] = {
+        "machine": machine(),
+        "scale": fraction,
+        "runs": repeat,
+        "rebuild_events": max(1000, int(REBUILD_EVENTS * fraction)),
+        "villages": round(NATIONAL_VILLAGES * fraction),
+    }
+    with tempfile.TemporaryDirectory(prefix="desa-binaan-bench-") as scratch:
+        directory = Path(scratch)
+        for engine in measured:
+            engine_figures: dict[str, Any] = {}
+            figures[engine] = engine_figures
+            for section, measure in (
+                ("commands", lambda e=engine: commands.measure(e, directory, repeat)),
+                ("http", lambda e=engine: http_load.measure(e, directory, repeat)),
+                (
+                    "rebuild",
+                    lambda e=engine: national.measure_rebuild(
+                        e, directory, repeat, events=figures["rebuild_events"]
+                    ),
+                ),
+                ("reads", lambda e=engine: national.measure_reads(e, directory, fraction, repeat)),
+            ):
+                print(f"[{engine}] {section} ...", flush=True)
+                section_started = time.monotonic()
+                engine_figures[section] = measure()
+                print(
+                    f"[{engine}] {section} ({time.monotonic() - section_started:.0f} s): "
+                    + json.dumps(engine_figures[section], default=_rounded),
+                    flush=True,
+                )
+    figures["seconds"] = time.monotonic() - started
+    figures["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    table = summary_table(figures, measured)
+    print()
+    print("\n".join(table))
+    settings = " ".join(f"{k}={v}" for k, v in _settings().items())
+    command = f"{settings} make bench".strip()
+    write_report(figures, table, command)
+    print(f"\nwritten to {REPORT.relative_to(ROOT)}")
+    print(json.dumps(figures, default=_rounded, sort_keys=True))
+
+
+def _settings() -> dict[str, str]:
+    return {k: os.environ[k] for k in ("BENCH_SCALE", "BENCH_DB", "BENCH_RUNS") if k in os.environ}
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
