@@ -111,7 +111,7 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
             "province_name": village.get("province"),
             "office_code": event.data["office_code"],
             "region_code": event.data["region_code"],
-            "proposed_year": day_of(parse_timestamp(event.recorded_at)).year,
+            "proposed_year": day_of_timestamp(event.recorded_at).year,
             "proposed_position": event.position,
             "rationale": event.data["rationale"],
             "indicators": event.data["indicators"],
@@ -142,7 +142,18 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
 
 
 def recorded_day(recorded: RecordedEvent) -> str:
-    return day_of(parse_timestamp(recorded.recorded_at)).isoformat()
+    return day_of_timestamp(recorded.recorded_at).isoformat()
+
+
+def day_of_timestamp(timestamp: str) -> dt.date:
+    """The system day of a stored UTC timestamp. The system zone is a whole number of hours from UTC,
+    so the date and hour decide the day: worked out once per hour seen, not once per event."""
+    return _day_of_hour(timestamp[:13])
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_of_hour(date_and_hour: str) -> dt.date:
+    return day_of(parse_timestamp(f"{date_and_hour}:00:00.000000Z"))
 
 
 def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, Any]:
@@ -152,7 +163,7 @@ def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, 
         return {**stage["by"], "at": stage["at"]}
 
     decree_date = dt.date.fromisoformat(recorded.data["decree_date"])
-    proposed_day = day_of(parse_timestamp(case["proposed"]["at"]))
+    proposed_day = day_of_timestamp(case["proposed"]["at"])
     return {
         "candidacy_id": case["id"],
         "position": recorded.position,
@@ -191,9 +202,7 @@ class CandidacyProjection:
             return
         candidacies = self.models.candidacies
         ids = list(dict.fromkeys(e.stream_id for e in relevant))
-        existing = {
-            row["id"]: dict(row) for row in conn.execute(_select_cases(candidacies), {"ids": ids}).mappings()
-        }
+        existing = {row["id"]: dict(row) for row in _cases_by_id(conn, candidacies, ids)}
         rows: dict[str, dict[str, Any]] = dict(existing)
         counts: Counter[tuple[str, str]] = Counter()
         changes: Counter[tuple[str, str, str]] = Counter()
@@ -262,6 +271,23 @@ def _insert(table: Table) -> Insert:
 @functools.lru_cache(maxsize=64)
 def _select_cases(table: Table) -> Select[Any]:
     return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
+# The sizes an id lookup is padded to. Each distinct length of an IN list is another statement in the
+# driver's cache; a rebuild's batches of every length up to 5,000 kept SQLite's cache growing by
+# hundreds of megabytes.
+_LOOKUP_SIZES = (1, 8, 64, 512)
+
+
+def _cases_by_id(conn: Connection, table: Table, ids: list[str]) -> list[Any]:
+    rows: list[Any] = []
+    largest = _LOOKUP_SIZES[-1]
+    for start in range(0, len(ids), largest):
+        chunk = ids[start : start + largest]
+        size = next(s for s in _LOOKUP_SIZES if s >= len(chunk))
+        padded = chunk + [chunk[-1]] * (size - len(chunk))  # a repeated id matches nothing new
+        rows += conn.execute(_select_cases(table), {"ids": padded}).mappings().all()
+    return rows
 
 
 @functools.lru_cache(maxsize=64)

@@ -130,6 +130,8 @@ stage_changes = Table(
     Column("stage", String(16), primary_key=True),
     Column("delta", Integer, nullable=False),
     Index("ix_stage_changes_day", "day"),
+    # Rejections and withdrawals of a year, for every office, from the index alone.
+    Index("ix_stage_changes_stage_day", "stage", "day", "office_code", "delta"),
 )
 
 # The designation register: one row per designated village, with everyone who took it there.
@@ -158,6 +160,15 @@ designations = Table(
     Column("recorded_day", String(10), nullable=False),
     Column("days_to_designation", Integer, nullable=False),
     Index("ix_designations_year", "decree_year", "office_code"),
+    # What a performance report reads of a year's designations, from the index alone.
+    Index(
+        "ix_designations_year_figures",
+        "decree_year",
+        "office_code",
+        "quarter",
+        "days_to_designation",
+        "recorded_day",
+    ),
     Index("ix_designations_office", "office_code", "position"),
 )
 

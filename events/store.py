@@ -53,7 +53,9 @@ def format_timestamp(instant: dt.datetime) -> str:
 
 
 def parse_timestamp(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=dt.UTC)
+    # fromisoformat reads what format_timestamp writes ("...T03:00:00.000000Z") many times faster
+    # than strptime; a rebuild parses every event's time.
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

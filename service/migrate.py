@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, select
 
 from events import projections
@@ -44,9 +45,22 @@ def upgrade(database: Database, revision: str = "head") -> bool:
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
             after = MigrationContext.configure(conn).get_current_revision()
-            if after != before and before is not None:
+            if after != before and before is not None and _reshapes_read_models(config, before, after):
                 _rebuild_read_models(conn)
     return after != before
+
+
+def _reshapes_read_models(config: Config, before: str, after: str | None) -> bool:
+    """Whether a migration applied (or undone) between the two revisions changes what the read models
+    hold. A migration says it does not with `REBUILDS_READ_MODELS = False` (an index, say): replaying
+    a national log takes minutes, and the upgrade holds the write lock meanwhile."""
+    # The history is one line: base first, head last.
+    scripts = list(reversed(list(ScriptDirectory.from_config(config).walk_revisions())))
+    order = [script.revision for script in scripts]
+    lower, upper = sorted(order.index(r) if r else -1 for r in (before, after))
+    return any(
+        getattr(script.module, "REBUILDS_READ_MODELS", True) for script in scripts[lower + 1 : upper + 1]
+    )
 
 
 def _rebuild_read_models(conn: Connection) -> None:

@@ -62,10 +62,12 @@ def ledger_at(conn: Connection, as_of: dt.date | None) -> dict[str, Any]:
     if as_of is None:
         row = conn.execute(select(ledger_head.c.position, ledger_head.c.hash)).one()
     else:
+        # Recorded times never go backwards along the log, so the newest event of the day is found
+        # through the time index; ordering by position alone walks every later event.
         row = conn.execute(
             select(events.c.position, events.c.hash)
             .where(events.c.recorded_at < end_of_day(as_of))
-            .order_by(events.c.position.desc())
+            .order_by(events.c.recorded_at.desc(), events.c.position.desc())
             .limit(1)
         ).one_or_none()
     return {"position": row.position, "digest": row.hash} if row else {"position": 0, "digest": GENESIS_HASH}

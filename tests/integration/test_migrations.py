@@ -40,7 +40,7 @@ from events.types import (
     Event,
 )
 from service import tables  # noqa: F401  (registers the service's tables on the metadata)
-from service.migrate import alembic_config, upgrade
+from service.migrate import _reshapes_read_models, alembic_config, upgrade
 from tests.integration.support import METADATA, T0, read_model_snapshot
 
 
@@ -440,3 +440,33 @@ def test_down_to_0001_and_up_again_refills_the_report_tables(database_at_0001: D
     with db.read() as conn:
         assert read_model_snapshot(conn) == upgraded
     assert schema_differences(db, metadata) == []
+
+
+# ---- 0003: indexes only --------------------------------------------------------------------------
+
+
+def test_an_index_only_migration_leaves_the_read_models_alone(database_at_0001: Database) -> None:
+    """0003 adds indexes: replaying a national log for it would hold the write lock for minutes."""
+    db = database_at_0001
+    append_history(db)
+    assert upgrade(db, "0002")
+    with db.write() as conn:
+        conn.execute(delete(designations))  # a rebuild would bring it back
+
+    assert upgrade(db)
+
+    assert current_revision(db) == "0003"
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(designations)).scalar_one() == 0
+    indexes = {index["name"] for index in inspect(db.engine).get_indexes("stage_changes")}
+    indexes |= {index["name"] for index in inspect(db.engine).get_indexes("designations")}
+    assert {"ix_stage_changes_stage_day", "ix_designations_year_figures"} <= indexes
+
+
+def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
+    config = alembic_config()
+    assert _reshapes_read_models(config, "0001", "0002")
+    assert _reshapes_read_models(config, "0001", "0003")
+    assert not _reshapes_read_models(config, "0002", "0003")
+    assert not _reshapes_read_models(config, "0003", "0002")  # undoing an index neither
+    assert _reshapes_read_models(config, "0003", "0001")
