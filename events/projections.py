@@ -60,6 +60,7 @@ class ReadModels:
     candidacies: Table
     pipeline_counts: Table
     stage_changes: Table
+    stage_levels: Table
     designations: Table
     targets: Table
     target_history: Table
@@ -72,6 +73,7 @@ LIVE = ReadModels(
     candidacies=schema.candidacies,
     pipeline_counts=schema.pipeline_counts,
     stage_changes=schema.stage_changes,
+    stage_levels=schema.stage_levels,
     designations=schema.designations,
     targets=schema.targets,
     target_history=schema.target_history,
@@ -194,7 +196,13 @@ class CandidacyProjection:
 
     def __init__(self, models: ReadModels = LIVE) -> None:
         self.models = models
-        self.tables = (models.candidacies, models.pipeline_counts, models.stage_changes, models.designations)
+        self.tables = (
+            models.candidacies,
+            models.pipeline_counts,
+            models.stage_changes,
+            models.stage_levels,
+            models.designations,
+        )
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
         relevant = [e for e in batch if e.stream_type == CANDIDACY_STREAM]
@@ -220,6 +228,7 @@ class CandidacyProjection:
             if recorded.type == CandidacyDesignated.type_name:
                 register.append(designation_row(after, recorded))
         self._write_cases(conn, ids, existing, rows)
+        self._write_levels(conn, changes)
         _add_to_counters(
             conn,
             self.models.pipeline_counts,
@@ -237,6 +246,23 @@ class CandidacyProjection:
         )
         if register:
             conn.execute(_insert(self.models.designations), register)
+
+    def _write_levels(self, conn: Connection, changes: Counter[tuple[str, str, str]]) -> None:
+        """Each (office, stage) changed on a day gets that day's closing count: the count before the
+        batch (the pipeline counter, not yet moved) plus the day's changes, day after day. Every key
+        the live path writes one event at a time, a batch writes too, with the same count."""
+        pairs = sorted({(office, stage) for office, _day, stage in changes})
+        level = dict.fromkeys(pairs, 0)
+        offices = sorted({office for office, _stage in pairs})
+        counters = self.models.pipeline_counts
+        for office, stage, cases in conn.execute(_select_counters(counters), {"offices": offices}):
+            if (office, stage) in level:
+                level[(office, stage)] = cases
+        rows = []
+        for (office, day, stage), delta in sorted(changes.items(), key=lambda item: item[0][1]):
+            level[(office, stage)] += delta
+            rows.append({"office_code": office, "stage": stage, "day": day, "cases": level[(office, stage)]})
+        conn.execute(_level_upsert(conn.dialect.name, self.models.stage_levels), rows)
 
     def _write_cases(
         self, conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
@@ -297,6 +323,23 @@ def _update_cases(table: Table) -> Update:
         update(table)
         .where(table.c.id == bindparam("row_id"))
         .values({name: bindparam(name) for name in columns})
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _select_counters(table: Table) -> Select[Any]:
+    return select(table.c.office_code, table.c.stage, table.c.cases).where(
+        table.c.office_code.in_(bindparam("offices", expanding=True))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _level_upsert(dialect_name: str, table: Table) -> Insert:
+    """A day's closing count replaces what an earlier event of the same day left."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns), set_={"cases": statement.excluded.cases}
     )
 
 

@@ -134,6 +134,18 @@ stage_changes = Table(
     Index("ix_stage_changes_stage_day", "stage", "day", "office_code", "delta"),
 )
 
+# Per office, stage and day, how many cases were in the stage at the end of that day, for the days
+# on which it changed. The pipeline as of any day is, per office and stage, the newest row up to it:
+# one index seek each, however long the history.
+stage_levels = Table(
+    "stage_levels",
+    metadata,
+    Column("office_code", String(32), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("cases", Integer, nullable=False),
+)
+
 # The designation register: one row per designated village, with everyone who took it there.
 designations = Table(
     "designations",
@@ -202,4 +214,12 @@ target_history = Table(
     Index("ix_target_history_year", "year", "office_code", "set_day"),
 )
 
-READ_MODEL_TABLES = [candidacies, pipeline_counts, stage_changes, designations, targets, target_history]
+READ_MODEL_TABLES = [
+    candidacies,
+    pipeline_counts,
+    stage_changes,
+    stage_levels,
+    designations,
+    targets,
+    target_history,
+]

@@ -45,7 +45,14 @@ def upgrade(database: Database, revision: str = "head") -> bool:
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
             after = MigrationContext.configure(conn).get_current_revision()
-            if after != before and before is not None and _reshapes_read_models(config, before, after):
+            # The code's read models are those of the newest schema: only there can they be rebuilt.
+            at_head = after == ScriptDirectory.from_config(config).get_current_head()
+            if (
+                after != before
+                and before is not None
+                and at_head
+                and _reshapes_read_models(config, before, after)
+            ):
                 _rebuild_read_models(conn)
     return after != before
 

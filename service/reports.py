@@ -29,6 +29,7 @@ from events.schema import (
     ledger_head,
     pipeline_counts,
     stage_changes,
+    stage_levels,
     target_history,
     targets,
 )
@@ -394,16 +395,23 @@ def _pipeline_at(conn: Connection, codes: list[str], as_of: dt.date | None) -> l
             pipeline_counts.c.office_code.in_(codes), pipeline_counts.c.stage.in_(PIPELINE_STAGES)
         )
         return [(o, s, int(n)) for o, s, n in conn.execute(query)]
-    query = (
-        select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
+    # Every (office, stage) that ever held a case has a counter row; its count at the end of `as_of`
+    # is its newest level up to that day (none yet: 0).
+    level = (
+        select(stage_levels.c.cases)
         .where(
-            stage_changes.c.office_code.in_(codes),
-            stage_changes.c.stage.in_(PIPELINE_STAGES),
-            stage_changes.c.day <= as_of.isoformat(),
+            stage_levels.c.office_code == pipeline_counts.c.office_code,
+            stage_levels.c.stage == pipeline_counts.c.stage,
+            stage_levels.c.day <= as_of.isoformat(),
         )
-        .group_by(stage_changes.c.office_code, stage_changes.c.stage)
+        .order_by(stage_levels.c.day.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    return [(o, s, int(n)) for o, s, n in conn.execute(query)]
+    query = select(pipeline_counts.c.office_code, pipeline_counts.c.stage, level).where(
+        pipeline_counts.c.office_code.in_(codes), pipeline_counts.c.stage.in_(PIPELINE_STAGES)
+    )
+    return [(o, s, int(n)) for o, s, n in conn.execute(query) if n]
 
 
 def _region_rows(

@@ -453,7 +453,7 @@ def test_an_index_only_migration_leaves_the_read_models_alone(database_at_0001: 
     with db.write() as conn:
         conn.execute(delete(designations))  # a rebuild would bring it back
 
-    assert upgrade(db)
+    assert upgrade(db, "0003")
 
     assert current_revision(db) == "0003"
     with db.read() as conn:
@@ -470,3 +470,4 @@ def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
     assert not _reshapes_read_models(config, "0002", "0003")
     assert not _reshapes_read_models(config, "0003", "0002")  # undoing an index neither
     assert _reshapes_read_models(config, "0003", "0001")
+    assert _reshapes_read_models(config, "0003", "0004")  # stage levels are a new read model

@@ -33,6 +33,7 @@ from events.schema import (
     designations,
     pipeline_counts,
     stage_changes,
+    stage_levels,
     target_history,
     targets,
 )
@@ -52,6 +53,7 @@ REPORT_TABLES = {
     "candidacies",
     "pipeline_counts",
     "stage_changes",
+    "stage_levels",
     "designations",
     "targets",
     "target_history",
@@ -590,6 +592,7 @@ def test_rebuild_repairs_the_report_tables(application: Application, story: Stor
         conn.execute(delete(designations).where(designations.c.candidacy_id == story.cases["A"]))
         conn.execute(update(pipeline_counts).values(cases=pipeline_counts.c.cases + 1))
         conn.execute(delete(stage_changes).where(stage_changes.c.day == "2024-01-15"))
+        conn.execute(update(stage_levels).values(cases=stage_levels.c.cases + 2))
         conn.execute(update(targets).values(target=99))
         conn.execute(delete(target_history).where(target_history.c.version == 2))
     with application.db.read() as conn:
