@@ -129,7 +129,7 @@ def summary_table(figures: dict[str, Any], measured: list[str]) -> list[str]:
         if sqlite_rate and postgres_rate:
             ratio = postgres_rate / sqlite_rate
             mark = "✓" if ratio >= 0.75 else "✗"
-            lines.append(f"| HTTP PostgreSQL / SQLite | {ratio:.2f} {mark} | | >= 0.75 |")
+            lines.append(f"| HTTP PostgreSQL / SQLite | | {ratio:.2f} {mark} | >= 0.75 |")
     return lines
 
 
