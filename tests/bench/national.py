@@ -23,7 +23,6 @@ import os
 import random
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from tests.bench.dataset import (
     read_wilayah,
     write_log,
 )
+from tests.server.harness import free_port
 
 FRACTIONS = (("10%", 0.1), ("50%", 0.5), ("100%", 1.0))
 SAMPLES = 200  # requests per figure and run
@@ -72,12 +72,6 @@ EVENTS_PER_VILLAGE = 12  # of the rebuild log: each village's history, closed cy
 
 
 # ---- the server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port: int, path: str, token: str) -> tuple[float, bytes]:
