@@ -443,6 +443,28 @@ def test_the_current_target_is_the_last_one_set(api: Api, clock: FakeClock) -> N
     assert office_row(report(api, "officer", year=2024, as_of="2024-02-01"), "BOGOR")["target"] == 8
 
 
+def test_the_median_takes_every_designation_of_an_office_in_one_quarter(api: Api, clock: FakeClock) -> None:
+    desk = Desk(api, clock)
+    proposed_on = [dt.date(2024, 1, 10), dt.date(2024, 1, 20), dt.date(2024, 2, 9), dt.date(2024, 2, 19)]
+    start(clock, proposed_on[0])
+    cases = []
+    for number, day in enumerate(proposed_on, start=1):
+        at(clock, day)
+        cases.append(desk.propose("officer", "BOGOR", number)["id"])
+    at(clock, dt.date(2024, 2, 29))
+    for case_id in cases:
+        for action in ("coordinate", "socialize", "assess"):
+            desk.act("section_head", case_id, action)
+        desk.act("head", case_id, "designate")
+
+    bogor = office_row(report(api, "supervisor", year=2024), "BOGOR")
+    # All four decreed on 29 February, in Q1: 50, 40, 20 and 10 days; the median of four is a mean.
+    assert (bogor["designated"], bogor["by_quarter"]["Q1"]) == (4, 4)
+    assert bogor["median_days_to_designation"] == 30.0
+    early = office_row(report(api, "supervisor", year=2024, as_of="2024-02-28"), "BOGOR")
+    assert (early["designated"], early["median_days_to_designation"]) == (0, None)
+
+
 def test_closing_counts_by_the_wib_year_it_was_recorded_and_designation_by_decree_year(
     api: Api, application: Application, clock: FakeClock
 ) -> None:
