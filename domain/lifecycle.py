@@ -7,7 +7,9 @@ against the aggregate, so the table says everything about when an action applies
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -106,15 +108,31 @@ def available_actions(state: GuardedState) -> list[Action]:
 
 def next_stage(state: GuardedState, action: Action, allowed_for_caller: Iterable[Action] = ()) -> Stage:
     """The stage the action leads to, or `ActionNotAllowed` naming what the caller may do instead."""
-    transitions = _MACHINE.get_transitions(trigger=action.value, source=state.stage.value)
-    if not transitions or not _guards_pass(state, action):
+    applies, destination = _outcome(state.stage, action, bool(state.assessment_met_criteria))
+    if destination is None:
         reason = (
             "the assessment did not find that the village meets the criteria"
-            if transitions
+            if applies
             else f"it does not apply to a {state.stage.value} case"
         )
         raise ActionNotAllowed(
             f"{action.value} is not allowed now: {reason}",
             allowed_actions=[a.value for a in allowed_for_caller],
         )
-    return Stage(transitions[0].dest)
+    return destination
+
+
+@dataclass(frozen=True, slots=True)
+class _Guarded:
+    stage: Stage
+    assessment_met_criteria: bool
+
+
+@functools.cache
+def _outcome(stage: Stage, action: Action, assessment_met_criteria: bool) -> tuple[bool, Stage | None]:
+    """Whether the table has the action from the stage, and where it leads given the assessment (None:
+    a guard stops it). The table is fixed, so each answer is worked out once: a rebuild asks per event."""
+    transitions = _MACHINE.get_transitions(trigger=action.value, source=stage.value)
+    if not transitions or not _guards_pass(_Guarded(stage, assessment_met_criteria), action):
+        return bool(transitions), None
+    return True, Stage(transitions[0].dest)

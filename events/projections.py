@@ -1,9 +1,10 @@
 """Read models projected from the log, in the same transaction as the append, and rebuilt from it.
 
-A projection handles a batch of events: the live path passes the one or few events a command
-appended, a rebuild passes the whole log a batch at a time. Both run the same code, so a rebuilt
-table is what the live one would be. The tables it writes are given (`ReadModels`): the live ones,
-or scratch copies that a verification replays into and compares with them.
+The live path projects the one or few events a command appended; a rebuild replays the whole log,
+stream by stream. Both fold events into rows and counters with the same functions
+(`apply_to_candidacy_row`, `_Tally`), so a rebuilt table is what the live one would be. The tables
+written are given (`ReadModels`): the live ones, or scratch copies that a verification replays into
+and compares with them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    func,
     insert,
     select,
     tuple_,
@@ -191,6 +193,46 @@ def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, 
     }
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What candidacy events add to the per-office counters and to the register, until written."""
+
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    changes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    register: list[dict[str, Any]] = field(default_factory=list)
+
+    def apply(self, before: dict[str, Any] | None, recorded: RecordedEvent) -> dict[str, Any]:
+        """The case's row after `recorded`, its move from one stage to the next counted."""
+        after = apply_to_candidacy_row(before, recorded)
+        office, day = after["office_code"], recorded_day(recorded)
+        if before is not None:
+            self.counts[(office, before["stage"])] -= 1
+            self.changes[(office, day, before["stage"])] -= 1
+        self.counts[(office, after["stage"])] += 1
+        self.changes[(office, day, after["stage"])] += 1
+        if recorded.type == CandidacyDesignated.type_name:
+            self.register.append(designation_row(after, recorded))
+        return after
+
+    def write_counts(self, conn: Connection, models: ReadModels) -> None:
+        rows = [{"office_code": o, "stage": st, "cases": n} for (o, st), n in sorted(self.counts.items())]
+        _add_to_counters(conn, models.pipeline_counts, "cases", rows)
+        self.counts.clear()
+
+    def write_changes(self, conn: Connection, models: ReadModels) -> None:
+        rows = [
+            {"office_code": o, "day": d, "stage": st, "delta": n}
+            for (o, d, st), n in sorted(self.changes.items())
+        ]
+        _add_to_counters(conn, models.stage_changes, "delta", rows)
+        self.changes.clear()
+
+    def write_register(self, conn: Connection, models: ReadModels) -> None:
+        if self.register:
+            conn.execute(_insert(models.designations), self.register)
+        self.register.clear()
+
+
 class CandidacyProjection:
     """Cases, the pipeline per office (now and per day) and the designation register."""
 
@@ -212,40 +254,14 @@ class CandidacyProjection:
         ids = list(dict.fromkeys(e.stream_id for e in relevant))
         existing = {row["id"]: dict(row) for row in _cases_by_id(conn, candidacies, ids)}
         rows: dict[str, dict[str, Any]] = dict(existing)
-        counts: Counter[tuple[str, str]] = Counter()
-        changes: Counter[tuple[str, str, str]] = Counter()
-        register: list[dict[str, Any]] = []
+        tally = _Tally()
         for recorded in relevant:
-            before = rows.get(recorded.stream_id)
-            after = apply_to_candidacy_row(before, recorded)
-            rows[recorded.stream_id] = after
-            office, day = after["office_code"], recorded_day(recorded)
-            if before is not None:
-                counts[(office, before["stage"])] -= 1
-                changes[(office, day, before["stage"])] -= 1
-            counts[(office, after["stage"])] += 1
-            changes[(office, day, after["stage"])] += 1
-            if recorded.type == CandidacyDesignated.type_name:
-                register.append(designation_row(after, recorded))
+            rows[recorded.stream_id] = tally.apply(rows.get(recorded.stream_id), recorded)
         self._write_cases(conn, ids, existing, rows)
-        self._write_levels(conn, changes)
-        _add_to_counters(
-            conn,
-            self.models.pipeline_counts,
-            "cases",
-            [{"office_code": o, "stage": st, "cases": n} for (o, st), n in sorted(counts.items())],
-        )
-        _add_to_counters(
-            conn,
-            self.models.stage_changes,
-            "delta",
-            [
-                {"office_code": o, "day": d, "stage": st, "delta": n}
-                for (o, d, st), n in sorted(changes.items())
-            ],
-        )
-        if register:
-            conn.execute(_insert(self.models.designations), register)
+        self._write_levels(conn, tally.changes)
+        tally.write_counts(conn, self.models)
+        tally.write_changes(conn, self.models)
+        tally.write_register(conn, self.models)
 
     def _write_levels(self, conn: Connection, changes: Counter[tuple[str, str, str]]) -> None:
         """Each (office, stage) changed on a day gets that day's closing count: the count before the
@@ -353,6 +369,59 @@ def _counter_upsert(dialect_name: str, table: Table, column: str) -> Insert:
     )
 
 
+class _CaseReplay:
+    """The candidacy read models from the whole log read stream by stream, each case in version order.
+
+    Live, every event of a case reads its row back and writes it again; a replay folds each case in
+    memory, from its first event to its last, with the same functions, and writes it once. Counters add
+    up the same in any order, so they are written in long runs. A day's level is the running sum of
+    the daily changes up to that day, as recorded days never go back along the log: what the live
+    path's closing counts come to.
+    """
+
+    # Daily changes held before they are written: keeps memory flat on a long log.
+    CHANGES_HELD = 100_000
+
+    def __init__(self, models: ReadModels) -> None:
+        self.models = models
+        self.tally = _Tally()
+        self.case: dict[str, Any] | None = None  # its stream may run on into the next batch
+
+    def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
+        finished: list[dict[str, Any]] = []
+        for recorded in batch:
+            if recorded.stream_type != CANDIDACY_STREAM:
+                continue
+            if self.case is not None and self.case["id"] != recorded.stream_id:
+                finished.append(self.case)
+                self.case = None
+            self.case = self.tally.apply(self.case, recorded)
+        if finished:
+            conn.execute(_insert(self.models.candidacies), finished)
+        self.tally.write_register(conn, self.models)
+        if len(self.tally.changes) >= self.CHANGES_HELD:
+            self.tally.write_changes(conn, self.models)
+
+    def finish(self, conn: Connection) -> None:
+        if self.case is not None:
+            conn.execute(_insert(self.models.candidacies), [self.case])
+            self.case = None
+        self.tally.write_counts(conn, self.models)
+        self.tally.write_changes(conn, self.models)
+        conn.execute(_levels_from_changes(self.models.stage_levels, self.models.stage_changes))
+
+
+@functools.lru_cache(maxsize=64)
+def _levels_from_changes(levels: Table, changes: Table) -> Insert:
+    running = func.sum(changes.c.delta).over(
+        partition_by=(changes.c.office_code, changes.c.stage), order_by=changes.c.day
+    )
+    return insert(levels).from_select(
+        ["office_code", "stage", "day", "cases"],
+        select(changes.c.office_code, changes.c.stage, changes.c.day, running),
+    )
+
+
 class TargetProjection:
     """Each office's current target per year, and its every change."""
 
@@ -457,15 +526,18 @@ def replay(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Project the whole log, a batch at a time, into `models` (expected empty); returns the number of
+    """Project the whole log, stream by stream, into `models` (expected empty); returns the number of
     events. The one replay behind a rebuild and a verification."""
-    writers = projections_into(models)
+    cases, targets = _CaseReplay(models), TargetProjection(models)
     replayed = 0
-    for batch in store.iterate_all(conn):
-        _project_into(writers, conn, batch)
+    for batch in store.iterate_by_stream(conn):
+        cases.project(conn, batch)
+        # A target stream comes whole and in order, so each key's last event in a batch is its newest.
+        targets.project(conn, batch)
         replayed += len(batch)
         if progress:
             progress(len(batch))
+    cases.finish(conn)
     return replayed
 
 

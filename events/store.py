@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from events.database import LOCKED_HEAD
@@ -31,6 +31,14 @@ _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorde
 _HEAD_FOR_UPDATE = _HEAD.with_for_update()
 _STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
 _LOAD_STREAM = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
+_STREAMS_AFTER = (
+    select(events)
+    .where(
+        tuple_(events.c.stream_id, events.c.version) > tuple_(bindparam("stream_id"), bindparam("version"))
+    )
+    .order_by(events.c.stream_id, events.c.version)
+    .limit(bindparam("limit"))
+)
 _INSERT_EVENTS = insert(events)
 _ADVANCE_HEAD = (
     update(ledger_head)
@@ -221,6 +229,15 @@ class EventStore:
         while batch := self.read_all(conn, after=after, limit=batch_size, upcast=upcast):
             yield batch
             after = batch[-1].position
+
+    def iterate_by_stream(self, conn: Connection, *, batch_size: int = 5000) -> Iterator[list[RecordedEvent]]:
+        """The whole log stream by stream, each in version order, a batch at a time; a stream may run on
+        into the next batch. Paged along the (stream_id, version) key, so memory stays flat."""
+        after: dict[str, Any] = {"stream_id": "", "version": 0, "limit": batch_size}
+        while rows := conn.execute(_STREAMS_AFTER, after).all():
+            batch = [self._from_row(row._mapping) for row in rows]
+            yield batch
+            after.update(stream_id=batch[-1].stream_id, version=batch[-1].version)
 
     def count(self, conn: Connection) -> int:
         return conn.execute(select(func.count()).select_from(events)).scalar_one()

@@ -303,8 +303,8 @@ class BatchedStore(EventStore):
         super().__init__()
         self.batch_size = batch_size
 
-    def iterate_all(self, conn: Connection, *, batch_size: int = 0, upcast: bool = True) -> Any:
-        return super().iterate_all(conn, batch_size=self.batch_size, upcast=upcast)
+    def iterate_by_stream(self, conn: Connection, *, batch_size: int = 0) -> Any:
+        return super().iterate_by_stream(conn, batch_size=self.batch_size)
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 7, 5000])
@@ -360,8 +360,8 @@ def test_a_failed_rebuild_leaves_the_tables_as_they_were(application: Applicatio
         live = read_model_snapshot(conn)
 
     class Failing(EventStore):
-        def iterate_all(self, conn: Connection, *, batch_size: int = 0, upcast: bool = True) -> Any:
-            yield from super().iterate_all(conn, batch_size=4, upcast=upcast)
+        def iterate_by_stream(self, conn: Connection, *, batch_size: int = 0) -> Any:
+            yield from super().iterate_by_stream(conn, batch_size=4)
             raise RuntimeError("disk gone")
 
     with pytest.raises(RuntimeError), application.db.write() as conn:

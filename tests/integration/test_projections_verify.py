@@ -117,8 +117,8 @@ def test_verify_changes_nothing_and_leaves_no_scratch_table(application: Applica
 
 def test_a_failed_verify_leaves_no_scratch_table(application: Application, story: Story) -> None:
     class Failing(EventStore):
-        def iterate_all(self, conn: Connection, *, batch_size: int = 0, upcast: bool = True) -> Any:
-            yield from super().iterate_all(conn, batch_size=4, upcast=upcast)
+        def iterate_by_stream(self, conn: Connection, *, batch_size: int = 0) -> Any:
+            yield from super().iterate_by_stream(conn, batch_size=4)
             raise RuntimeError("disk gone")
 
     before = snapshot_and_count(application)
@@ -328,8 +328,8 @@ def test_a_write_during_verify_is_not_blocked_and_not_seen(application: Applicat
     written: list[int] = []
 
     class WriteMidway(EventStore):
-        def iterate_all(self, conn: Connection, *, batch_size: int = 0, upcast: bool = True) -> Iterator[Any]:
-            for number, batch in enumerate(super().iterate_all(conn, batch_size=5, upcast=upcast)):
+        def iterate_by_stream(self, conn: Connection, *, batch_size: int = 0) -> Iterator[Any]:
+            for number, batch in enumerate(super().iterate_by_stream(conn, batch_size=5)):
                 yield batch
                 if number == 1:
                     stored = application.set_target(
@@ -352,8 +352,8 @@ def test_two_verifications_at_once_keep_their_own_scratch_tables(
     inner: list[verification.ReadModelCheck] = []
 
     class VerifyMidway(EventStore):
-        def iterate_all(self, conn: Connection, *, batch_size: int = 0, upcast: bool = True) -> Iterator[Any]:
-            for number, batch in enumerate(super().iterate_all(conn, batch_size=5, upcast=upcast)):
+        def iterate_by_stream(self, conn: Connection, *, batch_size: int = 0) -> Iterator[Any]:
+            for number, batch in enumerate(super().iterate_by_stream(conn, batch_size=5)):
                 yield batch
                 if number == 1:
                     inner.append(check(application))

@@ -585,6 +585,21 @@ def test_rebuild_gives_exactly_the_live_rows(application: Application, story: St
         assert read_model_snapshot(conn) == live
 
 
+@pytest.mark.parametrize("batch_size", [1, 7])
+def test_rebuild_writing_the_daily_changes_in_many_runs_gives_the_same_rows(
+    application: Application, story: Story, batch_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long log's daily changes are written whenever enough are held; the same key may then be
+    written in several runs, which must add up to the live row."""
+    monkeypatch.setattr(projections._CaseReplay, "CHANGES_HELD", 1)
+    with application.db.read() as conn:
+        live = read_model_snapshot(conn)
+    with application.db.write() as conn:
+        projections.rebuild(conn, BatchedStore(batch_size))
+    with application.db.read() as conn:
+        assert read_model_snapshot(conn) == live
+
+
 def test_rebuild_repairs_the_report_tables(application: Application, story: Story) -> None:
     with application.db.read() as conn:
         live = read_model_snapshot(conn)

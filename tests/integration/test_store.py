@@ -368,6 +368,35 @@ def test_load_stream_and_read_all(database: Database, store: EventStore, append:
         assert store.stream_version(conn, "case-z") == 0
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 4, 5000])
+def test_iterate_by_stream_gives_each_stream_whole_and_in_order(
+    database: Database, store: EventStore, append: Append, batch_size: int
+) -> None:
+    append("case-b", 0, [coordinated(1)])
+    append("case-a", 0, [rejected(2), rejected(3)])
+    append("case-b", 1, [rejected(4), rejected(5)])
+    append("case-c", 0, [rejected(6)])
+    append("case-a", 2, [rejected(7)])
+
+    with database.read() as conn:
+        batches = list(store.iterate_by_stream(conn, batch_size=batch_size))
+    assert all(0 < len(batch) <= batch_size for batch in batches)
+    assert [(e.stream_id, e.version, e.position) for batch in batches for e in batch] == [
+        ("case-a", 1, 2),
+        ("case-a", 2, 3),
+        ("case-a", 3, 7),
+        ("case-b", 1, 1),
+        ("case-b", 2, 4),
+        ("case-b", 3, 5),
+        ("case-c", 1, 6),
+    ]
+
+
+def test_iterate_by_stream_of_an_empty_log(database: Database, store: EventStore) -> None:
+    with database.read() as conn:
+        assert list(store.iterate_by_stream(conn)) == []
+
+
 def test_verify_accepts_an_empty_and_a_good_chain(
     database: Database, store: EventStore, append: Append
 ) -> None:
