@@ -7,7 +7,7 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -177,12 +177,12 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def csv_response(columns: list[str], rows: Iterable[dict[str, Any]], filename: str) -> Response:
+def csv_response(columns: list[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
+    """A CSV download: the header, then each row's cells in the header's order."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, String, and_, cast, func, or_, select
 
 from domain import rules
 from domain.actors import Actor
@@ -195,19 +195,10 @@ def designation_as_dict(row: Any) -> dict[str, Any]:
 
 
 def designation_register(
-    conn: Connection, actor: Actor, filters: RegisterFilters, limit: int | None, cursor: str | None
+    conn: Connection, actor: Actor, filters: RegisterFilters, limit: int, cursor: str | None
 ) -> Page:
-    """Designated villages in decree order; `limit` None: all of them (for CSV)."""
-    offices = [o.code for o in visible_offices(conn, actor, filters.region)]
-    query = (
-        select(designations)
-        .where(designations.c.office_code.in_(offices))
-        .order_by(designations.c.decree_date, designations.c.position)
-    )
-    if filters.year is not None:
-        query = query.where(designations.c.decree_year == filters.year)
-    if filters.office:
-        query = query.where(designations.c.office_code == filters.office)
+    """A page of designated villages in decree order."""
+    query = _register_query(conn, actor, filters, select(designations))
     if cursor:
         after_date, after_position = _register_cursor(cursor)
         query = query.where(
@@ -216,15 +207,27 @@ def designation_register(
                 and_(designations.c.decree_date == after_date, designations.c.position > after_position),
             )
         )
-    if limit is not None:
-        query = query.limit(limit + 1)
-    rows = conn.execute(query).mappings().all()
-    shown = rows if limit is None else rows[:limit]
+    rows = conn.execute(query.limit(limit + 1)).mappings().all()
+    shown = rows[:limit]
     next_cursor = None
-    if limit is not None and len(rows) > limit:
+    if len(rows) > limit:
         last = shown[-1]
         next_cursor = encode_cursor("d", f"{last['decree_date']}/{last['position']}")
     return Page(items=[designation_as_dict(r) for r in shown], next_cursor=next_cursor)
+
+
+def _register_query(
+    conn: Connection, actor: Actor, filters: RegisterFilters, query: Select[Any]
+) -> Select[Any]:
+    offices = [o.code for o in visible_offices(conn, actor, filters.region)]
+    query = query.where(designations.c.office_code.in_(offices)).order_by(
+        designations.c.decree_date, designations.c.position
+    )
+    if filters.year is not None:
+        query = query.where(designations.c.decree_year == filters.year)
+    if filters.office:
+        query = query.where(designations.c.office_code == filters.office)
+    return query
 
 
 def _register_cursor(cursor: str) -> tuple[str, int]:
@@ -256,22 +259,35 @@ REGISTER_CSV_COLUMNS = [
 ]
 
 
-def register_csv_row(item: dict[str, Any]) -> dict[str, Any]:
-    row = {
-        "candidacy_id": item["candidacy_id"],
-        **{f"village_{k}" if k in ("code", "name") else k: v for k, v in item["village"].items()},
-        "office_code": item["office_code"],
-        "region_code": item["region_code"],
-        "decree_number": item["decree_number"],
-        "decree_date": item["decree_date"],
-        "quarter": item["quarter"],
-        "fostering_officers": "; ".join(item["fostering_officers"]),
-        "days_to_designation": item["days_to_designation"],
-    }
-    for person in PEOPLE:
-        for part in ("username", "name", "role", "at"):
-            row[f"{person}_{part}"] = item[person][part]
-    return row
+_REGISTER_CSV_SOURCE = select(
+    designations.c.candidacy_id,
+    designations.c.village_code,
+    designations.c.village_name,
+    designations.c.district_name,
+    designations.c.regency_name,
+    designations.c.province_name,
+    designations.c.office_code,
+    designations.c.region_code,
+    designations.c.decree_number,
+    designations.c.decree_date,
+    designations.c.quarter,
+    designations.c.fostering_officers,
+    *[designations.c[person] for person in PEOPLE],
+    designations.c.days_to_designation,
+)
+
+
+def register_csv_rows(conn: Connection, actor: Actor, filters: RegisterFilters) -> Iterator[list[Any]]:
+    """Every designated village in decree order, as cells in REGISTER_CSV_COLUMNS order. Rows are
+    turned into cells as the cursor gives them: a national year is thousands, none held as objects."""
+    for row in conn.execute(_register_query(conn, actor, filters, _REGISTER_CSV_SOURCE)):
+        *place_and_decree, fostering_officers = row[:12]
+        yield [
+            *place_and_decree,
+            "; ".join(fostering_officers),
+            *[person[part] for person in row[12:17] for part in ("username", "name", "role", "at")],
+            row[17],
+        ]
 
 
 # ---- performance against target --------------------------------------------------------------
@@ -499,8 +515,9 @@ PERFORMANCE_CSV_COLUMNS = [
 ]
 
 
-def performance_csv_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    """One row per office, then per region, then the nation; each names the ledger it was read at."""
+def performance_csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
+    """One row per office, then per region, then the nation, as cells in PERFORMANCE_CSV_COLUMNS
+    order; each names the ledger it was read at."""
     stamp = {
         "year": report["year"],
         "as_of": report["as_of"],
@@ -523,9 +540,12 @@ def performance_csv_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
             **stamp,
         }
 
-    for row in report["offices"]:
-        yield flat("office", row["office_code"], row["office_name"], row["region_code"], row)
-    for row in report["regions"]:
-        yield flat("region", row["region_code"], row["region_name"], row["region_code"], row)
-    if report["national"] is not None:
-        yield flat("national", "ID", "Indonesia", None, report["national"])
+    def by_level() -> Iterator[dict[str, Any]]:
+        for row in report["offices"]:
+            yield flat("office", row["office_code"], row["office_name"], row["region_code"], row)
+        for row in report["regions"]:
+            yield flat("region", row["region_code"], row["region_name"], row["region_code"], row)
+        if report["national"] is not None:
+            yield flat("national", "ID", "Indonesia", None, report["national"])
+
+    return ([row[column] for column in PERFORMANCE_CSV_COLUMNS] for row in by_level())

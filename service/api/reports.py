@@ -41,22 +41,12 @@ def designation_register(args: dict[str, Any]) -> Response:
     filters = reports.RegisterFilters(
         year=args.get("year"), office=args.get("office"), region=args.get("region")
     )
-    as_csv = http.wants_csv(args.get("format"))
     with http.application().db.read() as conn:
-        page = reports.designation_register(
-            conn,
-            http.actor(),
-            filters,
-            None if as_csv else args["limit"],
-            None if as_csv else args.get("cursor"),
-        )
-    if as_csv:
-        name = "designations" + (f"-{filters.year}" if filters.year else "") + ".csv"
-        return negotiated(
-            http.csv_response(
-                reports.REGISTER_CSV_COLUMNS, (reports.register_csv_row(item) for item in page.items), name
-            )
-        )
+        if http.wants_csv(args.get("format")):
+            name = "designations" + (f"-{filters.year}" if filters.year else "") + ".csv"
+            rows = reports.register_csv_rows(conn, http.actor(), filters)
+            return negotiated(http.csv_response(reports.REGISTER_CSV_COLUMNS, rows, name))
+        page = reports.designation_register(conn, http.actor(), filters, args["limit"], args.get("cursor"))
     return negotiated(http.json_response({"items": page.items, "next_cursor": page.next_cursor}))
 
 
