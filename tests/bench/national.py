@@ -9,7 +9,7 @@ request is slow, see SECONDS_PER_FIGURE); each percentile is the median over the
 `measure_rebuild`: a log of `events` events (every village, with closed cycles proposed again until
 the count is reached), then `events.projections.rebuild` in a fresh child process per run, as
 `flask projections rebuild` does it (one write transaction, commit included). Memory: the child's
-peak RSS (ru_maxrss), absolute (`peak_mb`), and its growth over the RSS it had before the rebuild.
+peak RSS (VmHWM), absolute (`peak_mb`), and its growth over the RSS it had before the rebuild.
 
     python -m tests.bench.national [reads|rebuild|both]     (BENCH_SCALE, BENCH_DB, BENCH_RUNS)
 """
@@ -128,9 +128,10 @@ def gunicorn(url: str, log: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]
             server.wait()
 
 
-def rss_mb(pid: int | str) -> float:
+def rss_mb(pid: int | str, field: str = "VmRSS") -> float:
+    """A process's resident set now (VmRSS) or at its highest (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -300,7 +301,9 @@ def rebuild_child(url: str) -> None:
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - cpu_before
-    peak = usage.ru_maxrss / 1024  # KiB on Linux
+    # Not ru_maxrss: Linux keeps it across exec, so it would hold the size of the benchmark process
+    # that started this one (which holds the whole generated log). VmHWM is this program's own.
+    peak = rss_mb("self", "VmHWM")
     db.dispose()
     print(
         json.dumps(
