@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +55,25 @@ def list_offices(
     if limit is not None:
         query = query.limit(limit)
     return [_office_from_row(row) for row in conn.execute(query)]
+
+
+class OfficeHeading(NamedTuple):
+    """What lists and reports name an office by; an office's regencies are for deciding cases."""
+
+    code: str
+    name: str
+    region_code: str
+    region_name: str
+
+
+_OFFICE_HEADINGS = select(
+    offices.c.code, offices.c.name, offices.c.region_code, offices.c.region_name
+).order_by(offices.c.code)
+
+
+def list_office_headings(conn: Connection) -> list[OfficeHeading]:
+    """Every office by code, without the regencies it serves."""
+    return [OfficeHeading._make(row) for row in conn.execute(_OFFICE_HEADINGS)]
 
 
 def add_office(conn: Connection, office: Office) -> Office:

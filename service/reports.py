@@ -8,7 +8,7 @@ target changes carry the day they were recorded, so "as of" is a filter, never a
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,13 +28,13 @@ from events.schema import (
     events,
     ledger_head,
     pipeline_counts,
-    stage_changes,
     stage_levels,
     target_history,
     targets,
 )
 from events.store import format_timestamp
 from service import accounts
+from service.accounts import OfficeHeading
 from service.pagination import MAX_POSITION, Page, decode_cursor, encode_cursor
 
 PIPELINE_STAGES = [s.value for s in Stage if s in LIVE_STAGES]
@@ -42,13 +42,16 @@ PEOPLE = ("proposed_by", "coordinated_by", "socialized_by", "assessed_by", "appr
 
 
 def visible_offices(
-    conn: Connection, actor: Actor, region: str | None = None, all_offices: list[Office] | None = None
-) -> list[Office]:
+    conn: Connection,
+    actor: Actor,
+    region: str | None = None,
+    all_offices: list[OfficeHeading] | None = None,
+) -> list[OfficeHeading]:
     """The offices whose figures the actor may read, by code; `region` narrows them further."""
     rules.check_may_read_cases(actor)
     return [
         office
-        for office in (all_offices if all_offices is not None else accounts.list_offices(conn))
+        for office in (all_offices if all_offices is not None else accounts.list_office_headings(conn))
         if rules.may_read_office(actor, office.code, office.region_code)
         and (region is None or office.region_code == region)
     ]
@@ -79,7 +82,7 @@ def ledger_at(conn: Connection, as_of: dt.date | None) -> dict[str, Any]:
 # ---- targets ---------------------------------------------------------------------------------
 
 
-def target_as_dict(row: Any, office: Office, history: list[dict[str, Any]]) -> dict[str, Any]:
+def target_as_dict(row: Any, office: Office | OfficeHeading, history: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "office_code": office.code,
         "office_name": office.name,
@@ -293,43 +296,49 @@ def register_csv_rows(conn: Connection, actor: Actor, filters: RegisterFilters) 
 # ---- performance against target --------------------------------------------------------------
 
 
-@dataclass
+# What a tally counts, in one list: an office's is a handful of additions, and a region's or the
+# nation's a column sum over its offices' lists.
+REJECTED, WITHDRAWN = Stage.REJECTED.value, Stage.WITHDRAWN.value
+COUNTED = ("designated", *QUARTERS, *PIPELINE_STAGES, REJECTED, WITHDRAWN)
+_AT = {name: index for index, name in enumerate(COUNTED)}
+_DESIGNATED = _AT["designated"]
+_QUARTERS = slice(_AT[QUARTERS[0]], _AT[QUARTERS[-1]] + 1)
+_PIPELINE = slice(_AT[PIPELINE_STAGES[0]], _AT[PIPELINE_STAGES[-1]] + 1)
+
+
+@dataclass(slots=True)
 class Tally:
     """The figures of one office, or the sum of several."""
 
     target: int | None = None
-    designated: int = 0
-    by_quarter: Counter[str] = field(default_factory=Counter)
-    pipeline: Counter[str] = field(default_factory=Counter)
-    closed: Counter[str] = field(default_factory=Counter)
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNTED))
     days: list[int] = field(default_factory=list)
 
-    def add(self, other: Tally) -> None:
-        if other.target is not None:
-            self.target = (self.target or 0) + other.target
-        self.designated += other.designated
-        # Plain loops: Counter.update goes through a generic path that a national report, adding
-        # every office twice, feels.
-        for mine, theirs in (
-            (self.by_quarter, other.by_quarter),
-            (self.pipeline, other.pipeline),
-            (self.closed, other.closed),
-        ):
-            for key, count in theirs.items():
-                mine[key] += count
-        self.days.extend(other.days)
+    def count(self, name: str, how_many: int) -> None:
+        self.counts[_AT[name]] += how_many
+
+    @classmethod
+    def total(cls, tallies: list[Tally]) -> Tally:
+        targets = [t.target for t in tallies if t.target is not None]
+        return cls(
+            target=sum(targets) if targets else None,
+            counts=[sum(column) for column in zip(*(t.counts for t in tallies), strict=True)]
+            or [0] * len(COUNTED),
+            days=[day for t in tallies for day in t.days],
+        )
 
     def figures(self) -> dict[str, Any]:
-        pct = achievement_pct(self.designated, self.target)
+        counts = self.counts
+        pct = achievement_pct(counts[_DESIGNATED], self.target)
         return {
             "target": self.target,
-            "designated": self.designated,
+            "designated": counts[_DESIGNATED],
             "achievement_pct": pct,
             "rating": rating(pct),
-            "by_quarter": {q: self.by_quarter[q] for q in QUARTERS},
-            "pipeline": {stage: self.pipeline[stage] for stage in PIPELINE_STAGES},
-            "rejected": self.closed[Stage.REJECTED.value],
-            "withdrawn": self.closed[Stage.WITHDRAWN.value],
+            "by_quarter": dict(zip(QUARTERS, counts[_QUARTERS], strict=True)),
+            "pipeline": dict(zip(PIPELINE_STAGES, counts[_PIPELINE], strict=True)),
+            "rejected": counts[_AT[REJECTED]],
+            "withdrawn": counts[_AT[WITHDRAWN]],
             "median_days_to_designation": median_days(self.days),
         }
 
@@ -349,7 +358,7 @@ class Scope:
 def performance_report(
     conn: Connection, actor: Actor, year: int, region: str | None, as_of: dt.date | None
 ) -> dict[str, Any]:
-    all_offices = accounts.list_offices(conn)
+    all_offices = accounts.list_office_headings(conn)
     offices = visible_offices(conn, actor, region, all_offices)
     scope = Scope([o.code for o in offices], everything=len(offices) == len(all_offices))
     tallies = {code: Tally() for code in scope.codes}
@@ -373,27 +382,14 @@ def performance_report(
         designated = designated.where(designations.c.recorded_day <= as_of.isoformat())
     for office_code, quarter, count, days in conn.execute(designated):
         tally = tallies[office_code]
-        tally.designated += count
-        tally.by_quarter[quarter] += count
+        tally.counts[_DESIGNATED] += count
+        tally.count(quarter, count)
         tally.days.extend(map(int, days.split(",")))
 
     for office_code, stage, cases in _pipeline_at(conn, scope, as_of):
-        tallies[office_code].pipeline[stage] += cases
-
-    year_end = dt.date(year, 12, 31)
-    closed_until = min(year_end, as_of) if as_of is not None else year_end
-    closed = (
-        select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
-        .where(
-            *scope.within(stage_changes.c.office_code),
-            stage_changes.c.stage.in_([Stage.REJECTED.value, Stage.WITHDRAWN.value]),
-            stage_changes.c.day >= dt.date(year, 1, 1).isoformat(),
-            stage_changes.c.day <= closed_until.isoformat(),
-        )
-        .group_by(stage_changes.c.office_code, stage_changes.c.stage)
-    )
-    for office_code, stage, count in conn.execute(closed):
-        tallies[office_code].closed[stage] += int(count)
+        tallies[office_code].count(stage, cases)
+    for office_code, stage, cases in _closed_in(conn, scope, year, as_of):
+        tallies[office_code].count(stage, cases)
 
     office_rows = [
         {
@@ -435,36 +431,54 @@ def _targets_at(conn: Connection, scope: Scope, year: int, as_of: dt.date | None
     return dict(conn.execute(query).all())
 
 
-def _pipeline_at(conn: Connection, scope: Scope, as_of: dt.date | None) -> list[tuple[str, str, int]]:
-    if as_of is None:
-        query = select(pipeline_counts.c.office_code, pipeline_counts.c.stage, pipeline_counts.c.cases).where(
-            *scope.within(pipeline_counts.c.office_code), pipeline_counts.c.stage.in_(PIPELINE_STAGES)
-        )
-        return [(o, s, int(n)) for o, s, n in conn.execute(query)]
-    # Every (office, stage) that ever held a case has a counter row; its count at the end of `as_of`
-    # is its newest level up to that day (none yet: 0).
-    level = (
+def _level_at(day: dt.date) -> ColumnElement[int]:
+    """Per counter row (office and stage), how many cases the stage held at the end of `day`: its
+    newest level up to that day, one index seek however long the history (none yet: NULL)."""
+    return (
         select(stage_levels.c.cases)
         .where(
             stage_levels.c.office_code == pipeline_counts.c.office_code,
             stage_levels.c.stage == pipeline_counts.c.stage,
-            stage_levels.c.day <= as_of.isoformat(),
+            stage_levels.c.day <= day.isoformat(),
         )
         .order_by(stage_levels.c.day.desc())
         .limit(1)
         .scalar_subquery()
     )
-    query = select(pipeline_counts.c.office_code, pipeline_counts.c.stage, level).where(
+
+
+def _pipeline_at(conn: Connection, scope: Scope, as_of: dt.date | None) -> list[tuple[str, str, int]]:
+    # Every (office, stage) that ever held a case has a counter row.
+    cases = pipeline_counts.c.cases if as_of is None else _level_at(as_of)
+    query = select(pipeline_counts.c.office_code, pipeline_counts.c.stage, cases).where(
         *scope.within(pipeline_counts.c.office_code), pipeline_counts.c.stage.in_(PIPELINE_STAGES)
     )
     return [(o, s, int(n)) for o, s, n in conn.execute(query) if n]
 
 
+def _closed_in(
+    conn: Connection, scope: Scope, year: int, as_of: dt.date | None
+) -> list[tuple[str, str, int]]:
+    """Cases rejected and withdrawn in the year, up to `as_of`: a level is the running sum of its
+    stage's daily changes, so those of a span are the level at its end less the level before it.
+    Two seeks per office and stage, where summing the changes would read every one of the year."""
+    year_end = dt.date(year, 12, 31)
+    closed_until = min(year_end, as_of) if as_of is not None else year_end
+    before_year = dt.date(year - 1, 12, 31)
+    if closed_until <= before_year:
+        return []
+    closed = func.coalesce(_level_at(closed_until), 0) - func.coalesce(_level_at(before_year), 0)
+    query = select(pipeline_counts.c.office_code, pipeline_counts.c.stage, closed).where(
+        *scope.within(pipeline_counts.c.office_code), pipeline_counts.c.stage.in_([REJECTED, WITHDRAWN])
+    )
+    return [(o, s, int(n)) for o, s, n in conn.execute(query) if n]
+
+
 def _region_rows(
-    actor: Actor, all_offices: list[Office], offices: list[Office], tallies: dict[str, Tally]
+    actor: Actor, all_offices: list[OfficeHeading], offices: list[OfficeHeading], tallies: dict[str, Tally]
 ) -> list[dict[str, Any]]:
     """A region's row only where the actor reads all of the region: no partial sums that look whole."""
-    members_of: dict[str, list[Office]] = {}
+    members_of: dict[str, list[OfficeHeading]] = {}
     for office in all_offices:
         members_of.setdefault(office.region_code, []).append(office)
     rows = []
@@ -472,10 +486,7 @@ def _region_rows(
         members = members_of[region_code]
         if not all(rules.may_read_office(actor, o.code, o.region_code) for o in members):
             continue
-        total = Tally()
-        for office in members:
-            if office.code in tallies:
-                total.add(tallies[office.code])
+        total = Tally.total([tallies[o.code] for o in members if o.code in tallies])
         rows.append(
             {
                 "region_code": region_code,
@@ -488,10 +499,7 @@ def _region_rows(
 
 
 def _national(tallies: dict[str, Tally]) -> dict[str, Any]:
-    total = Tally()
-    for tally in tallies.values():
-        total.add(tally)
-    return {"offices": len(tallies), **total.figures()}
+    return {"offices": len(tallies), **Tally.total(list(tallies.values())).figures()}
 
 
 PERFORMANCE_CSV_COLUMNS = [

@@ -498,6 +498,8 @@ def test_closing_counts_by_the_wib_year_it_was_recorded_and_designation_by_decre
     # As it stood at the end of 2023: the late-evening closings, but not yet the decree.
     assert closed(2023, as_of="2023-12-31") == (1, 1, 0, ZERO_QUARTERS)
     assert closed(2024, as_of="2023-12-31") == (0, 0, 0, ZERO_QUARTERS)
+    # As of a day before the year began, nothing was closed in it: not minus what was closed since.
+    assert closed(2024, as_of="2023-12-30") == (0, 0, 0, ZERO_QUARTERS)
     assert closed(2024, as_of="2024-01-01") == (1, 1, 0, ZERO_QUARTERS)
     assert closed(2023, as_of="2024-01-02") == (1, 1, 1, q4)
 
