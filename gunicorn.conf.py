@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 
@@ -31,3 +32,10 @@ def write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str) 
 
 # Workers are forked from the process that reads this file, and call `util.write_error` for these.
 util.write_error = write_problem
+
+
+def post_worker_init(worker: object) -> None:
+    """The application is loaded: its modules, schemas and compiled statements live as long as the
+    worker. Frozen out of the collector's sight, a full collection no longer walks them all (about
+    60 ms in the middle of some request otherwise)."""
+    gc.freeze()
