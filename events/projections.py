@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
@@ -64,6 +64,7 @@ class ReadModels:
     stage_changes: Table
     stage_levels: Table
     designations: Table
+    designation_days: Table
     targets: Table
     target_history: Table
 
@@ -77,6 +78,7 @@ LIVE = ReadModels(
     stage_changes=schema.stage_changes,
     stage_levels=schema.stage_levels,
     designations=schema.designations,
+    designation_days=schema.designation_days,
     targets=schema.targets,
     target_history=schema.target_history,
 )
@@ -200,6 +202,10 @@ class _Tally:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     changes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     register: list[dict[str, Any]] = field(default_factory=list)
+    # (office, decree year, quarter) -> the days to designation of its new designations
+    designated_days: defaultdict[tuple[str, int, str], list[int]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def apply(self, before: dict[str, Any] | None, recorded: RecordedEvent) -> dict[str, Any]:
         """The case's row after `recorded`, its move from one stage to the next counted."""
@@ -211,7 +217,11 @@ class _Tally:
         self.counts[(office, after["stage"])] += 1
         self.changes[(office, day, after["stage"])] += 1
         if recorded.type == CandidacyDesignated.type_name:
-            self.register.append(designation_row(after, recorded))
+            row = designation_row(after, recorded)
+            self.register.append(row)
+            self.designated_days[(office, row["decree_year"], row["quarter"])].append(
+                row["days_to_designation"]
+            )
         return after
 
     def write_counts(self, conn: Connection, models: ReadModels) -> None:
@@ -232,6 +242,35 @@ class _Tally:
             conn.execute(_insert(models.designations), self.register)
         self.register.clear()
 
+    def write_designation_days(self, conn: Connection, models: ReadModels) -> None:
+        """Merge the new days into each key's stored ones, kept in ascending order: the same row
+        whether its designations came one command at a time or all at once in a rebuild."""
+        if not self.designated_days:
+            return
+        table = models.designation_days
+        offices = sorted({office for office, _year, _quarter in self.designated_days})
+        stored = {
+            (office, year, quarter): days
+            for office, year, quarter, days in conn.execute(
+                _select_designation_days(table), {"offices": offices}
+            )
+        }
+        rows = []
+        for (office, year, quarter), new_days in sorted(self.designated_days.items()):
+            earlier = stored.get((office, year, quarter))
+            days = sorted([*(map(int, earlier.split(",")) if earlier else ()), *new_days])
+            rows.append(
+                {
+                    "office_code": office,
+                    "decree_year": year,
+                    "quarter": quarter,
+                    "designated": len(days),
+                    "days": ",".join(map(str, days)),
+                }
+            )
+        conn.execute(_replacing_upsert(conn.dialect.name, table, ("designated", "days")), rows)
+        self.designated_days.clear()
+
 
 class CandidacyProjection:
     """Cases, the pipeline per office (now and per day) and the designation register."""
@@ -244,6 +283,7 @@ class CandidacyProjection:
             models.stage_changes,
             models.stage_levels,
             models.designations,
+            models.designation_days,
         )
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
@@ -262,6 +302,7 @@ class CandidacyProjection:
         tally.write_counts(conn, self.models)
         tally.write_changes(conn, self.models)
         tally.write_register(conn, self.models)
+        tally.write_designation_days(conn, self.models)
 
     def _write_levels(self, conn: Connection, changes: Counter[tuple[str, str, str]]) -> None:
         """Each (office, stage) changed on a day gets that day's closing count: the count before the
@@ -278,7 +319,7 @@ class CandidacyProjection:
         for (office, day, stage), delta in sorted(changes.items(), key=lambda item: item[0][1]):
             level[(office, stage)] += delta
             rows.append({"office_code": office, "stage": stage, "day": day, "cases": level[(office, stage)]})
-        conn.execute(_level_upsert(conn.dialect.name, self.models.stage_levels), rows)
+        conn.execute(_replacing_upsert(conn.dialect.name, self.models.stage_levels, ("cases",)), rows)
 
     def _write_cases(
         self, conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
@@ -350,12 +391,21 @@ def _select_counters(table: Table) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def _level_upsert(dialect_name: str, table: Table) -> Insert:
-    """A day's closing count replaces what an earlier event of the same day left."""
+def _select_designation_days(table: Table) -> Select[Any]:
+    return select(table.c.office_code, table.c.decree_year, table.c.quarter, table.c.days).where(
+        table.c.office_code.in_(bindparam("offices", expanding=True))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...]) -> Insert:
+    """The row's `columns` replace what is stored under its key: a day's closing count replaces what an
+    earlier event of the same day left; a quarter's merged days replace the days before."""
     dialect = sqlite if dialect_name == "sqlite" else postgresql
     statement = dialect.insert(table)
     return statement.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns), set_={"cases": statement.excluded.cases}
+        index_elements=list(table.primary_key.columns),
+        set_={column: statement.excluded[column] for column in columns},
     )
 
 
@@ -408,6 +458,7 @@ class _CaseReplay:
             self.case = None
         self.tally.write_counts(conn, self.models)
         self.tally.write_changes(conn, self.models)
+        self.tally.write_designation_days(conn, self.models)
         conn.execute(_levels_from_changes(self.models.stage_levels, self.models.stage_changes))
 
 

@@ -184,6 +184,19 @@ designations = Table(
     Index("ix_designations_office", "office_code", "position"),
 )
 
+# Per office, decree year and quarter: how many villages were designated and each one's days to
+# designation, ascending and comma-joined. A year's report reads its medians from these few rows
+# instead of from every designation; a report as of a past day reads the register itself.
+designation_days = Table(
+    "designation_days",
+    metadata,
+    Column("office_code", String(32), primary_key=True),
+    Column("decree_year", Integer, primary_key=True),
+    Column("quarter", String(2), primary_key=True),
+    Column("designated", Integer, nullable=False),
+    Column("days", Text, nullable=False),
+)
+
 # Each office's current target per year, and every change of it (for reports as of a past day).
 targets = Table(
     "targets",
@@ -220,6 +233,7 @@ READ_MODEL_TABLES = [
     stage_changes,
     stage_levels,
     designations,
+    designation_days,
     targets,
     target_history,
 ]

@@ -37,6 +37,7 @@ from domain.performance import QUARTERS, achievement_pct, median_days, rating
 from domain.places import Office
 from events.schema import (
     GENESIS_HASH,
+    designation_days,
     designations,
     events,
     ledger_head,
@@ -408,23 +409,34 @@ def _report_queries(everything: bool, past: bool) -> _ReportQueries:
             *_in_scope(targets.c.office_code, everything), targets.c.year == bindparam("year")
         )
 
-    # A national year is thousands of designations; they travel as one row per office and quarter,
-    # their days joined in one string, since rows through the driver cost more than the medians.
-    designated = (
-        select(
-            designations.c.office_code,
-            designations.c.quarter,
-            func.count(),
-            func.aggregate_strings(cast(designations.c.days_to_designation, String), ","),
-        )
-        .where(
-            *_in_scope(designations.c.office_code, everything),
-            designations.c.decree_year == bindparam("year"),
-        )
-        .group_by(designations.c.office_code, designations.c.quarter)
-    )
+    # Per office and quarter: how many were designated, and their days joined in one string. Now, a
+    # row the projection keeps per office and quarter; as of a past day, the register's designations
+    # recorded by then, grouped in SQL, since rows through the driver cost more than the medians.
     if past:
-        designated = designated.where(designations.c.recorded_day <= day)
+        designated = (
+            select(
+                designations.c.office_code,
+                designations.c.quarter,
+                func.count(),
+                func.aggregate_strings(cast(designations.c.days_to_designation, String), ","),
+            )
+            .where(
+                *_in_scope(designations.c.office_code, everything),
+                designations.c.decree_year == bindparam("year"),
+                designations.c.recorded_day <= day,
+            )
+            .group_by(designations.c.office_code, designations.c.quarter)
+        )
+    else:
+        designated = select(
+            designation_days.c.office_code,
+            designation_days.c.quarter,
+            designation_days.c.designated,
+            designation_days.c.days,
+        ).where(
+            *_in_scope(designation_days.c.office_code, everything),
+            designation_days.c.decree_year == bindparam("year"),
+        )
 
     # Every (office, stage) that ever held a case has a counter row.
     pipeline = select(

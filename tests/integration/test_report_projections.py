@@ -30,6 +30,7 @@ from events import projections
 from events.schema import (
     READ_MODEL_TABLES,
     candidacies,
+    designation_days,
     designations,
     pipeline_counts,
     stage_changes,
@@ -55,6 +56,7 @@ REPORT_TABLES = {
     "stage_changes",
     "stage_levels",
     "designations",
+    "designation_days",
     "targets",
     "target_history",
 }
@@ -475,6 +477,43 @@ def test_cases_not_designated_are_not_in_the_register(application: Application, 
         assert story.cases[name] not in registered
 
 
+def test_designation_days_are_each_quarters_days_in_ascending_order(
+    application: Application, story: Story
+) -> None:
+    """A row per office, decree year and quarter; a later, quicker designation goes before the days
+    stored already, as a rebuild writing them all at once would have it."""
+    story.at("2025-01-04T02:00:00Z")
+    story.act("E", "section_head", coordinate("2024-04-18"), "coordinated")
+    story.act("E", "section_head", socialize("2024-04-19"), "socialized")
+    story.act("E", "section_head", assess("2024-04-20"), "assessed")
+    # Proposed on 26 March: 86 days to 20 June, fewer than C's 92 to 16 April, in the same quarter.
+    story.act("E", "acting_head", designate("W11-0620", "2024-06-20"), "designated")
+
+    rows = [
+        (r["office_code"], r["decree_year"], r["quarter"], r["designated"], r["days"])
+        for r in fetch(application, designation_days)
+    ]
+    assert rows == [
+        ("BOGOR", 2024, "Q1", 1, "73"),
+        ("BOGOR", 2024, "Q2", 2, "86,92"),
+        ("BOGOR", 2024, "Q4", 1, "57"),
+    ]
+    register: dict[tuple[str, int, str], list[int]] = {}
+    for row in fetch(application, designations):
+        key = (row["office_code"], row["decree_year"], row["quarter"])
+        register.setdefault(key, []).append(row["days_to_designation"])
+    assert {(o, y, q): [int(d) for d in days.split(",")] for o, y, q, _n, days in rows} == {
+        key: sorted(days) for key, days in register.items()
+    }
+
+    with application.db.read() as conn:
+        live = read_model_snapshot(conn)
+    with application.db.write() as conn:
+        projections.rebuild(conn, EventStore())
+    with application.db.read() as conn:
+        assert read_model_snapshot(conn) == live
+
+
 # ---- targets ----------------------------------------------------------------------------------
 
 
@@ -605,6 +644,7 @@ def test_rebuild_repairs_the_report_tables(application: Application, story: Stor
         live = read_model_snapshot(conn)
     with application.db.write() as conn:
         conn.execute(delete(designations).where(designations.c.candidacy_id == story.cases["A"]))
+        conn.execute(update(designation_days).values(days="1"))
         conn.execute(update(pipeline_counts).values(cases=pipeline_counts.c.cases + 1))
         conn.execute(delete(stage_changes).where(stage_changes.c.day == "2024-01-15"))
         conn.execute(update(stage_levels).values(cases=stage_levels.c.cases + 2))
