@@ -12,6 +12,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -338,7 +339,7 @@ class Tally:
             target=sum(targets) if targets else None,
             counts=[sum(column) for column in zip(*(t.counts for t in tallies), strict=True)]
             or [0] * len(COUNTED),
-            days=[day for t in tallies for day in t.days],
+            days=list(chain.from_iterable(t.days for t in tallies)),
         )
 
     def figures(self) -> dict[str, Any]:
