@@ -43,6 +43,7 @@ from events.schema import (
     events,
     ledger_head,
     pipeline_counts,
+    stage_changes,
     stage_levels,
     target_history,
     targets,
@@ -448,15 +449,18 @@ def _report_queries(everything: bool, past: bool) -> _ReportQueries:
         *_in_scope(pipeline_counts.c.office_code, everything), pipeline_counts.c.stage.in_(PIPELINE_STAGES)
     )
 
-    # Cases rejected and withdrawn in the year up to a day: a level is the running sum of its stage's
-    # daily changes, so those of a span are the level at its end less the level before it. Two seeks
-    # per office and stage, where summing the changes would read every one of the year.
-    closed_in_span = func.coalesce(_level_at(bindparam("closed_until", type_=String)), 0) - func.coalesce(
-        _level_at(bindparam("before_year", type_=String)), 0
-    )
-    closed = select(pipeline_counts.c.office_code, pipeline_counts.c.stage, closed_in_span).where(
-        *_in_scope(pipeline_counts.c.office_code, everything),
-        pipeline_counts.c.stage.in_([REJECTED, WITHDRAWN]),
+    # Cases rejected and withdrawn in the year up to a day, from the covering index of the changes.
+    # (The level at the span's end less the level before it reads less on SQLite, but its two
+    # subqueries per office and stage cost PostgreSQL twice the time of this scan.)
+    closed = (
+        select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
+        .where(
+            *_in_scope(stage_changes.c.office_code, everything),
+            stage_changes.c.stage.in_([REJECTED, WITHDRAWN]),
+            stage_changes.c.day >= bindparam("year_start", type_=String),
+            stage_changes.c.day <= bindparam("closed_until", type_=String),
+        )
+        .group_by(stage_changes.c.office_code, stage_changes.c.stage)
     )
     return _ReportQueries(targets_query, designated, pipeline, closed)
 
@@ -486,12 +490,9 @@ def performance_report(
 
     year_end = dt.date(year, 12, 31)
     closed_until = min(year_end, as_of) if as_of is not None else year_end
-    before_year = dt.date(year - 1, 12, 31)
-    if closed_until > before_year:
-        span = {**params, "closed_until": closed_until.isoformat(), "before_year": before_year.isoformat()}
-        for office_code, stage, cases in conn.execute(queries.closed, span):
-            if cases:
-                tallies[office_code].count(stage, int(cases))
+    span = {**params, "year_start": dt.date(year, 1, 1).isoformat(), "closed_until": closed_until.isoformat()}
+    for office_code, stage, cases in conn.execute(queries.closed, span):
+        tallies[office_code].count(stage, int(cases))
 
     office_rows = [
         {
