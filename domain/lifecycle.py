@@ -43,6 +43,8 @@ class Action(StrEnum):
 LIVE_STAGES = frozenset({Stage.PROPOSED, Stage.COORDINATED, Stage.SOCIALIZED, Stage.ASSESSED})
 STAGES_HOLDING_VILLAGE = LIVE_STAGES | {Stage.DESIGNATED}
 FINAL_STAGES = frozenset({Stage.DESIGNATED, Stage.REJECTED, Stage.WITHDRAWN})
+# Where a case ends without its village designated.
+CLOSING_STAGES = FINAL_STAGES - {Stage.DESIGNATED}
 
 TRANSITIONS: list[dict[str, object]] = [
     {"trigger": Action.COORDINATE, "source": Stage.PROPOSED, "dest": Stage.COORDINATED},

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.calendar import day_of
 from domain.candidacy import ACTION_OF_EVENT
-from domain.lifecycle import Stage, next_stage
+from domain.lifecycle import CLOSING_STAGES, Stage, next_stage
 from domain.performance import quarter_of
 from events import schema
 from events.store import EventStore, RecordedEvent, parse_timestamp
@@ -53,6 +53,7 @@ _STAGE_COLUMN = {
     "CandidacyDesignated": "designated",
 }
 _CLOSING_OUTCOME = {"CandidacyRejected": "rejected", "CandidacyWithdrawn": "withdrawn"}
+_CLOSING_STAGES = frozenset(stage.value for stage in CLOSING_STAGES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class ReadModels:
     stage_levels: Table
     designations: Table
     designation_days: Table
+    closings: Table
     targets: Table
     target_history: Table
 
@@ -79,6 +81,7 @@ LIVE = ReadModels(
     stage_levels=schema.stage_levels,
     designations=schema.designations,
     designation_days=schema.designation_days,
+    closings=schema.closings,
     targets=schema.targets,
     target_history=schema.target_history,
 )
@@ -230,11 +233,21 @@ class _Tally:
         self.counts.clear()
 
     def write_changes(self, conn: Connection, models: ReadModels) -> None:
+        """The daily changes, and those of the closing stages summed per year as well: what each
+        key's days add up to, whichever runs they were written in."""
         rows = [
             {"office_code": o, "day": d, "stage": st, "delta": n}
             for (o, d, st), n in sorted(self.changes.items())
         ]
         _add_to_counters(conn, models.stage_changes, "delta", rows)
+        closed: Counter[tuple[str, int, str]] = Counter()
+        for (office, day, stage), delta in self.changes.items():
+            if stage in _CLOSING_STAGES:
+                closed[(office, int(day[:4]), stage)] += delta
+        closings = [
+            {"office_code": o, "year": y, "stage": st, "cases": n} for (o, y, st), n in sorted(closed.items())
+        ]
+        _add_to_counters(conn, models.closings, "cases", closings)
         self.changes.clear()
 
     def write_register(self, conn: Connection, models: ReadModels) -> None:
@@ -284,6 +297,7 @@ class CandidacyProjection:
             models.stage_levels,
             models.designations,
             models.designation_days,
+            models.closings,
         )
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:

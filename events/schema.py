@@ -197,6 +197,18 @@ designation_days = Table(
     Column("days", Text, nullable=False),
 )
 
+# Per office, year (WIB, of the day it was recorded) and closing stage (rejected, withdrawn): the net
+# number of cases that entered it, the daily changes of those stages summed per year. A year's report
+# reads its closings from these few rows instead of from every day's changes.
+closings = Table(
+    "closings",
+    metadata,
+    Column("office_code", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("cases", Integer, nullable=False),
+)
+
 # Each office's current target per year, and every change of it (for reports as of a past day).
 targets = Table(
     "targets",
@@ -234,6 +246,7 @@ READ_MODEL_TABLES = [
     stage_levels,
     designations,
     designation_days,
+    closings,
     targets,
     target_history,
 ]

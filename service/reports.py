@@ -38,6 +38,7 @@ from domain.performance import QUARTERS, achievement_pct, median_days, rating
 from domain.places import Office
 from events.schema import (
     GENESIS_HASH,
+    closings,
     designation_days,
     designations,
     events,
@@ -449,19 +450,25 @@ def _report_queries(everything: bool, past: bool) -> _ReportQueries:
         *_in_scope(pipeline_counts.c.office_code, everything), pipeline_counts.c.stage.in_(PIPELINE_STAGES)
     )
 
-    # Cases rejected and withdrawn in the year up to a day, from the covering index of the changes.
-    # (The level at the span's end less the level before it reads less on SQLite, but its two
-    # subqueries per office and stage cost PostgreSQL twice the time of this scan.)
-    closed = (
-        select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
-        .where(
-            *_in_scope(stage_changes.c.office_code, everything),
-            stage_changes.c.stage.in_([REJECTED, WITHDRAWN]),
-            stage_changes.c.day >= bindparam("year_start", type_=String),
-            stage_changes.c.day <= bindparam("closed_until", type_=String),
+    # Cases rejected and withdrawn in the year: now, the projection's yearly sums; as of a day, the
+    # daily changes of the year up to it, from their covering index. (The level at the span's end
+    # less the level before it reads less on SQLite, but its two subqueries per office and stage cost
+    # PostgreSQL twice the time of this scan.)
+    if past:
+        closed = (
+            select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
+            .where(
+                *_in_scope(stage_changes.c.office_code, everything),
+                stage_changes.c.stage.in_([REJECTED, WITHDRAWN]),
+                stage_changes.c.day >= bindparam("year_start", type_=String),
+                stage_changes.c.day <= bindparam("closed_until", type_=String),
+            )
+            .group_by(stage_changes.c.office_code, stage_changes.c.stage)
         )
-        .group_by(stage_changes.c.office_code, stage_changes.c.stage)
-    )
+    else:
+        closed = select(closings.c.office_code, closings.c.stage, closings.c.cases).where(
+            *_in_scope(closings.c.office_code, everything), closings.c.year == bindparam("year")
+        )
     return _ReportQueries(targets_query, designated, pipeline, closed)
 
 
@@ -488,10 +495,11 @@ def performance_report(
         if cases:
             tallies[office_code].count(stage, int(cases))
 
-    year_end = dt.date(year, 12, 31)
-    closed_until = min(year_end, as_of) if as_of is not None else year_end
-    span = {**params, "year_start": dt.date(year, 1, 1).isoformat(), "closed_until": closed_until.isoformat()}
-    for office_code, stage, cases in conn.execute(queries.closed, span):
+    if as_of is not None:
+        year_end = dt.date(year, 12, 31)
+        params["year_start"] = dt.date(year, 1, 1).isoformat()
+        params["closed_until"] = min(year_end, as_of).isoformat()
+    for office_code, stage, cases in conn.execute(queries.closed, params):
         tallies[office_code].count(stage, int(cases))
 
     office_rows = [

@@ -471,3 +471,5 @@ def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
     assert not _reshapes_read_models(config, "0003", "0002")  # undoing an index neither
     assert _reshapes_read_models(config, "0003", "0001")
     assert _reshapes_read_models(config, "0003", "0004")  # stage levels are a new read model
+    assert _reshapes_read_models(config, "0004", "0005")  # designation days are one
+    assert _reshapes_read_models(config, "0005", "0006")  # closings are one

@@ -30,6 +30,7 @@ from events import projections
 from events.schema import (
     READ_MODEL_TABLES,
     candidacies,
+    closings,
     designation_days,
     designations,
     pipeline_counts,
@@ -57,6 +58,7 @@ REPORT_TABLES = {
     "stage_levels",
     "designations",
     "designation_days",
+    "closings",
     "targets",
     "target_history",
 }
@@ -514,6 +516,43 @@ def test_designation_days_are_each_quarters_days_in_ascending_order(
         assert read_model_snapshot(conn) == live
 
 
+def test_closings_are_each_years_rejections_and_withdrawals_by_the_wib_day_recorded(
+    application: Application, story: Story
+) -> None:
+    story.at("2025-12-31T16:59:00Z")  # 23:59 on 31 December 2025 in WIB
+    story.act("E", "head", Withdraw(reason="Desa digabung."), "withdrawn")
+    story.at("2025-12-31T17:00:00Z")  # midnight: 1 January 2026 in WIB
+    story.act("S", "surabaya_section_head", Withdraw(reason="Desa dimekarkan."), "withdrawn")
+
+    rows = [(r["office_code"], r["year"], r["stage"], r["cases"]) for r in fetch(application, closings)]
+    assert rows == [
+        ("BOGOR", 2024, "rejected", 1),
+        ("BOGOR", 2024, "withdrawn", 1),
+        ("BOGOR", 2025, "withdrawn", 1),
+        ("SUKABUMI", 2024, "withdrawn", 1),
+        ("SURABAYA", 2026, "withdrawn", 1),
+    ]
+    closed = Counter(
+        (story.office[t.case], wib_day(t.at).year, t.stage)
+        for t in story.timeline
+        if t.stage in ("rejected", "withdrawn")
+    )
+    assert {(o, y, st): n for o, y, st, n in rows} == dict(closed)
+    # Each is its stage's daily changes summed over the year.
+    yearly: Counter[tuple[str, int, str]] = Counter()
+    for row in fetch(application, stage_changes):
+        if row["stage"] in ("rejected", "withdrawn"):
+            yearly[(row["office_code"], int(row["day"][:4]), row["stage"])] += row["delta"]
+    assert {(o, y, st): n for o, y, st, n in rows} == dict(yearly)
+
+    with application.db.read() as conn:
+        live = read_model_snapshot(conn)
+    with application.db.write() as conn:
+        projections.rebuild(conn, EventStore())
+    with application.db.read() as conn:
+        assert read_model_snapshot(conn) == live
+
+
 # ---- targets ----------------------------------------------------------------------------------
 
 
@@ -645,6 +684,7 @@ def test_rebuild_repairs_the_report_tables(application: Application, story: Stor
     with application.db.write() as conn:
         conn.execute(delete(designations).where(designations.c.candidacy_id == story.cases["A"]))
         conn.execute(update(designation_days).values(days="1"))
+        conn.execute(delete(closings).where(closings.c.stage == "rejected"))
         conn.execute(update(pipeline_counts).values(cases=pipeline_counts.c.cases + 1))
         conn.execute(delete(stage_changes).where(stage_changes.c.day == "2024-01-15"))
         conn.execute(update(stage_levels).values(cases=stage_levels.c.cases + 2))
