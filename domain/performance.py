@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -47,4 +46,14 @@ def quarter_of(day: dt.date) -> str:
 
 
 def median_days(days: Sequence[int]) -> float | None:
-    return float(statistics.median(days)) if days else None
+    """The middle value, or the mean of the two middle ones; None of no days."""
+    return median_of_ascending(sorted(days))
+
+
+def median_of_ascending(days: Sequence[int]) -> float | None:
+    """`median_days` of days already in ascending order, without sorting them again."""
+    count = len(days)
+    if not count:
+        return None
+    middle = count // 2
+    return float(days[middle]) if count % 2 else (days[middle - 1] + days[middle]) / 2

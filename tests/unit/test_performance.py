@@ -4,10 +4,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import statistics
 
 import pytest
 
-from domain.performance import QUARTERS, achievement_pct, median_days, quarter_of, rating
+from domain.performance import (
+    QUARTERS,
+    achievement_pct,
+    median_days,
+    median_of_ascending,
+    quarter_of,
+    rating,
+)
 
 # mission.md: >= 91 Sangat Baik, 76-90 Baik, 66-75 Cukup, 51-65 Kurang, <= 50 Sangat Kurang. The
 # percentages carry one decimal; a value between two bands (90.5) has not reached the upper band's
@@ -192,8 +201,19 @@ def test_median_days(days: list[int], expected: float) -> None:
     median = median_days(days)
     assert isinstance(median, float)
     assert median == expected
+    ascending = median_of_ascending(sorted(days))
+    assert isinstance(ascending, float)
+    assert ascending == expected
 
 
 @pytest.mark.parametrize("empty", [[], ()])
 def test_no_median_of_nothing(empty: list[int]) -> None:
     assert median_days(empty) is None
+    assert median_of_ascending(empty) is None
+
+
+def test_median_of_ascending_days_is_that_of_the_standard_library() -> None:
+    rng = random.Random(5)
+    for count in range(1, 60):
+        days = sorted(rng.randrange(0, 400) for _ in range(count))
+        assert median_of_ascending(days) == statistics.median(days)
