@@ -275,6 +275,15 @@ def fetch(application: Application, table: Any) -> list[dict[str, Any]]:
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def assert_a_rebuild_gives_the_live_rows(application: Application) -> None:
+    with application.db.read() as conn:
+        live = read_model_snapshot(conn)
+    with application.db.write() as conn:
+        projections.rebuild(conn, EventStore())
+    with application.db.read() as conn:
+        assert read_model_snapshot(conn) == live
+
+
 def person(world: World, username: str, at: str) -> dict[str, str]:
     return {**world.actors[username].summary(), "at": stamp(at)}
 
@@ -508,12 +517,7 @@ def test_designation_days_are_each_quarters_days_in_ascending_order(
         key: sorted(days) for key, days in register.items()
     }
 
-    with application.db.read() as conn:
-        live = read_model_snapshot(conn)
-    with application.db.write() as conn:
-        projections.rebuild(conn, EventStore())
-    with application.db.read() as conn:
-        assert read_model_snapshot(conn) == live
+    assert_a_rebuild_gives_the_live_rows(application)
 
 
 def test_closings_are_each_years_rejections_and_withdrawals_by_the_wib_day_recorded(
@@ -544,13 +548,7 @@ def test_closings_are_each_years_rejections_and_withdrawals_by_the_wib_day_recor
         if row["stage"] in ("rejected", "withdrawn"):
             yearly[(row["office_code"], int(row["day"][:4]), row["stage"])] += row["delta"]
     assert {(o, y, st): n for o, y, st, n in rows} == dict(yearly)
-
-    with application.db.read() as conn:
-        live = read_model_snapshot(conn)
-    with application.db.write() as conn:
-        projections.rebuild(conn, EventStore())
-    with application.db.read() as conn:
-        assert read_model_snapshot(conn) == live
+    assert_a_rebuild_gives_the_live_rows(application)
 
 
 # ---- targets ----------------------------------------------------------------------------------
