@@ -34,7 +34,7 @@ from domain import rules
 from domain.actors import Actor
 from domain.calendar import SYSTEM_TIMEZONE
 from domain.errors import InvalidInput
-from domain.lifecycle import LIVE_STAGES, Stage
+from domain.lifecycle import CLOSING_STAGES, LIVE_STAGES, Stage
 from domain.performance import QUARTERS, achievement_pct, median_of_ascending, rating
 from domain.places import Office
 from events.schema import (
@@ -461,7 +461,7 @@ def _report_queries(everything: bool, past: bool) -> _ReportQueries:
             select(stage_changes.c.office_code, stage_changes.c.stage, func.sum(stage_changes.c.delta))
             .where(
                 *_in_scope(stage_changes.c.office_code, everything),
-                stage_changes.c.stage.in_([REJECTED, WITHDRAWN]),
+                stage_changes.c.stage.in_(sorted(stage.value for stage in CLOSING_STAGES)),
                 stage_changes.c.day >= bindparam("year_start", type_=String),
                 stage_changes.c.day <= bindparam("closed_until", type_=String),
             )
