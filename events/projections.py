@@ -301,9 +301,13 @@ class CandidacyProjection:
         )
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
+        self.project_cases(conn, batch)
+
+    def project_cases(self, conn: Connection, batch: Sequence[RecordedEvent]) -> dict[str, dict[str, Any]]:
+        """Project `batch`; returns the case rows written, by id, as a read of them would give them."""
         relevant = [e for e in batch if e.stream_type == CANDIDACY_STREAM]
         if not relevant:
-            return
+            return {}
         candidacies = self.models.candidacies
         ids = list(dict.fromkeys(e.stream_id for e in relevant))
         existing = {row["id"]: dict(row) for row in _cases_by_id(conn, candidacies, ids)}
@@ -317,6 +321,7 @@ class CandidacyProjection:
         tally.write_changes(conn, self.models)
         tally.write_register(conn, self.models)
         tally.write_designation_days(conn, self.models)
+        return {case_id: rows[case_id] for case_id in ids}
 
     def _write_levels(self, conn: Connection, changes: Counter[tuple[str, str, str]]) -> None:
         """Each (office, stage) changed on a day gets that day's closing count: the count before the
@@ -569,12 +574,20 @@ def projections_into(models: ReadModels) -> tuple[Projection, ...]:
     return (CandidacyProjection(models), TargetProjection(models))
 
 
-PROJECTIONS: tuple[Projection, ...] = projections_into(LIVE)
+_CASES = CandidacyProjection(LIVE)
+_TARGETS = TargetProjection(LIVE)
+PROJECTIONS: tuple[Projection, ...] = (_CASES, _TARGETS)
 
 
-def project(conn: Connection, batch: Sequence[RecordedEvent]) -> None:
-    """Bring every read model up to date with events just appended, in the caller's transaction."""
-    _project_into(PROJECTIONS, conn, batch)
+def project(conn: Connection, batch: Sequence[RecordedEvent]) -> dict[str, dict[str, Any]]:
+    """Bring every read model up to date with events just appended, in the caller's transaction.
+
+    Returns the case rows written, by id, as reading them back would give them: a command answers
+    with its case from these, without reading it again inside the write lock.
+    """
+    cases = _CASES.project_cases(conn, batch)
+    _TARGETS.project(conn, batch)
+    return cases
 
 
 def rebuild(conn: Connection, store: EventStore, *, progress: Callable[[int], None] | None = None) -> int:
@@ -604,8 +617,3 @@ def replay(
             progress(len(batch))
     cases.finish(conn)
     return replayed
-
-
-def _project_into(writers: Sequence[Projection], conn: Connection, batch: Sequence[RecordedEvent]) -> None:
-    for projection in writers:
-        projection.project(conn, batch)

@@ -28,7 +28,7 @@ from events.database import Database
 from events.idempotency import StoredResponse
 from events.projections import CANDIDACY_STREAM, TARGET_STREAM
 from events.schema import candidacies
-from events.store import EventMetadata, EventStore, RecordedEvent, format_timestamp
+from events.store import EventMetadata, EventStore, format_timestamp
 from events.types import REGISTRY
 from service import accounts, registry, reports
 from service.config import Clock
@@ -89,8 +89,8 @@ class Application:
                 holding_stage=self._stage_holding_village(conn, command.village_code),
                 now=now,
             )
-            self._append(conn, actor, request_id, 0, event, now, CANDIDACY_STREAM, candidacy_id)
-            body = self._case(conn, candidacy_id, actor.role)
+            cases = self._append(conn, actor, request_id, 0, event, now, CANDIDACY_STREAM, candidacy_id)
+            body = case_as_dict(cases[candidacy_id], actor.role)
             return _reply(201, body, Location=CASE_PATH.format(id=candidacy_id))
 
         return self._write(actor, idempotency_request, work)
@@ -109,8 +109,10 @@ class Application:
             now = self.clock()
             case = self._load_case(conn, actor, candidacy_id)
             event = candidacy_rules.decide(case, command, actor, now=now, expected_version=expected_version)
-            self._append(conn, actor, request_id, case.version, event, now, CANDIDACY_STREAM, candidacy_id)
-            return _reply(200, self._case(conn, candidacy_id, actor.role))
+            cases = self._append(
+                conn, actor, request_id, case.version, event, now, CANDIDACY_STREAM, candidacy_id
+            )
+            return _reply(200, case_as_dict(cases[candidacy_id], actor.role))
 
         return self._write(actor, idempotency_request, work)
 
@@ -182,7 +184,8 @@ class Application:
         now: Any,
         stream_type: str,
         stream_id: str,
-    ) -> list[RecordedEvent]:
+    ) -> dict[str, dict[str, Any]]:
+        """Append the event and project it; returns the case rows written, by id (none for a target)."""
         recorded = self.store.append(
             conn,
             stream_type=stream_type,
@@ -200,8 +203,7 @@ class Application:
             # Every caller read the stream's version in this write transaction (a new id is at 0).
             version_known=True,
         )
-        projections.project(conn, recorded)
-        return recorded
+        return projections.project(conn, recorded)
 
     def _load_case(self, conn: Connection, actor: Actor, candidacy_id: str) -> Candidacy:
         history = self.store.load_stream(conn, candidacy_id)
@@ -265,10 +267,6 @@ class Application:
             raise NotFound(f"no candidacy {candidacy_id}")
         rules.check_may_read_case(actor, row["office_code"], row["region_code"], candidacy_id)
         return row
-
-    def _case(self, conn: Connection, candidacy_id: str, role: Role) -> dict[str, Any]:
-        row = conn.execute(_CASE_BY_ID, {"candidacy_id": candidacy_id}).mappings().one()
-        return case_as_dict(row, role)
 
 
 def _reply(status: int, body: dict[str, Any], **headers: str) -> StoredResponse:

@@ -597,6 +597,30 @@ def test_return_sends_the_case_back_for_a_new_assessment(api: Api) -> None:
     assert designated["version"] == 7
 
 
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize("closing", [("reject", "head"), ("withdraw", "section_head")])
+def test_each_answer_is_the_case_as_reading_it_gives_it_byte_for_byte(
+    api: Api, closing: tuple[str, str]
+) -> None:
+    """A command answers with the row it projected, not one read back: the two must not differ."""
+    proposed = api.propose("officer")
+    assert proposed.status_code == 201
+    case_id = proposed.get_json()["id"]
+    assert proposed.get_data() == api.get("officer", f"{CASES}/{case_id}").get_data()
+    answers = [("officer", proposed)]
+    steps = [("coordinate", "section_head"), ("socialize", "section_head"), ("assess", "section_head")]
+    steps += [("return", "head"), ("assess", "section_head"), closing]
+    for action, username in steps:
+        response = api.act(username, case_id, action)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        answers.append((username, response))
+        read = api.get(username, f"{CASES}/{case_id}")
+        assert response.get_data() == read.get_data(), action
+        assert response.headers["ETag"] == read.headers["ETag"]
+    assert answers[0][1].get_json()["version"] == 1
+    assert answers[-1][1].get_json()["closed"]["outcome"] in ("rejected", "withdrawn")
+
+
 # ---- If-Match -------------------------------------------------------------------------------------
 
 
