@@ -227,10 +227,17 @@ class _Tally:
             )
         return after
 
-    def write_counts(self, conn: Connection, models: ReadModels) -> None:
+    def write_counts(self, conn: Connection, models: ReadModels) -> dict[tuple[str, str], int]:
+        """Add the counts to the pipeline counters; returns what each counter written holds before the
+        addition, read from what the upsert returns (no statement of its own inside the write lock)."""
         rows = [{"office_code": o, "stage": st, "cases": n} for (o, st), n in sorted(self.counts.items())]
-        _add_to_counters(conn, models.pipeline_counts, "cases", rows)
+        before: dict[tuple[str, str], int] = {}
+        if rows:
+            statement = _counter_upsert_returning(conn.dialect.name, models.pipeline_counts)
+            for office, stage, cases in conn.execute(statement, rows):
+                before[(office, stage)] = cases - self.counts[(office, stage)]
         self.counts.clear()
+        return before
 
     def write_changes(self, conn: Connection, models: ReadModels) -> None:
         """The daily changes, and those of the closing stages summed per year as well: what each
@@ -316,24 +323,19 @@ class CandidacyProjection:
         for recorded in relevant:
             rows[recorded.stream_id] = tally.apply(rows.get(recorded.stream_id), recorded)
         self._write_cases(conn, ids, existing, rows)
-        self._write_levels(conn, tally.changes)
-        tally.write_counts(conn, self.models)
+        self._write_levels(conn, tally.changes, tally.write_counts(conn, self.models))
         tally.write_changes(conn, self.models)
         tally.write_register(conn, self.models)
         tally.write_designation_days(conn, self.models)
         return {case_id: rows[case_id] for case_id in ids}
 
-    def _write_levels(self, conn: Connection, changes: Counter[tuple[str, str, str]]) -> None:
+    def _write_levels(
+        self, conn: Connection, changes: Counter[tuple[str, str, str]], before: dict[tuple[str, str], int]
+    ) -> None:
         """Each (office, stage) changed on a day gets that day's closing count: the count before the
-        batch (the pipeline counter, not yet moved) plus the day's changes, day after day. Every key
-        the live path writes one event at a time, a batch writes too, with the same count."""
-        pairs = sorted({(office, stage) for office, _day, stage in changes})
-        level = dict.fromkeys(pairs, 0)
-        offices = sorted({office for office, _stage in pairs})
-        counters = self.models.pipeline_counts
-        for office, stage, cases in conn.execute(_select_counters(counters), {"offices": offices}):
-            if (office, stage) in level:
-                level[(office, stage)] = cases
+        batch plus the day's changes, day after day. Every key the live path writes one event at a
+        time, a batch writes too, with the same count."""
+        level = {(office, stage): before[(office, stage)] for office, _day, stage in changes}
         rows = []
         for (office, day, stage), delta in sorted(changes.items(), key=lambda item: item[0][1]):
             level[(office, stage)] += delta
@@ -403,13 +405,6 @@ def _update_cases(table: Table) -> Update:
 
 
 @functools.lru_cache(maxsize=64)
-def _select_counters(table: Table) -> Select[Any]:
-    return select(table.c.office_code, table.c.stage, table.c.cases).where(
-        table.c.office_code.in_(bindparam("offices", expanding=True))
-    )
-
-
-@functools.lru_cache(maxsize=64)
 def _select_designation_days(table: Table) -> Select[Any]:
     return select(table.c.office_code, table.c.decree_year, table.c.quarter, table.c.days).where(
         table.c.office_code.in_(bindparam("offices", expanding=True))
@@ -435,6 +430,15 @@ def _counter_upsert(dialect_name: str, table: Table, column: str) -> Insert:
     return statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
         set_={column: table.c[column] + statement.excluded[column]},
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _counter_upsert_returning(dialect_name: str, table: Table) -> Insert:
+    """The pipeline counters' upsert, giving back each key's new count: one statement for many rows
+    (SQLAlchemy's "insertmanyvalues"), on SQLite and PostgreSQL alike."""
+    return _counter_upsert(dialect_name, table, "cases").returning(
+        table.c.office_code, table.c.stage, table.c.cases
     )
 
 
