@@ -28,7 +28,7 @@ from events.database import Database
 from events.idempotency import StoredResponse
 from events.projections import CANDIDACY_STREAM, TARGET_STREAM
 from events.schema import candidacies
-from events.store import EventMetadata, EventStore, format_timestamp
+from events.store import EventMetadata, EventStore, RecordedEvent, format_timestamp
 from events.types import REGISTRY
 from service import accounts, registry, reports
 from service.config import Clock
@@ -89,7 +89,9 @@ class Application:
                 holding_stage=self._stage_holding_village(conn, command.village_code),
                 now=now,
             )
-            cases = self._append(conn, actor, request_id, 0, event, now, CANDIDACY_STREAM, candidacy_id)
+            cases = self._append(
+                conn, actor, request_id, 0, event, now, CANDIDACY_STREAM, candidacy_id, history=[]
+            )
             body = case_as_dict(cases[candidacy_id], actor.role)
             return _reply(201, body, Location=CASE_PATH.format(id=candidacy_id))
 
@@ -107,10 +109,10 @@ class Application:
     ) -> StoredResponse:
         def work(conn: Connection) -> StoredResponse:
             now = self.clock()
-            case = self._load_case(conn, actor, candidacy_id)
+            case, history = self._load_case(conn, actor, candidacy_id)
             event = candidacy_rules.decide(case, command, actor, now=now, expected_version=expected_version)
             cases = self._append(
-                conn, actor, request_id, case.version, event, now, CANDIDACY_STREAM, candidacy_id
+                conn, actor, request_id, case.version, event, now, CANDIDACY_STREAM, candidacy_id, history
             )
             return _reply(200, case_as_dict(cases[candidacy_id], actor.role))
 
@@ -184,8 +186,12 @@ class Application:
         now: Any,
         stream_type: str,
         stream_id: str,
+        history: list[RecordedEvent] | None = None,
     ) -> dict[str, dict[str, Any]]:
-        """Append the event and project it; returns the case rows written, by id (none for a target)."""
+        """Append the event and project it; returns the case rows written, by id (none for a target).
+
+        `history`: the stream's events as loaded in this transaction (empty for a new stream), from
+        which the projection folds the case's row instead of reading it."""
         recorded = self.store.append(
             conn,
             stream_type=stream_type,
@@ -203,9 +209,12 @@ class Application:
             # Every caller read the stream's version in this write transaction (a new id is at 0).
             version_known=True,
         )
-        return projections.project(conn, recorded)
+        return projections.project(conn, recorded, {} if history is None else {stream_id: history})
 
-    def _load_case(self, conn: Connection, actor: Actor, candidacy_id: str) -> Candidacy:
+    def _load_case(
+        self, conn: Connection, actor: Actor, candidacy_id: str
+    ) -> tuple[Candidacy, list[RecordedEvent]]:
+        """The case as its stream tells it, and the stream as loaded."""
         history = self.store.load_stream(conn, candidacy_id)
         if not history or history[0].stream_type != CANDIDACY_STREAM:
             rules.check_may_read_cases(actor)
@@ -214,7 +223,7 @@ class Application:
             (REGISTRY.decode(e.type, e.schema_version, e.data), e.actor_username) for e in history
         )
         rules.check_may_read_case(actor, case.office_code, case.region_code, candidacy_id)
-        return case
+        return case, history
 
     def _stage_holding_village(self, conn: Connection, village_code: str) -> Stage | None:
         stage = conn.execute(_STAGE_HOLDING_VILLAGE, {"village_code": village_code}).scalar_one_or_none()

@@ -296,6 +296,18 @@ def test_each_row_is_where_its_stream_ends(application: Application, story: Stor
         assert store.verify(conn).ok
 
 
+def test_each_row_is_its_stream_folded(application: Application, story: Story) -> None:
+    """A command projects onto the row folded from the stream it loaded, not onto a read of the row:
+    the two must be the same for every case of the story (returned, re-assessed, closed, designated)."""
+    store = EventStore()
+    rows = rows_by_case(application, story)
+    with application.db.read() as conn:
+        for name, case_id in story.cases.items():
+            assert projections.case_row_of(store.load_stream(conn, case_id)) == rows[name], name
+    with pytest.raises(ValueError, match="proposal"):
+        projections.case_row_of([])
+
+
 class BatchedStore(EventStore):
     """Replays in small batches, so that a case's events fall into different batches."""
 
