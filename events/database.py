@@ -69,6 +69,18 @@ class Database:
             yield conn
             conn.rollback()
 
+    @contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """For one statement, which is a consistent snapshot by itself: on PostgreSQL outside any
+        transaction (autocommit), which spares the round trips of BEGIN and ROLLBACK on every
+        request; on SQLite, where both are local calls, a read transaction as usual."""
+        if self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.read_engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()

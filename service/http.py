@@ -54,7 +54,7 @@ def authenticate() -> Response | None:
     challenge = {"WWW-Authenticate": 'Bearer realm="desa-binaan"'}
     if scheme.lower() != "bearer" or not token.strip():
         return problem(401, "send Authorization: Bearer <token>", kind="unauthenticated", headers=challenge)
-    with application().db.read() as conn:
+    with application().db.lookup() as conn:
         found = actor_for_token(conn, token.strip())
     if found is None:
         challenge["WWW-Authenticate"] += ', error="invalid_token"'
