@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -163,13 +164,19 @@ def case_row_of(history: Sequence[RecordedEvent]) -> dict[str, Any]:
 
 
 def recorded_day(recorded: RecordedEvent) -> str:
-    return day_of_timestamp(recorded.recorded_at).isoformat()
+    return _iso_day_of_hour(recorded.recorded_at[:13])
 
 
 def day_of_timestamp(timestamp: str) -> dt.date:
     """The system day of a stored UTC timestamp. The system zone is a whole number of hours from UTC,
     so the date and hour decide the day: worked out once per hour seen, not once per event."""
     return _day_of_hour(timestamp[:13])
+
+
+@functools.lru_cache(maxsize=8192)
+def _iso_day_of_hour(date_and_hour: str) -> str:
+    # One string per day seen: a rebuild holds a day's changes under it for every office and stage.
+    return _day_of_hour(date_and_hour).isoformat()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -252,21 +259,7 @@ class _Tally:
         return before
 
     def write_changes(self, conn: Connection, models: ReadModels) -> None:
-        """The daily changes, and those of the closing stages summed per year as well: what each
-        key's days add up to, whichever runs they were written in."""
-        rows = [
-            {"office_code": o, "day": d, "stage": st, "delta": n}
-            for (o, d, st), n in sorted(self.changes.items())
-        ]
-        _add_to_counters(conn, models.stage_changes, "delta", rows)
-        closed: Counter[tuple[str, int, str]] = Counter()
-        for (office, day, stage), delta in self.changes.items():
-            if stage in _CLOSING_STAGES:
-                closed[(office, int(day[:4]), stage)] += delta
-        closings = [
-            {"office_code": o, "year": y, "stage": st, "cases": n} for (o, y, st), n in sorted(closed.items())
-        ]
-        _add_to_counters(conn, models.closings, "cases", closings)
+        write_daily_changes(conn, models, sorted(self.changes.items()))
         self.changes.clear()
 
     def write_register(self, conn: Connection, models: ReadModels) -> None:
@@ -302,6 +295,30 @@ class _Tally:
             )
         conn.execute(_replacing_upsert(conn.dialect.name, table, ("designated", "days")), rows)
         self.designated_days.clear()
+
+
+def write_daily_changes(
+    conn: Connection,
+    models: ReadModels,
+    changes: Iterable[tuple[tuple[str, str, str], int]],
+    per_statement: int = 20_000,
+) -> None:
+    """Add ((office, day, stage), delta) changes, in key order, to the daily changes, and those of the
+    closing stages, summed per year, to the closings: what each key's days add up to, whichever runs
+    they were written in. Written `per_statement` rows at a time, so that a rebuild's hundreds of
+    thousands of keys never stand in memory as rows all at once."""
+    closed: Counter[tuple[str, int, str]] = Counter()
+    changes = iter(changes)
+    while part := list(itertools.islice(changes, per_statement)):
+        rows = [{"office_code": o, "day": d, "stage": st, "delta": n} for (o, d, st), n in part]
+        _add_to_counters(conn, models.stage_changes, "delta", rows)
+        for (office, day, stage), delta in part:
+            if stage in _CLOSING_STAGES:
+                closed[(office, int(day[:4]), stage)] += delta
+    closings = [
+        {"office_code": o, "year": y, "stage": st, "cases": n} for (o, y, st), n in sorted(closed.items())
+    ]
+    _add_to_counters(conn, models.closings, "cases", closings)
 
 
 class CandidacyProjection:
@@ -476,13 +493,20 @@ class _CaseReplay:
     path's closing counts come to.
     """
 
-    # Daily changes held before they are written: keeps memory flat on a long log.
-    CHANGES_HELD = 100_000
+    # Daily change rows per statement when they are written at the end.
+    CHANGES_PER_STATEMENT = 20_000
 
     def __init__(self, models: ReadModels) -> None:
         self.models = models
         self.tally = _Tally()
         self.case: dict[str, Any] | None = None  # its stream may run on into the next batch
+        # Every daily change, held to the end: {office: {stage: {day: delta}}}. Streams come in id
+        # order, so each (office, day, stage) recurs all along the log; held, each is written once
+        # and in key order. Nested, with one string per day, a national log's 600,000 keys take
+        # tens of megabytes.
+        self.daily: defaultdict[str, defaultdict[str, Counter[str]]] = defaultdict(
+            lambda: defaultdict(Counter)
+        )
 
     def project(self, conn: Connection, batch: Sequence[RecordedEvent]) -> None:
         finished: list[dict[str, Any]] = []
@@ -496,15 +520,29 @@ class _CaseReplay:
         if finished:
             conn.execute(_insert(self.models.candidacies), finished)
         self.tally.write_register(conn, self.models)
-        if len(self.tally.changes) >= self.CHANGES_HELD:
-            self.tally.write_changes(conn, self.models)
+        self._hold_changes()
+
+    def _hold_changes(self) -> None:
+        for (office, day, stage), delta in self.tally.changes.items():
+            self.daily[office][stage][day] += delta  # a change that nets to zero is kept, as live
+        self.tally.changes.clear()
+
+    def _held_changes_in_key_order(self) -> Iterator[tuple[tuple[str, str, str], int]]:
+        for office in sorted(self.daily):
+            stages = self.daily.pop(office)
+            keyed = [((day, stage), delta) for stage, days in stages.items() for day, delta in days.items()]
+            for (day, stage), delta in sorted(keyed):
+                yield (office, day, stage), delta
 
     def finish(self, conn: Connection) -> None:
         if self.case is not None:
             conn.execute(_insert(self.models.candidacies), [self.case])
             self.case = None
         self.tally.write_counts(conn, self.models)
-        self.tally.write_changes(conn, self.models)
+        self._hold_changes()
+        write_daily_changes(
+            conn, self.models, self._held_changes_in_key_order(), per_statement=self.CHANGES_PER_STATEMENT
+        )
         self.tally.write_designation_days(conn, self.models)
         conn.execute(_levels_from_changes(self.models.stage_levels, self.models.stage_changes))
 

@@ -662,12 +662,12 @@ def test_rebuild_gives_exactly_the_live_rows(application: Application, story: St
 
 
 @pytest.mark.parametrize("batch_size", [1, 7])
-def test_rebuild_writing_the_daily_changes_in_many_runs_gives_the_same_rows(
+def test_rebuild_writing_the_daily_changes_in_many_statements_gives_the_same_rows(
     application: Application, story: Story, batch_size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A long log's daily changes are written whenever enough are held; the same key may then be
-    written in several runs, which must add up to the live row."""
-    monkeypatch.setattr(projections._CaseReplay, "CHANGES_HELD", 1)
+    """A long log's daily changes are held to the end and written a part at a time; one row per
+    statement, each key's change and each year's closings must still come to the live rows."""
+    monkeypatch.setattr(projections._CaseReplay, "CHANGES_PER_STATEMENT", 1)
     with application.db.read() as conn:
         live = read_model_snapshot(conn)
     with application.db.write() as conn:
