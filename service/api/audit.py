@@ -15,7 +15,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The event 
 
 
 @blp.route("/events")
-@blp.arguments(EventFeedQuerySchema, location="query")
+@blp.arguments(EventFeedQuerySchema(), location="query")
 @blp.response(200, EventFeedSchema)
 @docs.errors(blp, 401, 403, 422)
 def get_events(args: dict[str, Any]) -> Response:

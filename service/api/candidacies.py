@@ -58,7 +58,7 @@ def _checked_id(candidacy_id: str) -> str:
 
 @blp.route("")
 class Candidacies(MethodView):
-    @blp.arguments(CandidacyQuerySchema, location="query")
+    @blp.arguments(CandidacyQuerySchema(), location="query")
     @blp.response(200, CandidacyPageSchema)
     @docs.errors(blp, 401, 403, 422)
     def get(self, args: dict[str, Any]) -> Response:
@@ -68,7 +68,7 @@ class Candidacies(MethodView):
         return http.json_response({"items": page.items, "next_cursor": page.next_cursor})
 
     @http.permits(Action.PROPOSE)
-    @blp.arguments(ProposeSchema)
+    @blp.arguments(ProposeSchema())
     @blp.response(201, CandidacySchema, headers={**docs.ETAG, **docs.LOCATION})
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     @docs.errors(blp, 400, 401, 403, 409, 413, 422)
@@ -125,7 +125,7 @@ def _command(action: Action, data: dict[str, Any]) -> commands.CaseCommand:
 
 def _register_action(action: Action) -> None:
     @http.permits(action)
-    @blp.arguments(ACTION_SCHEMAS[action])
+    @blp.arguments(ACTION_SCHEMAS[action]())
     @blp.response(200, CandidacySchema, headers=docs.ETAG)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER], operationId=f"{action.value}_candidacy")
     @docs.errors(blp, *docs.WRITE)

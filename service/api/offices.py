@@ -50,7 +50,7 @@ admin_only = http.checked_before_body(rules.check_may_manage_accounts)
 
 @blp.route("")
 class Offices(MethodView):
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, OfficePageSchema)
     @docs.errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Response:
@@ -64,7 +64,7 @@ class Offices(MethodView):
         return http.json_response({"items": items, "next_cursor": next_cursor})
 
     @admin_only
-    @blp.arguments(OfficeCreateSchema)
+    @blp.arguments(OfficeCreateSchema())
     @blp.response(201, OfficeSchema, headers=docs.LOCATION)
     @docs.errors(blp, 400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
@@ -90,7 +90,7 @@ class OfficeByCode(MethodView):
         return http.json_response(accounts.office_as_dict(office))
 
     @admin_only
-    @blp.arguments(OfficeFieldsSchema)
+    @blp.arguments(OfficeFieldsSchema())
     @blp.response(200, OfficeSchema)
     @docs.errors(blp, 400, 401, 403, 404, 413, 422)
     def put(self, data: dict[str, Any], code: str) -> Response:

@@ -32,7 +32,7 @@ CSV_DOC = {
 
 
 @blp.route("/designations")
-@blp.arguments(RegisterQuerySchema, location="query")
+@blp.arguments(RegisterQuerySchema(), location="query")
 @blp.response(200, DesignationPageSchema)
 @blp.doc(responses=CSV_DOC)
 @docs.errors(blp, 401, 403, 422)
@@ -51,7 +51,7 @@ def designation_register(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/reports/performance")
-@blp.arguments(PerformanceQuerySchema, location="query")
+@blp.arguments(PerformanceQuerySchema(), location="query")
 @blp.response(200, PerformanceReportSchema)
 @blp.doc(responses=CSV_DOC)
 @docs.errors(blp, 401, 403, 422)

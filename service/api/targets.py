@@ -20,7 +20,7 @@ blp = Blueprint("targets", __name__, url_prefix="/api/v1/targets", description="
 
 @blp.route("")
 class Targets(MethodView):
-    @blp.arguments(TargetQuerySchema, location="query")
+    @blp.arguments(TargetQuerySchema(), location="query")
     @blp.response(200, TargetPageSchema)
     @docs.errors(blp, 401, 403, 422)
     def get(self, args: dict[str, Any]) -> Response:
@@ -34,7 +34,7 @@ class Targets(MethodView):
 
 @blp.route("/<office_code>/<int(signed=True):year>", methods=["PUT"])
 @http.checked_before_body(target_rules.check_may_set_targets)
-@blp.arguments(TargetBodySchema)
+@blp.arguments(TargetBodySchema())
 @blp.response(200, TargetSchema, headers=docs.ETAG)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER])
 @docs.errors(blp, *docs.WRITE)
