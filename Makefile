@@ -8,7 +8,7 @@ WORKERS ?= 2
 WILAYAH ?= ../shared/data/wilayah/kode-wilayah.csv
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test soak bench lint serve clean
+.PHONY: run test soak bench bench-floors lint serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 ## prints a summary, writes docs/benchmarks.md, ends with one line of JSON
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench.run
+
+## bench-floors: what the database work alone and the unavoidable Python cost under the missed goals
+## (our SQL replayed through the bare driver and SQLAlchemy; the rebuild's read, encode and write floors)
+bench-floors: $(VENV)/.installed-bench
+	$(BIN)/python -m tests.bench.floors
 
 ## soak: the real-server tests (load, kill -9, feed order, idempotency) at SOAK_FACTOR times the cases
 soak: $(VENV)/.installed-test

@@ -47,7 +47,7 @@ from service import accounts
 from service.application import Application
 from service.migrate import upgrade
 from tests.bench import commands as bench_commands
-from tests.bench.common import engines, machine, median, runs, scale, scratch_database
+from tests.bench.common import ROOT, engines, machine, median, runs, scale, scratch_database
 from tests.bench.dataset import read_wilayah
 from tests.bench.national import EVENTS_PER_VILLAGE, REBUILD_EVENTS, WILAYAH, build_national
 
@@ -578,26 +578,56 @@ def report_rebuild(engine: str, f: dict[str, float], rounds: int) -> str:
     )
 
 
+REPORT = ROOT / "docs" / "benchmark-floors.md"
+
+
+def write_report(sections: list[str], seconds: float) -> None:
+    """The printed figures, with the machine and the command, for the record."""
+    settings = f"BENCH_DB={','.join(engines())} BENCH_SCALE={scale():g} BENCH_RUNS={runs()}"
+    text = [
+        "# Benchmark floors",
+        "",
+        "Written by `make bench-floors` (`tests/bench/floors.py`): what lies under the goals `make bench`",
+        "misses, each floor measured side by side with our own path in the same run. How each one is",
+        "measured is in the script's docstring.",
+        "",
+        f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s",
+        f"- Machine: {machine()}",
+        f"- Command: `make bench-floors` ({settings})",
+        "",
+        "```",
+        *"\n\n".join(sections).splitlines(),
+        "```",
+        "",
+    ]
+    REPORT.write_text("\n".join(text), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", nargs="?", default="both", choices=["commands", "rebuild", "both"])
     arguments = parser.parse_args()
+    started = time.monotonic()
     rounds = runs()
+    sections: list[str] = []
+
+    def say(section: str) -> None:
+        sections.append(section)
+        print(section, flush=True)
+
     print(machine(), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-floors-") as directory:
         for engine in engines():
             if arguments.what in ("commands", "both"):
-                figures = command_floors(engine, Path(directory), rounds)
-                print(report_commands(engine, figures, rounds), flush=True)
+                say(report_commands(engine, command_floors(engine, Path(directory), rounds), rounds))
                 if engine == engines()[0]:
                     with scratch_database(engine, Path(directory)) as url:
                         recording = record(url)
-                        print(report_python(python_floors(recording, url)), flush=True)
+                        say(report_python(python_floors(recording, url)))
             if arguments.what in ("rebuild", "both"):
-                print(
-                    report_rebuild(engine, rebuild_floors(engine, Path(directory), rounds), rounds),
-                    flush=True,
-                )
+                say(report_rebuild(engine, rebuild_floors(engine, Path(directory), rounds), rounds))
+    write_report(sections, time.monotonic() - started)
+    print(f"written to {REPORT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
