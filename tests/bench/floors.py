@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Connection, event
+from sqlalchemy.engine.interfaces import ExecuteStyle
 
 from domain import candidacy as candidacy_rules
 from domain.candidacy import Candidacy
@@ -112,8 +113,10 @@ def record(url: str) -> Recording:
     db, application = _prepared(url)
     statements: list[tuple[str, Any, bool]] = []
 
-    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
-        statements.append((statement, parameters, many))
+    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, ctx: Any, many: bool) -> None:
+        # An "insertmanyvalues" batch is one statement of many VALUES rows, sent with execute().
+        single = ctx is not None and ctx.execute_style is ExecuteStyle.INSERTMANYVALUES
+        statements.append((statement, parameters, many and not single))
 
     def on_commit(_conn: Any) -> None:
         statements.append((COMMIT, None, False))
