@@ -43,8 +43,8 @@ from events.store import EventStore, RecordedEvent, parse_timestamp
 from events.types import CandidacyDesignated, CandidacyProposed, TargetSet
 
 CANDIDACY_STREAM = "candidacy"
-_NO_HISTORIES: Mapping[str, Sequence[RecordedEvent]] = MappingProxyType({})
 TARGET_STREAM = "target"
+_NO_HISTORIES: Mapping[str, Sequence[RecordedEvent]] = MappingProxyType({})
 
 _ACTION_BY_TYPE = {cls.type_name: action for cls, action in ACTION_OF_EVENT.items()}
 

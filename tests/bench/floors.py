@@ -189,7 +189,7 @@ def _check_replayed(cursor: Any, recording: Recording) -> None:
         raise RuntimeError("the replay did not write the recorded events")
 
 
-def _ours_and_contender(name: str, url: str) -> float:
+def _seconds_of_contender(name: str, url: str) -> float:
     with bench_commands.CONTENDERS[name](url) as run_case:
         for case in range(bench_commands.WARMUP_CASES):
             run_case(case)
@@ -214,7 +214,7 @@ def command_floors(engine: str, directory: Path, rounds: int) -> dict[str, float
                 elif name == "sqlalchemy":
                     seconds = _replay_with_sqlalchemy(url, recording)
                 else:
-                    seconds = _ours_and_contender(name, url)
+                    seconds = _seconds_of_contender(name, url)
             timed[name].append(commands / seconds)
     figures = {f"{name}_cmds_per_s": median(rates) for name, rates in timed.items()}
     for name in ("ours", "driver", "sqlalchemy", "eventsourcing"):
