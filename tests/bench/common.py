@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
+from events.database import WRITER_LOCK_SUFFIX
+
 ROOT = Path(__file__).resolve().parents[2]
 WILAYAH = ROOT / ".." / "shared" / "data" / "wilayah" / "kode-wilayah.csv"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -54,7 +56,7 @@ def scratch_database(engine: str, directory: Path) -> Iterator[str]:
         try:
             yield f"sqlite:///{path}"
         finally:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", WRITER_LOCK_SUFFIX):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     base = postgres_url()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+
+import pytest
 from sqlalchemy import text
 
-from events.database import Database
+from events.database import WRITER_LOCK_SUFFIX, Database
 
 
 def test_a_lookup_sees_what_is_committed_and_leaves_reads_as_they_were(database: Database) -> None:
@@ -30,3 +35,69 @@ def test_a_lookup_sees_what_is_committed_and_leaves_reads_as_they_were(database:
             writer.execute(text("UPDATE lookup_probe SET name = 'before' WHERE id = 1"))
     with database.lookup() as conn:
         assert conn.execute(text("SELECT count(*) FROM lookup_probe")).scalar_one() == 1
+
+
+# ---- SQLite: writers queue for their turn on a lock file beside the database ----------------------
+
+
+def _sqlite_file(database: Database) -> str:
+    if not database.is_sqlite:
+        pytest.skip("the writers' lock file is SQLite's; PostgreSQL queues writers on the ledger-head row")
+    assert database.url.database
+    return database.url.database
+
+
+def _turn_is_free(path: str) -> bool:
+    """Whether another process could take the writers' turn now."""
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # also lets go of the lock if it was taken
+    return True
+
+
+def test_a_write_holds_the_writers_turn_until_it_ends(database: Database) -> None:
+    lock_file = _sqlite_file(database) + WRITER_LOCK_SUFFIX
+    with database.write() as conn:
+        conn.execute(text("SELECT 1"))
+        assert not _turn_is_free(lock_file)
+    assert _turn_is_free(lock_file)
+    with pytest.raises(ZeroDivisionError), database.write():
+        1 / 0  # noqa: B018 - a failed transaction lets go of the turn too
+    assert _turn_is_free(lock_file)
+
+
+def test_a_writer_waits_for_the_turn_another_process_holds(database: Database) -> None:
+    lock_file = _sqlite_file(database) + WRITER_LOCK_SUFFIX
+    held = os.open(lock_file, os.O_RDONLY | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as another server worker in its transaction would
+    entered = threading.Event()
+
+    def writer() -> None:
+        with database.write() as conn:
+            conn.execute(text("SELECT 1"))
+            entered.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert not entered.wait(0.3), "the writer went ahead of the one holding the turn"
+    finally:
+        os.close(held)
+    assert entered.wait(10), "the writer was not woken when the turn was let go"
+    thread.join(10)
+
+
+def test_a_second_write_in_the_same_thread_is_refused_not_waited_for(database: Database) -> None:
+    _sqlite_file(database)
+    with (
+        database.write(),
+        pytest.raises(RuntimeError, match="already open in this thread"),
+        database.write(),
+    ):
+        pass
+    with database.write() as conn:  # the refusal left the turn as it was
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
