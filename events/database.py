@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 
+from events.prepared import Prepared
 from events.schema import ledger_head
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -28,7 +29,7 @@ WRITER_LOCK_SUFFIX = "-writer.lock"
 # Where a write transaction keeps the ledger-head row it locked, so that the store appends after it
 # without reading it again; cleared when the transaction ends or a savepoint rolls back.
 LOCKED_HEAD = "desa_binaan.locked_ledger_head"
-_TAKE_WRITE_LOCK = (
+_TAKE_WRITE_LOCK = Prepared(
     select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
     .where(ledger_head.c.id == 1)
     .with_for_update()
@@ -67,7 +68,7 @@ class Database:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
             try:
                 with conn.begin():
-                    conn.info[LOCKED_HEAD] = conn.execute(_TAKE_WRITE_LOCK).one()
+                    conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
                     yield conn
             finally:
                 conn.info.pop(LOCKED_HEAD, None)  # `info` outlives the transaction with the connection

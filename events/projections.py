@@ -23,7 +23,6 @@ from sqlalchemy import (
     Insert,
     Select,
     Table,
-    Update,
     bindparam,
     delete,
     func,
@@ -39,6 +38,7 @@ from domain.candidacy import ACTION_OF_EVENT
 from domain.lifecycle import CLOSING_STAGES, Stage, next_stage
 from domain.performance import quarter_of
 from events import schema
+from events.prepared import Prepared
 from events.store import EventStore, RecordedEvent, parse_timestamp
 from events.types import CandidacyDesignated, CandidacyProposed, TargetSet
 
@@ -381,7 +381,9 @@ class CandidacyProjection:
         for (office, day, stage), delta in sorted(changes.items(), key=lambda item: item[0][1]):
             level[(office, stage)] += delta
             rows.append({"office_code": office, "stage": stage, "day": day, "cases": level[(office, stage)]})
-        conn.execute(_replacing_upsert(conn.dialect.name, self.models.stage_levels, ("cases",)), rows)
+        if rows:
+            upsert = _prepared_replacing_upsert(conn.dialect.name, self.models.stage_levels, ("cases",))
+            upsert.execute(conn, rows)
 
     def _write_cases(
         self, conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
@@ -391,10 +393,8 @@ class CandidacyProjection:
         added = [rows[i] for i in ids if i not in existing]
         # Updates first: a village released in this batch may be proposed again in the same batch.
         if changed:
-            conn.execute(
-                _update_cases(candidacies),
-                [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in changed],
-            )
+            params = [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in changed]
+            _update_cases(candidacies).execute(conn, params[0] if len(params) == 1 else params)
         if added:
             conn.execute(_insert(candidacies), added)
 
@@ -436,9 +436,9 @@ def _cases_by_id(conn: Connection, table: Table, ids: list[str]) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def _update_cases(table: Table) -> Update:
+def _update_cases(table: Table) -> Prepared:
     columns = [c.name for c in table.columns if c.name != "id"]
-    return (
+    return Prepared(
         update(table)
         .where(table.c.id == bindparam("row_id"))
         .values({name: bindparam(name) for name in columns})
@@ -462,6 +462,12 @@ def _replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...])
         index_elements=list(table.primary_key.columns),
         set_={column: statement.excluded[column] for column in columns},
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...]) -> Prepared:
+    """The same upsert, for the few rows of one command."""
+    return Prepared(_replacing_upsert(dialect_name, table, columns))
 
 
 @functools.lru_cache(maxsize=64)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, upda
 from sqlalchemy.exc import IntegrityError
 
 from events.database import LOCKED_HEAD
+from events.prepared import Prepared
 from events.schema import GENESIS_HASH, events, ledger_head
 from events.types import REGISTRY, Event, EventRegistry, JsonDict
 
@@ -28,9 +29,12 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at).where(
     ledger_head.c.id == 1
 )
-_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+# The statements every command runs are `Prepared`: compiled once, sent as SQL text.
+_HEAD_FOR_UPDATE = Prepared(_HEAD.with_for_update())
 _STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
-_LOAD_STREAM = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
+_LOAD_STREAM = Prepared(
+    select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
+)
 _STREAMS_AFTER = (
     select(events)
     .where(
@@ -39,8 +43,8 @@ _STREAMS_AFTER = (
     .order_by(events.c.stream_id, events.c.version)
     .limit(bindparam("limit"))
 )
-_INSERT_EVENTS = insert(events)
-_ADVANCE_HEAD = (
+_INSERT_EVENTS = Prepared(insert(events))
+_ADVANCE_HEAD = Prepared(
     update(ledger_head)
     .where(ledger_head.c.id == 1)
     .values(position=bindparam("new_position"), hash=bindparam("new_hash"), recorded_at=bindparam("new_at"))
@@ -165,7 +169,7 @@ class EventStore:
         """
         head_row = conn.info.get(LOCKED_HEAD)
         if head_row is None:
-            head_row = conn.execute(_HEAD_FOR_UPDATE).one()
+            head_row = _HEAD_FOR_UPDATE.execute(conn).one()
         if not version_known or not new_events:
             actual = self.stream_version(conn, stream_id)
             if actual != expected_version:
@@ -201,16 +205,17 @@ class EventStore:
             prev_hash = draft.computed_hash()
             recorded.append(replace(draft, hash=prev_hash))
         try:
-            conn.execute(_INSERT_EVENTS, [_to_row(e) for e in recorded])
+            rows = [_to_row(e) for e in recorded]
+            _INSERT_EVENTS.execute(conn, rows[0] if len(rows) == 1 else rows)
         except IntegrityError as error:  # the unique (stream_id, version) key: a writer won the race
             raise ConcurrencyError(f"stream {stream_id} changed while appending") from error
-        conn.execute(_ADVANCE_HEAD, {"new_position": position, "new_hash": prev_hash, "new_at": recorded_at})
+        _ADVANCE_HEAD.execute(conn, {"new_position": position, "new_hash": prev_hash, "new_at": recorded_at})
         if LOCKED_HEAD in conn.info:
             conn.info[LOCKED_HEAD] = LedgerHead(position, prev_hash, recorded_at)
         return recorded
 
     def load_stream(self, conn: Connection, stream_id: str) -> list[RecordedEvent]:
-        rows = conn.execute(_LOAD_STREAM, {"stream_id": stream_id})
+        rows = _LOAD_STREAM.execute(conn, {"stream_id": stream_id})
         return [self._from_row(row._mapping) for row in rows]
 
     def read_all(

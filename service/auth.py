@@ -9,6 +9,7 @@ import secrets
 from sqlalchemy import Connection, bindparam, select
 
 from domain.actors import Actor, Role
+from events.prepared import Prepared
 from service.tables import api_tokens, users
 
 TOKEN_BYTES = 32
@@ -23,7 +24,7 @@ def hash_token(token: str) -> str:
 
 
 # Built once: every request looks its token up.
-_LIVE_TOKEN = (
+_LIVE_TOKEN = Prepared(
     select(
         api_tokens.c.token_hash,
         users.c.username,
@@ -40,7 +41,7 @@ _LIVE_TOKEN = (
 def actor_for_token(conn: Connection, token: str) -> Actor | None:
     """The active user a live token belongs to, or None."""
     digest = hash_token(token)
-    row = conn.execute(_LIVE_TOKEN, {"digest": digest}).one_or_none()
+    row = _LIVE_TOKEN.execute(conn, {"digest": digest}).one_or_none()
     # The lookup is by digest; comparing the digests again in constant time keeps a timing side
     # channel out of whatever the database's index comparison does.
     if row is None or not hmac.compare_digest(row.token_hash, digest):
