@@ -56,7 +56,7 @@ class Prepared:
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
-        for column in getattr(self.statement, "selected_columns", ()):
+        for column in getattr(self.statement, "exported_columns", ()):  # a SELECT's or a RETURNING's
             if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
                 raise TypeError(f"a prepared statement's rows need no result processing; {column} does")
         # The names in the SQL text; an anonymous parameter (`id = 1`) is named there as `id_1`.

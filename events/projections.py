@@ -251,10 +251,15 @@ class _Tally:
         addition, read from what the upsert returns (no statement of its own inside the write lock)."""
         rows = [{"office_code": o, "stage": st, "cases": n} for (o, st), n in sorted(self.counts.items())]
         before: dict[tuple[str, str], int] = {}
-        if rows:
-            statement = _counter_upsert_returning(conn.dialect.name, models.pipeline_counts)
-            for office, stage, cases in conn.execute(statement, rows):
-                before[(office, stage)] = cases - self.counts[(office, stage)]
+        dialect, table = conn.dialect.name, models.pipeline_counts
+        returned: Iterable[Any] = ()
+        if 0 < len(rows) <= _FEW_ROWS:
+            numbered = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
+            returned = _prepared_counter_upsert_returning(dialect, table, len(rows)).execute(conn, numbered)
+        elif rows:
+            returned = conn.execute(_counter_upsert_returning(dialect, table), rows)
+        for office, stage, cases in returned:
+            before[(office, stage)] = cases - self.counts[(office, stage)]
         self.counts.clear()
         return before
 
@@ -402,8 +407,15 @@ class CandidacyProjection:
 def _add_to_counters(conn: Connection, table: Table, column: str, rows: list[dict[str, Any]]) -> None:
     """Add each row's count to the stored one (insert if new). Keys that net to zero are still
     written, so that a rebuild in large batches leaves the rows the live path left one by one."""
-    if rows:
+    if 0 < len(rows) <= _FEW_ROWS:
+        _prepared_counter_upsert(conn.dialect.name, table, column).execute(conn, rows)
+    elif rows:
         conn.execute(_counter_upsert(conn.dialect.name, table, column), rows)
+
+
+# A command writes a row or two to each read model: those go `Prepared`. A batch (a rebuild writes
+# thousands per statement) goes through SQLAlchemy, whose "insertmanyvalues" batches the rows.
+_FEW_ROWS = 4
 
 
 # Statements built once per table (live or scratch): building them per command cost more CPU than
@@ -478,6 +490,27 @@ def _counter_upsert(dialect_name: str, table: Table, column: str) -> Insert:
         index_elements=list(table.primary_key.columns),
         set_={column: table.c[column] + statement.excluded[column]},
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_counter_upsert(dialect_name: str, table: Table, column: str) -> Prepared:
+    return Prepared(_counter_upsert(dialect_name, table, column))
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_counter_upsert_returning(dialect_name: str, table: Table, rows: int) -> Prepared:
+    """The same upsert for exactly `rows` rows written as one VALUES list, their parameters named
+    `office_code_0`, `stage_0`, `cases_0`, `office_code_1` and so on."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    columns = ("office_code", "stage", "cases")
+    statement = dialect.insert(table).values(
+        [{name: bindparam(f"{name}_{i}") for name in columns} for i in range(rows)]
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={"cases": table.c.cases + statement.excluded.cases},
+    )
+    return Prepared(upsert.returning(table.c.office_code, table.c.stage, table.c.cases))
 
 
 @functools.lru_cache(maxsize=64)
