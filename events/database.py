@@ -90,15 +90,14 @@ class Database:
 
     @contextmanager
     def lookup(self) -> Iterator[Connection]:
-        """For one statement, which is a consistent snapshot by itself: on PostgreSQL outside any
-        transaction (autocommit), which spares the round trips of BEGIN and ROLLBACK on every
-        request; on SQLite, where both are local calls, a read transaction as usual."""
-        if self.is_sqlite:
-            with self.read() as conn:
-                yield conn
-            return
+        """For one statement, which is a consistent snapshot by itself, outside any transaction: on
+        PostgreSQL autocommit spares the round trips of BEGIN and ROLLBACK on every request; on
+        SQLite no BEGIN is sent and the statement runs in its own implicit read transaction."""
         with self.read_engine.connect() as conn:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_sqlite:
+                yield conn.execution_options(sqlite_begin=None)
+            else:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -163,6 +162,7 @@ def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: a lookup's one statement, in SQLite's own autocommit
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

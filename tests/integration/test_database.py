@@ -19,8 +19,10 @@ def test_a_lookup_sees_what_is_committed_and_leaves_reads_as_they_were(database:
     for _ in range(3):  # the same pooled connections, used by lookups and by reads in turn
         with database.lookup() as conn:
             assert conn.execute(text("SELECT name FROM lookup_probe WHERE id = 1")).scalar_one() == "before"
-            if not database.is_sqlite:
-                # No transaction of its own: the statement's own snapshot, no BEGIN or ROLLBACK sent.
+            # No transaction of its own: the statement's own snapshot, no BEGIN or ROLLBACK sent.
+            if database.is_sqlite:
+                assert not conn.connection.driver_connection.in_transaction
+            else:
                 assert conn.execute(text("SELECT now() = statement_timestamp()")).scalar_one()
         with database.read() as conn:
             if not database.is_sqlite:
