@@ -44,6 +44,9 @@ def configure(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if not logger.isEnabledFor(logging.INFO):
+            return response
         actor = getattr(g, "actor", None)
         logger.info(
             "request",
@@ -57,7 +60,6 @@ def configure(app: Flask) -> None:
                 }
             },
         )
-        response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
 
 
