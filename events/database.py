@@ -14,7 +14,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
@@ -63,7 +63,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction holding the one write lock; committed on success, rolled back on any error."""
-        with self._turn(), self.engine.connect() as conn:
+        with self._writer_turn or nullcontext(), self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
             try:
@@ -72,14 +72,6 @@ class Database:
                     yield conn
             finally:
                 conn.info.pop(LOCKED_HEAD, None)  # `info` outlives the transaction with the connection
-
-    @contextmanager
-    def _turn(self) -> Iterator[None]:
-        if self._writer_turn is None:
-            yield
-            return
-        with self._writer_turn:
-            yield
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -44,7 +44,8 @@ class Prepared:
     def execute(
         self, conn: Connection, parameters: Parameters | Sequence[Parameters] | None = None
     ) -> CursorResult[Any]:
-        """One set of parameters, or a non-empty list of them for an executemany (no RETURNING then)."""
+        """One set of parameters, or a non-empty list of them: SQLAlchemy sends a list of one as a
+        single execute, a longer one as an executemany (no RETURNING then)."""
         dialect = conn.dialect
         compiled = self._by_dialect.get((dialect.name, dialect.driver)) or self._compile(dialect)
         if parameters is None or isinstance(parameters, Mapping):

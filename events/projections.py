@@ -398,8 +398,8 @@ class CandidacyProjection:
         added = [rows[i] for i in ids if i not in existing]
         # Updates first: a village released in this batch may be proposed again in the same batch.
         if changed:
-            params = [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in changed]
-            _update_cases(candidacies).execute(conn, params[0] if len(params) == 1 else params)
+            keyed = [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in changed]
+            _update_cases(candidacies).execute(conn, keyed)
         if added:
             conn.execute(_insert(candidacies), added)
 

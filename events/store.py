@@ -205,8 +205,7 @@ class EventStore:
             prev_hash = draft.computed_hash()
             recorded.append(replace(draft, hash=prev_hash))
         try:
-            rows = [_to_row(e) for e in recorded]
-            _INSERT_EVENTS.execute(conn, rows[0] if len(rows) == 1 else rows)
+            _INSERT_EVENTS.execute(conn, [_to_row(e) for e in recorded])
         except IntegrityError as error:  # the unique (stream_id, version) key: a writer won the race
             raise ConcurrencyError(f"stream {stream_id} changed while appending") from error
         _ADVANCE_HEAD.execute(conn, {"new_position": position, "new_hash": prev_hash, "new_at": recorded_at})
