@@ -2,10 +2,13 @@
 
 Every write transaction is serialized: on SQLite by `BEGIN IMMEDIATE` (a deferred BEGIN that reads
 first would get SQLITE_BUSY whatever the busy timeout), on PostgreSQL by taking the single ledger-head
-row `FOR UPDATE` as the first statement (on a SQLite file, the application's writers first queue for
-their turn on a lock file beside it: `_WriterTurn`). A command then loads, decides, appends and
-projects on a state nobody else can change under it, and global positions are handed out in commit
-order.
+row `FOR UPDATE` (on a SQLite file, the application's writers first queue for their turn on a lock
+file beside it: `_WriterTurn`). Global positions are therefore handed out in commit order.
+
+By default the lock is the transaction's first statement, so that it loads, decides, appends and
+projects on a state nobody else can change under it. On PostgreSQL a command may instead read and
+decide first and take the lock with its append (`write(lock_first=False)`), checking under the lock
+that what it read still holds.
 """
 
 from __future__ import annotations
@@ -60,15 +63,28 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    @property
+    def locks_late(self) -> bool:
+        """Whether `write(lock_first=False)` reads before it takes the write lock: on PostgreSQL only.
+        SQLite cannot: a read transaction that another writer overtook can no longer write."""
+        return not self.is_sqlite
+
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A transaction holding the one write lock; committed on success, rolled back on any error."""
+    def write(self, *, lock_first: bool = True) -> Iterator[Connection]:
+        """A write transaction, committed on success, rolled back on any error.
+
+        `lock_first`: the one write lock is its first statement. With False (PostgreSQL; SQLite locks
+        first regardless), the first append takes it and what runs before sees other writers' commits
+        as they land: the caller must check under the lock that what it read still holds (the store's
+        unique (stream_id, version) key does for a stream) and do the work again, locking first, when
+        it did not."""
         with self._writer_turn or nullcontext(), self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
             try:
                 with conn.begin():
-                    conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
+                    if lock_first or not self.locks_late:
+                        conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
                     yield conn
             finally:
                 conn.info.pop(LOCKED_HEAD, None)  # `info` outlives the transaction with the connection

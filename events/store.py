@@ -165,7 +165,8 @@ class EventStore:
 
         `version_known`: the caller read the stream in this write transaction (or made up a new id),
         so `expected_version` is its current version and need not be read again; the unique key on
-        (stream_id, version) still turns any mistake into a ConcurrencyError.
+        (stream_id, version) still turns any mistake, or a writer that came in between a read made
+        before the lock and this append, into a ConcurrencyError.
         """
         head_row = conn.info.get(LOCKED_HEAD)
         if head_row is None:

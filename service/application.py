@@ -21,14 +21,14 @@ from domain import targets as target_rules
 from domain.actors import OFFICE_ROLES, Actor, Role
 from domain.candidacy import Candidacy
 from domain.commands import CaseCommand, ProposeCandidacy
-from domain.errors import NotFound, RuleBroken
+from domain.errors import DomainError, NotFound, RuleBroken
 from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from events import idempotency, projections
 from events.database import Database
 from events.idempotency import StoredResponse
 from events.projections import CANDIDACY_STREAM, TARGET_STREAM
 from events.schema import candidacies
-from events.store import EventMetadata, EventStore, RecordedEvent, format_timestamp
+from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent, format_timestamp
 from events.types import REGISTRY
 from service import accounts, registry, reports
 from service.config import Clock
@@ -124,7 +124,31 @@ class Application:
         idempotency_request: IdempotencyRequest | None,
         work: Callable[[Connection], StoredResponse],
     ) -> StoredResponse:
-        with self.db.write() as conn:
+        """Run `work` in one write transaction. Where the database allows it, the first try reads and
+        decides before taking the write lock, beside other writers, so that the lock is held only to
+        append and project. It is rolled back and done again, locking first, when it lost a race (its
+        stream, idempotency key or village was written meanwhile: a unique key says so), and when a
+        request with an idempotency key was refused: its first sending may have been recorded after
+        this one looked for it, and must then be answered with that first reply."""
+        if self.db.locks_late:
+            try:
+                return self._write_once(actor, idempotency_request, work, lock_first=False)
+            except (ConcurrencyError, IntegrityError):
+                pass
+            except DomainError:
+                if idempotency_request is None:
+                    raise
+        return self._write_once(actor, idempotency_request, work, lock_first=True)
+
+    def _write_once(
+        self,
+        actor: Actor,
+        idempotency_request: IdempotencyRequest | None,
+        work: Callable[[Connection], StoredResponse],
+        *,
+        lock_first: bool,
+    ) -> StoredResponse:
+        with self.db.write(lock_first=lock_first) as conn:
             if idempotency_request is not None:
                 earlier = idempotency.find(
                     conn, actor.username, idempotency_request.key, idempotency_request.fingerprint
@@ -134,6 +158,8 @@ class Application:
             try:
                 response = work(conn)
             except IntegrityError as error:
+                if not lock_first:
+                    raise  # a lost race, to be tried again under the lock
                 # Only the database's own uniqueness backstop can get here: the rules checked first.
                 raise RuleBroken(
                     "the village already has a live candidacy", rule="duplicate_candidacy"
@@ -206,7 +232,8 @@ class Application:
                 request_id=request_id,
             ),
             now=now,
-            # Every caller read the stream's version in this write transaction (a new id is at 0).
+            # Every caller read the stream's version in this write transaction (a new id is at 0); if
+            # it read before the lock, the unique key catches a writer that came in between.
             version_known=True,
         )
         return projections.project(conn, recorded, {} if history is None else {stream_id: history})

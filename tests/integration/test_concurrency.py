@@ -21,6 +21,7 @@ from events.schema import candidacies
 from events.store import EventMetadata, EventStore, RecordedEvent
 from events.types import CandidacyRejected
 from service import accounts
+from service import application as application_module
 from service.application import Application
 from tests.conftest import ACTION_BODIES, World, proposal
 
@@ -142,6 +143,74 @@ def test_eight_proposals_of_one_village_create_one_case(
         assert rows[0].proposed["by"]["username"] == proposers[winner_index]
         assert EventStore().count(conn) == 1
         assert EventStore().verify(conn).ok
+
+
+def test_a_command_overtaken_between_its_read_and_its_append_decides_again(
+    app: Flask, application: Application, client: FlaskClient, world: World, registry: None, monkeypatch: Any
+) -> None:
+    """On PostgreSQL a command reads and decides before it takes the write lock; when another write of
+    its case lands in between, it must decide again on the case as that left it (here: refused as
+    already coordinated), never append on a stale case nor fail with a bare conflict. On SQLite the
+    lock comes first, so the other write waits for it and is the one refused."""
+    created = client.post("/api/v1/candidacies", json=proposal(), headers=world.headers("officer"))
+    case_id = created.get_json()["id"]
+    decided_on: list[int] = []
+    overtaking: dict[str, Any] = {}
+    decide = application_module.candidacy_rules.decide
+
+    def overtake() -> None:
+        response = app.test_client().post(
+            f"/api/v1/candidacies/{case_id}/coordinate",
+            json=ACTION_BODIES["coordinate"],
+            headers=world.headers("head"),
+        )
+        overtaking["status"] = response.status_code
+
+    def decide_while_another_writes(case: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            decided_on.append(case.version)
+            if len(decided_on) == 1:
+                overtaking["thread"] = threading.Thread(target=overtake)
+                overtaking["thread"].start()
+                overtaking["thread"].join(timeout=2)  # on SQLite it is still waiting for our lock
+        return decide(case, *args, **kwargs)
+
+    monkeypatch.setattr(application_module.candidacy_rules, "decide", decide_while_another_writes)
+    ours = client.post(
+        f"/api/v1/candidacies/{case_id}/coordinate",
+        json=ACTION_BODIES["coordinate"],
+        headers=world.headers("section_head"),
+    )
+    overtaking["thread"].join(JOIN_TIMEOUT_S)
+
+    with application.db.read() as conn:
+        stream = EventStore().load_stream(conn, case_id)
+    assert [e.type for e in stream] == ["CandidacyProposed", "CandidacyCoordinated"]
+    if not application.db.is_sqlite:
+        assert (overtaking["status"], ours.status_code, decided_on) == (200, 409, [1, 2])
+        assert ours.get_json()["type"].endswith("action-not-allowed")
+        assert stream[1].actor_username == "head"
+    else:
+        assert (ours.status_code, overtaking["status"], decided_on) == (200, 409, [1])
+        assert stream[1].actor_username == "section_head"
+
+
+def test_eight_retries_of_one_proposal_under_one_idempotency_key_all_get_its_reply(
+    app: Flask, application: Application, world: World, registry: None
+) -> None:
+    def propose(test_client: FlaskClient, index: int) -> Any:
+        return test_client.post(
+            "/api/v1/candidacies",
+            json=proposal(),
+            headers=world.headers("officer", **{"Idempotency-Key": "proposal-bogor-1"}),
+        )
+
+    replies = race(app, 8, propose)
+
+    assert {status for status, _, _ in replies} == {201}
+    assert len({body["id"] for _, body, _ in replies}) == 1
+    assert len({headers["Location"] for _, _, headers in replies}) == 1
+    assert event_count(application) == 1
 
 
 # ---- the log itself, under eight writers ---------------------------------------------------------

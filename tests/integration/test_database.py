@@ -1,4 +1,4 @@
-"""The transactions `Database` hands out: a one-statement lookup, and the reads around it."""
+"""The transactions `Database` hands out: a one-statement lookup, the reads around it, and writes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from events.database import WRITER_LOCK_SUFFIX, Database
+from events.store import EventStore
+from events.types import CandidacyRejected
+from tests.integration.support import METADATA, T0
 
 
 def test_a_lookup_sees_what_is_committed_and_leaves_reads_as_they_were(database: Database) -> None:
@@ -103,3 +106,47 @@ def test_a_second_write_in_the_same_thread_is_refused_not_waited_for(database: D
         pass
     with database.write() as conn:  # the refusal left the turn as it was
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+# ---- a write that takes the lock with its append -----------------------------------------------------
+
+
+def test_a_write_that_locks_late_lets_other_writers_by_until_it_appends(database: Database) -> None:
+    """`write(lock_first=False)`: on PostgreSQL, other writers commit while it reads, and its append
+    lands after theirs; SQLite cannot write after another writer overtook its reads, so it locks
+    first regardless and the other writer waits."""
+    store = EventStore()
+    other_committed = threading.Event()
+
+    def other_writer() -> None:
+        with database.write() as conn:
+            store.append(
+                conn,
+                stream_type="candidacy",
+                stream_id="other",
+                expected_version=0,
+                new_events=[CandidacyRejected(reason="other")],
+                metadata=METADATA,
+                now=T0,
+            )
+        other_committed.set()
+
+    thread = threading.Thread(target=other_writer)
+    with database.write(lock_first=False) as conn:
+        assert store.stream_version(conn, "late") == 0
+        thread.start()
+        assert other_committed.wait(2) is not database.is_sqlite
+        store.append(
+            conn,
+            stream_type="candidacy",
+            stream_id="late",
+            expected_version=0,
+            new_events=[CandidacyRejected(reason="late")],
+            metadata=METADATA,
+            now=T0,
+        )
+    thread.join(10)
+    with database.read() as conn:
+        order = [e.stream_id for e in store.read_all(conn)]
+        assert store.verify(conn).ok
+    assert order == (["late", "other"] if database.is_sqlite else ["other", "late"])
