@@ -254,10 +254,10 @@ class _Tally:
         dialect, table = conn.dialect.name, models.pipeline_counts
         returned: Iterable[Any] = ()
         if 0 < len(rows) <= _FEW_ROWS:
-            numbered = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
-            returned = _prepared_counter_upsert_returning(dialect, table, len(rows)).execute(conn, numbered)
+            upsert = _prepared_counter_upsert(dialect, table, "cases", len(rows), returning=True)
+            returned = upsert.execute(conn, _numbered(rows))
         elif rows:
-            returned = conn.execute(_counter_upsert_returning(dialect, table), rows)
+            returned = conn.execute(_counter_upsert(dialect, table, "cases", returning=True), rows)
         for office, stage, cases in returned:
             before[(office, stage)] = cases - self.counts[(office, stage)]
         self.counts.clear()
@@ -386,9 +386,11 @@ class CandidacyProjection:
         for (office, day, stage), delta in sorted(changes.items(), key=lambda item: item[0][1]):
             level[(office, stage)] += delta
             rows.append({"office_code": office, "stage": stage, "day": day, "cases": level[(office, stage)]})
-        if rows:
-            upsert = _prepared_replacing_upsert(conn.dialect.name, self.models.stage_levels, ("cases",))
-            upsert.execute(conn, rows)
+        levels, dialect = self.models.stage_levels, conn.dialect.name
+        if 0 < len(rows) <= _FEW_ROWS:
+            _prepared_replacing_upsert(dialect, levels, ("cases",), len(rows)).execute(conn, _numbered(rows))
+        elif rows:
+            conn.execute(_replacing_upsert(dialect, levels, ("cases",)), rows)
 
     def _write_cases(
         self, conn: Connection, ids: list[str], existing: dict[str, Any], rows: dict[str, dict[str, Any]]
@@ -408,14 +410,31 @@ def _add_to_counters(conn: Connection, table: Table, column: str, rows: list[dic
     """Add each row's count to the stored one (insert if new). Keys that net to zero are still
     written, so that a rebuild in large batches leaves the rows the live path left one by one."""
     if 0 < len(rows) <= _FEW_ROWS:
-        _prepared_counter_upsert(conn.dialect.name, table, column).execute(conn, rows)
+        _prepared_counter_upsert(conn.dialect.name, table, column, len(rows)).execute(conn, _numbered(rows))
     elif rows:
         conn.execute(_counter_upsert(conn.dialect.name, table, column), rows)
 
 
-# A command writes a row or two to each read model: those go `Prepared`. A batch (a rebuild writes
-# thousands per statement) goes through SQLAlchemy, whose "insertmanyvalues" batches the rows.
+# A command writes a row or two to each read model: those go `Prepared`, as one statement whose VALUES
+# list holds exactly its rows (an executemany costs PostgreSQL's driver a pipeline of statements). A
+# batch (a rebuild writes thousands per statement) goes through SQLAlchemy, whose "insertmanyvalues"
+# batches the rows.
 _FEW_ROWS = 4
+
+
+def _numbered(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows' values as the parameters of a `_values_for` statement: `stage_0`, `stage_1`..."""
+    return {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
+
+
+def _values_for(dialect_name: str, table: Table, rows: int) -> Insert:
+    """The dialect's INSERT into `table`: for any number of rows if `rows` is 0, else for exactly
+    `rows` rows of every column, as one VALUES list whose parameters `_numbered` names."""
+    statement = (sqlite if dialect_name == "sqlite" else postgresql).insert(table)
+    if rows:
+        columns = [column.name for column in table.columns]
+        statement = statement.values([{c: bindparam(f"{c}_{i}") for c in columns} for i in range(rows)])
+    return statement
 
 
 # Statements built once per table (live or scratch): building them per command cost more CPU than
@@ -464,62 +483,49 @@ def _select_designation_days(table: Table) -> Select[Any]:
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...]) -> Insert:
+@functools.lru_cache(maxsize=256)
+def _replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...], rows: int = 0) -> Insert:
     """The row's `columns` replace what is stored under its key: a day's closing count replaces what an
-    earlier event of the same day left; a quarter's merged days replace the days before."""
-    dialect = sqlite if dialect_name == "sqlite" else postgresql
-    statement = dialect.insert(table)
+    earlier event of the same day left; a quarter's merged days replace the days before. `rows`: as
+    `_values_for`."""
+    statement = _values_for(dialect_name, table, rows)
     return statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
         set_={column: statement.excluded[column] for column in columns},
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _prepared_replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...]) -> Prepared:
+@functools.lru_cache(maxsize=256)
+def _prepared_replacing_upsert(
+    dialect_name: str, table: Table, columns: tuple[str, ...], rows: int
+) -> Prepared:
     """The same upsert, for the few rows of one command."""
-    return Prepared(_replacing_upsert(dialect_name, table, columns))
+    return Prepared(_replacing_upsert(dialect_name, table, columns, rows))
 
 
-@functools.lru_cache(maxsize=64)
-def _counter_upsert(dialect_name: str, table: Table, column: str) -> Insert:
-    dialect = sqlite if dialect_name == "sqlite" else postgresql
-    statement = dialect.insert(table)
-    return statement.on_conflict_do_update(
+@functools.lru_cache(maxsize=256)
+def _counter_upsert(
+    dialect_name: str, table: Table, column: str, rows: int = 0, *, returning: bool = False
+) -> Insert:
+    """Each row's `column` is added to the stored count (inserted if new). `rows`: as `_values_for`.
+    `returning`: the statement gives back each key's new count; for many rows, SQLAlchemy's
+    "insertmanyvalues" still sends one statement, on SQLite and PostgreSQL alike."""
+    statement = _values_for(dialect_name, table, rows)
+    upsert = statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
         set_={column: table.c[column] + statement.excluded[column]},
     )
+    if returning:
+        return upsert.returning(*(c for c in table.primary_key.columns), table.c[column])
+    return upsert
 
 
-@functools.lru_cache(maxsize=64)
-def _prepared_counter_upsert(dialect_name: str, table: Table, column: str) -> Prepared:
-    return Prepared(_counter_upsert(dialect_name, table, column))
-
-
-@functools.lru_cache(maxsize=64)
-def _prepared_counter_upsert_returning(dialect_name: str, table: Table, rows: int) -> Prepared:
-    """The same upsert for exactly `rows` rows written as one VALUES list, their parameters named
-    `office_code_0`, `stage_0`, `cases_0`, `office_code_1` and so on."""
-    dialect = sqlite if dialect_name == "sqlite" else postgresql
-    columns = ("office_code", "stage", "cases")
-    statement = dialect.insert(table).values(
-        [{name: bindparam(f"{name}_{i}") for name in columns} for i in range(rows)]
-    )
-    upsert = statement.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={"cases": table.c.cases + statement.excluded.cases},
-    )
-    return Prepared(upsert.returning(table.c.office_code, table.c.stage, table.c.cases))
-
-
-@functools.lru_cache(maxsize=64)
-def _counter_upsert_returning(dialect_name: str, table: Table) -> Insert:
-    """The pipeline counters' upsert, giving back each key's new count: one statement for many rows
-    (SQLAlchemy's "insertmanyvalues"), on SQLite and PostgreSQL alike."""
-    return _counter_upsert(dialect_name, table, "cases").returning(
-        table.c.office_code, table.c.stage, table.c.cases
-    )
+@functools.lru_cache(maxsize=256)
+def _prepared_counter_upsert(
+    dialect_name: str, table: Table, column: str, rows: int, *, returning: bool = False
+) -> Prepared:
+    """The same upsert, for the few rows of one command."""
+    return Prepared(_counter_upsert(dialect_name, table, column, rows, returning=returning))
 
 
 class _CaseReplay:
