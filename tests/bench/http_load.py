@@ -1,6 +1,11 @@
 """Commands over HTTP through gunicorn (2 workers), 16 concurrent connections, the load coming from a
 separate process: commands/s and p50/p99 latency, against a bare endpoint doing one INSERT per request.
 
+Where the machine's CPU goes is measured too, per request: the load generator's own CPU time, the
+server's (gunicorn's master and workers) and, on PostgreSQL, the database server's (every `postgres`
+process). The load, the server and the database share the machine's cores, so `cpu_bound_per_s`
+(cores / their summed CPU per request) is the rate the run could reach were the CPU its only limit.
+
     python -m tests.bench.http_load            # both engines (BENCH_DB), medians of BENCH_RUNS runs
 """
 
@@ -9,6 +14,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -101,12 +107,24 @@ def drive(port: int, tokens: dict[str, str], first_village: int, cases: int, bar
     threads = [threading.Thread(target=client, args=(i,)) for i in range(CONNECTIONS)]
     for thread in threads:
         thread.start()
+    cpu_before = _own_cpu_seconds()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    return {"commands": len(latencies), "seconds": elapsed, "latencies": latencies, "failures": failures}
+    return {
+        "commands": len(latencies),
+        "seconds": elapsed,
+        "cpu_seconds": _own_cpu_seconds() - cpu_before,
+        "latencies": latencies,
+        "failures": failures,
+    }
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _load_process_main() -> None:
@@ -160,7 +178,47 @@ def _prepare(database_url: str) -> dict[str, str]:
     return tokens
 
 
-def _load(port: int, tokens: dict[str, str], first: int, cases: int, bare: bool) -> dict[str, Any]:
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, name, CPU seconds so far) of every process the machine shows."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # fields[1] is the parent pid, fields[11] and [12] user and system time in clock ticks
+        found.append(
+            (int(entry.name), int(fields[1]), name, (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS)
+        )
+    return found
+
+
+def _cpu_seconds(server: Gunicorn, engine: str) -> tuple[float, float]:
+    """CPU time so far of the server (gunicorn's master and its workers) and of PostgreSQL's processes
+    (0 on SQLite, whose work is the server's)."""
+    master = server.process.pid
+    processes = _processes()
+    server_cpu = sum(cpu for pid, parent, _, cpu in processes if master in (pid, parent))
+    database_cpu = (
+        sum(cpu for _, _, name, cpu in processes if name == "postgres") if engine != "sqlite" else 0.0
+    )
+    return server_cpu, database_cpu
+
+
+def _load(
+    server: Gunicorn, engine: str, tokens: dict[str, str], first: int, cases: int, bare: bool
+) -> dict[str, Any]:
+    """Run the load against `server` from its own process; adds the server's and the database's CPU
+    seconds during the run to the load's outcome."""
+    port = server.port
+    server_before, database_before = _cpu_seconds(server, engine)
     result = subprocess.run(
         [
             sys.executable,
@@ -182,23 +240,34 @@ def _load(port: int, tokens: dict[str, str], first: int, cases: int, bare: bool)
     outcome = json.loads(result.stdout)
     if outcome["failures"]:
         raise RuntimeError(f"the load saw failures: {outcome['failures'][:3]}")
+    server_after, database_after = _cpu_seconds(server, engine)
+    outcome["server_cpu_seconds"] = server_after - server_before
+    outcome["database_cpu_seconds"] = database_after - database_before
     return outcome
 
 
-def _figures(outcome: dict[str, Any]) -> tuple[float, float, float]:
-    latencies = outcome["latencies"]
-    return (
-        outcome["commands"] / outcome["seconds"],
-        percentile(latencies, 50) * 1000,
-        percentile(latencies, 99) * 1000,
-    )
+def _figures(outcome: dict[str, Any]) -> dict[str, float]:
+    latencies, requests = outcome["latencies"], outcome["commands"]
+    figures = {
+        "per_s": requests / outcome["seconds"],
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "load_cpu_ms": outcome["cpu_seconds"] / requests * 1000,
+        "server_cpu_ms": outcome["server_cpu_seconds"] / requests * 1000,
+        "database_cpu_ms": outcome["database_cpu_seconds"] / requests * 1000,
+    }
+    spent = figures["load_cpu_ms"] + figures["server_cpu_ms"] + figures["database_cpu_ms"]
+    figures["cpu_bound_per_s"] = (os.cpu_count() or 1) * 1000 / spent
+    return figures
 
 
 def measure(engine: str, directory: Path, runs: int) -> dict[str, float]:
-    """{"cmds_per_s", "p50_ms", "p99_ms", "bare_per_s", "bare_p50_ms", "bare_p99_ms", "of_bare"}: medians
-    of `runs` runs, ours and the bare endpoint measured one after the other in each run."""
-    ours: list[tuple[float, float, float]] = []
-    bare: list[tuple[float, float, float]] = []
+    """{"cmds_per_s", "p50_ms", "p99_ms", "load_cpu_ms", "server_cpu_ms", "database_cpu_ms",
+    "cpu_bound_per_s", and the same prefixed with "bare_" for the bare endpoint ("bare_per_s" its
+    rate), "of_bare"}: medians of `runs` runs, ours and the bare endpoint measured one after the other
+    in each run."""
+    ours: list[dict[str, float]] = []
+    bare: list[dict[str, float]] = []
     with scratch_database(engine, directory) as app_url, scratch_database(engine, directory) as bare_url:
         tokens = _prepare(app_url)
         bare_app.prepare(bare_url)
@@ -206,23 +275,18 @@ def measure(engine: str, directory: Path, runs: int) -> dict[str, float]:
         app_server = Gunicorn("wsgi:app", app_url, log)
         bare_server = Gunicorn("tests.bench.bare_app:app", bare_url, log)
         try:
-            _load(app_server.port, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches
-            _load(bare_server.port, tokens, 0, 1, bare=True)
+            _load(app_server, engine, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches
+            _load(bare_server, engine, tokens, 0, 1, bare=True)
             for run in range(runs):
                 first = (run + 1) * CONNECTIONS * CASES_PER_CONNECTION
-                ours.append(_figures(_load(app_server.port, tokens, first, CASES_PER_CONNECTION, False)))
-                bare.append(_figures(_load(bare_server.port, tokens, first, CASES_PER_CONNECTION, True)))
+                ours.append(_figures(_load(app_server, engine, tokens, first, CASES_PER_CONNECTION, False)))
+                bare.append(_figures(_load(bare_server, engine, tokens, first, CASES_PER_CONNECTION, True)))
         finally:
             app_server.stop()
             bare_server.stop()
-    figures = {
-        "cmds_per_s": median([r[0] for r in ours]),
-        "p50_ms": median([r[1] for r in ours]),
-        "p99_ms": median([r[2] for r in ours]),
-        "bare_per_s": median([r[0] for r in bare]),
-        "bare_p50_ms": median([r[1] for r in bare]),
-        "bare_p99_ms": median([r[2] for r in bare]),
-    }
+    figures = {"cmds_per_s": median([r["per_s"] for r in ours])}
+    figures |= {name: median([r[name] for r in ours]) for name in ours[0] if name != "per_s"}
+    figures |= {f"bare_{name}": median([r[name] for r in bare]) for name in bare[0]}
     figures["of_bare"] = figures["cmds_per_s"] / figures["bare_per_s"]
     return figures
 
