@@ -6,9 +6,9 @@ row `FOR UPDATE` (on a SQLite file, the application's writers first queue for th
 file beside it: `_WriterTurn`). Global positions are therefore handed out in commit order.
 
 By default the lock is the transaction's first statement, so that it loads, decides, appends and
-projects on a state nobody else can change under it. On PostgreSQL a command may instead read and
-decide first and take the lock with its append (`write(lock_first=False)`), checking under the lock
-that what it read still holds.
+projects on a state nobody else can change under it. A command may instead read and decide first and
+take the lock with its first append (`write(lock_first=False)`), checking under the lock that what it
+read still holds.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
@@ -32,6 +33,8 @@ WRITER_LOCK_SUFFIX = "-writer.lock"
 # Where a write transaction keeps the ledger-head row it locked, so that the store appends after it
 # without reading it again; cleared when the transaction ends or a savepoint rolls back.
 LOCKED_HEAD = "desa_binaan.locked_ledger_head"
+# Where a write transaction that did not lock first keeps how to take the lock (see `locked_head`).
+_TAKE_LOCK_LATE = "desa_binaan.take_write_lock"
 _TAKE_WRITE_LOCK = Prepared(
     select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
     .where(ledger_head.c.id == 1)
@@ -63,31 +66,44 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
-    @property
-    def locks_late(self) -> bool:
-        """Whether `write(lock_first=False)` reads before it takes the write lock: on PostgreSQL only.
-        SQLite cannot: a read transaction that another writer overtook can no longer write."""
-        return not self.is_sqlite
-
     @contextmanager
     def write(self, *, lock_first: bool = True) -> Iterator[Connection]:
         """A write transaction, committed on success, rolled back on any error.
 
-        `lock_first`: the one write lock is its first statement. With False (PostgreSQL; SQLite locks
-        first regardless), the first append takes it and what runs before sees other writers' commits
-        as they land: the caller must check under the lock that what it read still holds (the store's
-        unique (stream_id, version) key does for a stream) and do the work again, locking first, when
-        it did not."""
-        with self._writer_turn or nullcontext(), self.engine.connect() as conn:
+        `lock_first`: the write lock is taken before anything else. With False, the store's first
+        append takes it (`locked_head`), and every read before it sees other writers' commits as they
+        land (on SQLite each is a snapshot of its own, and the transaction begins with the lock): the
+        caller must check under the lock that what it read still holds (the store's unique
+        (stream_id, version) key does for a stream) and do the work again, locking first, when it
+        did not."""
+        with ExitStack() as turn, self.engine.connect() as conn:  # the turn outlives the transaction
+            if lock_first:
+                self._wait_for_turn(turn)
             if self.is_sqlite:
-                conn.execution_options(sqlite_begin="IMMEDIATE")
+                conn.execution_options(sqlite_begin="IMMEDIATE" if lock_first else None)
             try:
                 with conn.begin():
-                    if lock_first or not self.locks_late:
+                    if lock_first:
                         conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
+                    else:
+                        conn.info[_TAKE_LOCK_LATE] = partial(self._lock_late, conn, turn)
                     yield conn
             finally:
-                conn.info.pop(LOCKED_HEAD, None)  # `info` outlives the transaction with the connection
+                # `info` outlives the transaction with the connection
+                conn.info.pop(LOCKED_HEAD, None)
+                conn.info.pop(_TAKE_LOCK_LATE, None)
+
+    def _wait_for_turn(self, turn: ExitStack) -> None:
+        if self._writer_turn is not None:
+            turn.enter_context(self._writer_turn)
+
+    def _lock_late(self, conn: Connection, turn: ExitStack) -> Any:
+        del conn.info[_TAKE_LOCK_LATE]
+        if self.is_sqlite:  # the reads so far ran each in its own snapshot; the transaction starts here
+            self._wait_for_turn(turn)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        head = conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
+        return head
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -144,6 +160,19 @@ class _WriterTurn:
     def __exit__(self, *_exc: object) -> None:
         fd, self._held.fd = self._held.fd, None
         os.close(fd)  # closing the descriptor releases its lock
+
+
+def locked_head(conn: Connection) -> Any:
+    """The ledger head's row (position, hash, recorded_at), under the write lock: as the transaction
+    locked it, or locked now."""
+    head = conn.info.get(LOCKED_HEAD)
+    if head is not None:
+        return head
+    take_late = conn.info.get(_TAKE_LOCK_LATE)
+    if take_late is not None:
+        return take_late()
+    # A transaction not from `Database.write()`, or whose head a rolled-back savepoint moved.
+    return _TAKE_WRITE_LOCK.execute(conn).one()
 
 
 def _forget_locked_head(conn: Connection, _name: Any, _context: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from events.database import LOCKED_HEAD
+from events.database import LOCKED_HEAD, locked_head
 from events.prepared import Prepared
 from events.schema import GENESIS_HASH, events, ledger_head
 from events.types import REGISTRY, Event, EventRegistry, JsonDict
@@ -30,7 +30,6 @@ _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorde
     ledger_head.c.id == 1
 )
 # The statements every command runs are `Prepared`: compiled once, sent as SQL text.
-_HEAD_FOR_UPDATE = Prepared(_HEAD.with_for_update())
 _STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
 _LOAD_STREAM = Prepared(
     select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
@@ -168,9 +167,7 @@ class EventStore:
         (stream_id, version) still turns any mistake, or a writer that came in between a read made
         before the lock and this append, into a ConcurrencyError.
         """
-        head_row = conn.info.get(LOCKED_HEAD)
-        if head_row is None:
-            head_row = _HEAD_FOR_UPDATE.execute(conn).one()
+        head_row = locked_head(conn)
         if not version_known or not new_events:
             actual = self.stream_version(conn, stream_id)
             if actual != expected_version:

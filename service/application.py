@@ -124,20 +124,19 @@ class Application:
         idempotency_request: IdempotencyRequest | None,
         work: Callable[[Connection], StoredResponse],
     ) -> StoredResponse:
-        """Run `work` in one write transaction. Where the database allows it, the first try reads and
-        decides before taking the write lock, beside other writers, so that the lock is held only to
-        append and project. It is rolled back and done again, locking first, when it lost a race (its
-        stream, idempotency key or village was written meanwhile: a unique key says so), and when a
-        request with an idempotency key was refused: its first sending may have been recorded after
-        this one looked for it, and must then be answered with that first reply."""
-        if self.db.locks_late:
-            try:
-                return self._write_once(actor, idempotency_request, work, lock_first=False)
-            except (ConcurrencyError, IntegrityError):
-                pass
-            except DomainError:
-                if idempotency_request is None:
-                    raise
+        """Run `work` in one write transaction. The first try reads and decides before taking the
+        write lock, beside other writers, so that the lock is held only to append, project and
+        commit. It is rolled back and done again, locking first, when it lost a race (its stream,
+        idempotency key or village was written meanwhile: a unique key says so), and when a request
+        with an idempotency key was refused: its first sending may have been recorded after this one
+        looked for it, and must then be answered with that first reply."""
+        try:
+            return self._write_once(actor, idempotency_request, work, lock_first=False)
+        except (ConcurrencyError, IntegrityError):
+            pass
+        except DomainError:
+            if idempotency_request is None:
+                raise
         return self._write_once(actor, idempotency_request, work, lock_first=True)
 
     def _write_once(
