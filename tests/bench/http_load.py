@@ -200,16 +200,15 @@ def _processes() -> list[tuple[int, int, str, float]]:
     return found
 
 
-def _cpu_seconds(server: Gunicorn, engine: str) -> tuple[float, float]:
+def _cpu_seconds(server: Gunicorn, engine: str) -> tuple[float, float | None]:
     """CPU time so far of the server (gunicorn's master and its workers) and of PostgreSQL's processes
-    (0 on SQLite, whose work is the server's)."""
+    (None on SQLite, whose work is the server's)."""
     master = server.process.pid
     processes = _processes()
     server_cpu = sum(cpu for pid, parent, _, cpu in processes if master in (pid, parent))
-    database_cpu = (
-        sum(cpu for _, _, name, cpu in processes if name == "postgres") if engine != "sqlite" else 0.0
-    )
-    return server_cpu, database_cpu
+    if engine == "sqlite":
+        return server_cpu, None
+    return server_cpu, sum(cpu for _, _, name, cpu in processes if name == "postgres")
 
 
 def _load(
@@ -242,7 +241,8 @@ def _load(
         raise RuntimeError(f"the load saw failures: {outcome['failures'][:3]}")
     server_after, database_after = _cpu_seconds(server, engine)
     outcome["server_cpu_seconds"] = server_after - server_before
-    outcome["database_cpu_seconds"] = database_after - database_before
+    if database_before is not None and database_after is not None:
+        outcome["database_cpu_seconds"] = database_after - database_before
     return outcome
 
 
@@ -254,15 +254,16 @@ def _figures(outcome: dict[str, Any]) -> dict[str, float]:
         "p99_ms": percentile(latencies, 99) * 1000,
         "load_cpu_ms": outcome["cpu_seconds"] / requests * 1000,
         "server_cpu_ms": outcome["server_cpu_seconds"] / requests * 1000,
-        "database_cpu_ms": outcome["database_cpu_seconds"] / requests * 1000,
     }
-    spent = figures["load_cpu_ms"] + figures["server_cpu_ms"] + figures["database_cpu_ms"]
+    if "database_cpu_seconds" in outcome:  # PostgreSQL
+        figures["database_cpu_ms"] = outcome["database_cpu_seconds"] / requests * 1000
+    spent = figures["load_cpu_ms"] + figures["server_cpu_ms"] + figures.get("database_cpu_ms", 0.0)
     figures["cpu_bound_per_s"] = (os.cpu_count() or 1) * 1000 / spent
     return figures
 
 
 def measure(engine: str, directory: Path, runs: int) -> dict[str, float]:
-    """{"cmds_per_s", "p50_ms", "p99_ms", "load_cpu_ms", "server_cpu_ms", "database_cpu_ms",
+    """{"cmds_per_s", "p50_ms", "p99_ms", "load_cpu_ms", "server_cpu_ms", "database_cpu_ms" (PostgreSQL),
     "cpu_bound_per_s", and the same prefixed with "bare_" for the bare endpoint ("bare_per_s" its
     rate), "of_bare"}: medians of `runs` runs, ours and the bare endpoint measured one after the other
     in each run."""
