@@ -7,7 +7,7 @@ import os
 import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from events.database import WRITER_LOCK_SUFFIX, Database
 from events.store import EventStore
@@ -117,17 +117,20 @@ def test_a_write_that_locks_late_lets_other_writers_by_until_it_appends(database
     store = EventStore()
     other_committed = threading.Event()
 
+    def append_to(conn: Connection, stream_id: str) -> None:
+        store.append(
+            conn,
+            stream_type="candidacy",
+            stream_id=stream_id,
+            expected_version=0,
+            new_events=[CandidacyRejected(reason=stream_id)],
+            metadata=METADATA,
+            now=T0,
+        )
+
     def other_writer() -> None:
         with database.write() as conn:
-            store.append(
-                conn,
-                stream_type="candidacy",
-                stream_id="other",
-                expected_version=0,
-                new_events=[CandidacyRejected(reason="other")],
-                metadata=METADATA,
-                now=T0,
-            )
+            append_to(conn, "other")
         other_committed.set()
 
     thread = threading.Thread(target=other_writer)
@@ -135,15 +138,7 @@ def test_a_write_that_locks_late_lets_other_writers_by_until_it_appends(database
         assert store.stream_version(conn, "late") == 0
         thread.start()
         assert other_committed.wait(10), "the other writer waited for one that has not locked"
-        store.append(
-            conn,
-            stream_type="candidacy",
-            stream_id="late",
-            expected_version=0,
-            new_events=[CandidacyRejected(reason="late")],
-            metadata=METADATA,
-            now=T0,
-        )
+        append_to(conn, "late")
     thread.join(10)
     with database.read() as conn:
         order = [e.stream_id for e in store.read_all(conn)]
