@@ -72,10 +72,10 @@ class Database:
 
         `lock_first`: the write lock is taken before anything else. With False, the store's first
         append takes it (`locked_head`), and every read before it sees other writers' commits as they
-        land (on SQLite each is a snapshot of its own, and the transaction begins with the lock): the
-        caller must check under the lock that what it read still holds (the store's unique
-        (stream_id, version) key does for a stream) and do the work again, locking first, when it
-        did not."""
+        land (on SQLite each is a snapshot of its own, and the transaction begins with the lock, so
+        nothing but reads may come before that append): the caller must check under the lock that
+        what it read still holds (the store's unique (stream_id, version) key does for a stream) and
+        do the work again, locking first, when it did not."""
         with ExitStack() as turn, self.engine.connect() as conn:  # the turn outlives the transaction
             if lock_first:
                 self._wait_for_turn(turn)
