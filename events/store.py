@@ -29,8 +29,8 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at).where(
     ledger_head.c.id == 1
 )
-# The statements every command runs are `Prepared`: compiled once, sent as SQL text.
 _STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
+# The statements every command runs are `Prepared`: compiled once, sent as SQL text.
 _LOAD_STREAM = Prepared(
     select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
 )
