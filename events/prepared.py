@@ -1,12 +1,16 @@
-"""Statements that every command runs, compiled once per dialect and sent as their SQL text.
+"""Statements that every command runs, compiled once per dialect and sent on the driver's cursor.
 
 `Connection.execute(statement)` computes the statement's cache key, looks the compiled form up and
-processes the parameters on every call: for the short statements of a command that costs more CPU
-than the database takes to run them, and on SQLite the write lock is held meanwhile. A `Prepared`
-statement is compiled by SQLAlchemy once per dialect and sent with `Connection.exec_driver_sql`, which
-still runs in the connection's transaction, fires its events and wraps driver errors (an
-`IntegrityError` stays one). Each parameter goes through its column type's own bind processor, as
-SQLAlchemy would send it.
+processes the parameters on every call, and even `Connection.exec_driver_sql` builds an execution
+context and a result around the driver's cursor: for the short statements of a command that costs
+more CPU than the database takes to run them, and on SQLite the write lock is held meanwhile. A
+`Prepared` statement is compiled by SQLAlchemy once per dialect and sent on a cursor of the
+connection's own DBAPI connection, in its transaction (begun first if none is, as SQLAlchemy would).
+A driver error goes through SQLAlchemy's own handling, so it is wrapped as usual (an `IntegrityError`
+stays one) and a lost connection is invalidated. Each parameter goes through its column type's own
+bind processor, as SQLAlchemy would send it. Where something listens to the engine's statements
+(`before_cursor_execute`, `after_cursor_execute`, or `echo`), the statement goes through
+`exec_driver_sql` instead, so that they see it.
 
 Only for statements whose rows need no result processing (no JSON or date columns read back) and
 whose parameters are plain (no expanding IN lists); `Prepared` refuses any other when compiling.
@@ -14,12 +18,15 @@ whose parameters are plain (no expanding IN lists); `Prepared` refuses any other
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql import ClauseElement
 
 Parameters = Mapping[str, Any]
@@ -36,24 +43,74 @@ class _Compiled:
 _NO_VALUE = object()
 
 
+class Rows:
+    """What a prepared statement gave back, fetched whole: rows that are tuples with their columns as
+    attributes (`_asdict()` for a dict), and the driver's row count."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def all(self) -> list[Any]:
+        return list(self._rows)
+
+    def one_or_none(self) -> Any:
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("more than one row where at most one was expected")
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        row = self.one_or_none()
+        if row is None:
+            raise NoResultFound("no row where one was expected")
+        return row
+
+
 class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
 
-    def execute(
-        self, conn: Connection, parameters: Parameters | Sequence[Parameters] | None = None
-    ) -> CursorResult[Any]:
-        """One set of parameters, or a non-empty list of them: SQLAlchemy sends a list of one as a
-        single execute, a longer one as an executemany (no RETURNING then)."""
+    def execute(self, conn: Connection, parameters: Parameters | Sequence[Parameters] | None = None) -> Rows:
+        """One set of parameters, or a non-empty list of them, sent as an executemany (no rows come
+        back from one)."""
         dialect = conn.dialect
         compiled = self._by_dialect.get((dialect.name, dialect.driver)) or self._compile(dialect)
-        if parameters is None or isinstance(parameters, Mapping):
-            return conn.exec_driver_sql(compiled.sql, _bound(compiled, parameters or {}))
-        if not parameters:
+        many = not (parameters is None or isinstance(parameters, Mapping))
+        if many and not parameters:
             raise ValueError("an executemany needs at least one set of parameters")
-        many: Any = [_bound(compiled, p) for p in parameters]
-        return conn.exec_driver_sql(compiled.sql, many)
+        bound: Any = (
+            [_bound(compiled, p) for p in parameters]  # type: ignore[union-attr]
+            if many
+            else _bound(compiled, parameters or {})  # type: ignore[arg-type]
+        )
+        if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute or conn.engine.echo:
+            result = conn.exec_driver_sql(compiled.sql, bound)
+            rows = [tuple(row) for row in result] if result.returns_rows else []
+            return Rows(_as_named(rows, tuple(result.keys())), result.rowcount)
+        if not conn.in_transaction():
+            conn.begin()  # as `Connection.execute` begins one
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if many:
+                cursor.executemany(compiled.sql, bound)
+            else:
+                cursor.execute(compiled.sql, bound)
+            description = cursor.description
+            rows = cursor.fetchall() if description else []
+            rowcount = cursor.rowcount
+        except Exception as error:
+            # SQLAlchemy's own handling of a driver error: wraps it (an IntegrityError stays one), and
+            # invalidates the connection if it was lost.
+            conn._handle_dbapi_exception(error, compiled.sql, bound, cursor, None)
+        finally:
+            cursor.close()
+        return Rows(_as_named(rows, tuple(d[0] for d in description or ())), rowcount)
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
@@ -85,3 +142,15 @@ def _bound(compiled: _Compiled, parameters: Parameters) -> tuple[Any, ...] | dic
     if compiled.positional:
         return tuple(values)
     return {bind[1]: value for bind, value in zip(compiled.binds, values, strict=True)}
+
+
+@functools.lru_cache(maxsize=256)
+def _row_type(columns: tuple[str, ...]) -> Any:
+    return namedtuple("Row", columns, rename=True)  # type: ignore[misc]
+
+
+def _as_named(rows: list[Any], columns: tuple[str, ...]) -> list[Any]:
+    if not rows:
+        return []
+    make = _row_type(columns)._make
+    return [make(row) for row in rows]

@@ -30,7 +30,7 @@ _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorde
     ledger_head.c.id == 1
 )
 _STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
-# The statements every command runs are `Prepared`: compiled once, sent as SQL text.
+# The statements every command runs are `Prepared`: compiled once, sent on the driver's cursor.
 _LOAD_STREAM = Prepared(
     select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
 )
@@ -213,7 +213,7 @@ class EventStore:
 
     def load_stream(self, conn: Connection, stream_id: str) -> list[RecordedEvent]:
         rows = _LOAD_STREAM.execute(conn, {"stream_id": stream_id})
-        return [self._from_row(row._mapping) for row in rows]
+        return [self._from_row(row) for row in rows]
 
     def read_all(
         self, conn: Connection, *, after: int = 0, limit: int | None = None, upcast: bool = True
@@ -221,7 +221,7 @@ class EventStore:
         query = select(events).where(events.c.position > after).order_by(events.c.position)
         if limit is not None:
             query = query.limit(limit)
-        return [self._from_row(row._mapping, upcast=upcast) for row in conn.execute(query)]
+        return [self._from_row(row, upcast=upcast) for row in conn.execute(query)]
 
     def iterate_all(
         self, conn: Connection, *, batch_size: int = 5000, upcast: bool = True
@@ -237,7 +237,7 @@ class EventStore:
         into the next batch. Paged along the (stream_id, version) key, so memory stays flat."""
         after: dict[str, Any] = {"stream_id": "", "version": 0, "limit": batch_size}
         while rows := conn.execute(_STREAMS_AFTER, after).all():
-            batch = [self._from_row(row._mapping) for row in rows]
+            batch = [self._from_row(row) for row in rows]
             yield batch
             after.update(stream_id=batch[-1].stream_id, version=batch[-1].version)
 
@@ -269,27 +269,27 @@ class EventStore:
         return VerificationResult(ok=True, checked=checked, first_bad_position=None)
 
     def _from_row(self, row: Any, upcast: bool = True) -> RecordedEvent:
-        data = json.loads(row["data"])
-        schema_version = row["schema_version"]
-        if upcast and row["type"] in self.registry:
-            schema_version, data = self.registry.upcast(row["type"], schema_version, data)
+        data = json.loads(row.data)
+        schema_version = row.schema_version
+        if upcast and row.type in self.registry:
+            schema_version, data = self.registry.upcast(row.type, schema_version, data)
         return RecordedEvent(
-            position=row["position"],
-            event_id=row["event_id"],
-            stream_type=row["stream_type"],
-            stream_id=row["stream_id"],
-            version=row["version"],
-            type=row["type"],
+            position=row.position,
+            event_id=row.event_id,
+            stream_type=row.stream_type,
+            stream_id=row.stream_id,
+            version=row.version,
+            type=row.type,
             schema_version=schema_version,
             data=data,
-            actor_username=row["actor_username"],
-            actor_name=row["actor_name"],
-            actor_role=row["actor_role"],
-            actor_office=row["actor_office"],
-            request_id=row["request_id"],
-            recorded_at=row["recorded_at"],
-            prev_hash=row["prev_hash"],
-            hash=row["hash"],
+            actor_username=row.actor_username,
+            actor_name=row.actor_name,
+            actor_role=row.actor_role,
+            actor_office=row.actor_office,
+            request_id=row.request_id,
+            recorded_at=row.recorded_at,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
         )
 
 

@@ -14,12 +14,13 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     bindparam,
+    event,
     insert,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
 
 from events.database import Database
 from events.prepared import Prepared
@@ -125,3 +126,54 @@ def test_statements_it_cannot_send_as_they_are_are_refused(database: Database) -
             )
         with pytest.raises(ValueError, match="at least one"):
             Prepared(insert(probes)).execute(conn, [])
+
+
+def test_rows_come_back_as_tuples_with_their_columns_named(with_probes: Database) -> None:
+    database = with_probes
+    by_note = Prepared(select(probes.c.id, probes.c.position).where(probes.c.note == bindparam("wanted")))
+    with database.write() as conn:
+        conn.execute(insert(probes), [{**row, "note": "n"} for row in _rows("p", 0)[:2]])
+        rows = by_note.execute(conn, {"wanted": "n"}).all()
+        assert sorted(rows) == [("p0", 0), ("p1", 1)]
+        assert [row.position for row in sorted(rows)] == [0, 1]
+        assert sorted(rows)[0]._asdict() == {"id": "p0", "position": 0}
+        with pytest.raises(MultipleResultsFound):
+            by_note.execute(conn, {"wanted": "n"}).one_or_none()
+        with pytest.raises(NoResultFound):
+            by_note.execute(conn, {"wanted": "none"}).one()
+        assert by_note.execute(conn, {"wanted": "none"}).one_or_none() is None
+        updated = Prepared(update(probes).where(probes.c.note == bindparam("wanted")).values(note="m"))
+        assert updated.execute(conn, {"wanted": "n"}).rowcount == 2
+
+
+def test_outside_a_transaction_it_begins_one_as_sqlalchemy_would(with_probes: Database) -> None:
+    database = with_probes
+    with database.engine.connect() as conn:
+        Prepared(insert(probes)).execute(conn, _rows("p", 0)[0])
+        assert conn.in_transaction()
+        conn.rollback()
+    assert _stored(database) == []
+
+
+def test_what_listens_to_the_engines_statements_sees_them(with_probes: Database) -> None:
+    """A tracer or a statement counter on the engine is not bypassed; the rows are the same."""
+    database = with_probes
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    by_position = Prepared(select(probes.c.id, probes.c.position).where(probes.c.position < 2))
+    with database.write() as conn:
+        conn.execute(insert(probes), _rows("p", 0))
+        unseen = by_position.execute(conn).all()
+    assert seen == []
+    event.listen(database.engine, "before_cursor_execute", on_execute)
+    try:
+        with database.write() as conn:
+            rows = by_position.execute(conn).all()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", on_execute)
+    assert any("prepared_probes" in statement for statement in seen)
+    assert sorted(rows) == sorted(unseen) == [("p0", 0), ("p1", 1)]
+    assert [row.id for row in sorted(rows)] == ["p0", "p1"]
