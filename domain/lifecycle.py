@@ -103,9 +103,16 @@ def _guards_pass(state: GuardedState, action: Action) -> bool:
 
 def available_actions(state: GuardedState) -> list[Action]:
     """The actions the lifecycle allows from the state, guards included, whoever asks."""
-    triggers = _MACHINE.get_triggers(state.stage.value)
+    return list(_available(state.stage, bool(state.assessment_met_criteria)))
+
+
+@functools.cache
+def _available(stage: Stage, assessment_met_criteria: bool) -> tuple[Action, ...]:
+    """Worked out once per state, as the table is fixed: every case in a reply lists its actions."""
+    state = _Guarded(stage, assessment_met_criteria)
+    triggers = _MACHINE.get_triggers(stage.value)
     actions = [Action(t) for t in triggers if _guards_pass(state, Action(t))]
-    return sorted(actions, key=_ACTION_ORDER.__getitem__)
+    return tuple(sorted(actions, key=_ACTION_ORDER.__getitem__))
 
 
 def next_stage(state: GuardedState, action: Action, allowed_for_caller: Iterable[Action] = ()) -> Stage:
