@@ -268,8 +268,7 @@ class _Tally:
         self.changes.clear()
 
     def write_register(self, conn: Connection, models: ReadModels) -> None:
-        if self.register:
-            conn.execute(_insert(models.designations), self.register)
+        _insert_rows(conn, models.designations, self.register)
         self.register.clear()
 
     def write_designation_days(self, conn: Connection, models: ReadModels) -> None:
@@ -279,12 +278,11 @@ class _Tally:
             return
         table = models.designation_days
         offices = sorted({office for office, _year, _quarter in self.designated_days})
-        stored = {
-            (office, year, quarter): days
-            for office, year, quarter, days in conn.execute(
-                _select_designation_days(table), {"offices": offices}
-            )
-        }
+        if len(offices) == 1:  # a command's
+            found: Iterable[Any] = _designation_days_of_office(table).execute(conn, {"office": offices[0]})
+        else:
+            found = conn.execute(_select_designation_days(table), {"offices": offices})
+        stored = {(office, year, quarter): days for office, year, quarter, days in found}
         rows = []
         for (office, year, quarter), new_days in sorted(self.designated_days.items()):
             earlier = stored.get((office, year, quarter))
@@ -298,7 +296,11 @@ class _Tally:
                     "days": ",".join(map(str, days)),
                 }
             )
-        conn.execute(_replacing_upsert(conn.dialect.name, table, ("designated", "days")), rows)
+        if len(rows) <= _FEW_ROWS:
+            upsert = _prepared_replacing_upsert(conn.dialect.name, table, ("designated", "days"), len(rows))
+            upsert.execute(conn, _numbered(rows))
+        else:
+            conn.execute(_replacing_upsert(conn.dialect.name, table, ("designated", "days")), rows)
         self.designated_days.clear()
 
 
@@ -402,8 +404,14 @@ class CandidacyProjection:
         if changed:
             keyed = [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in changed]
             _update_cases(candidacies).execute(conn, keyed)
-        if added:
-            conn.execute(_insert(candidacies), added)
+        _insert_rows(conn, candidacies, added)
+
+
+def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if 0 < len(rows) <= _FEW_ROWS:
+        _prepared_insert(conn.dialect.name, table, len(rows)).execute(conn, _numbered(rows))
+    elif rows:
+        conn.execute(_insert(table), rows)
 
 
 def _add_to_counters(conn: Connection, table: Table, column: str, rows: list[dict[str, Any]]) -> None:
@@ -432,8 +440,10 @@ def _values_for(dialect_name: str, table: Table, rows: int) -> Insert:
     `rows` rows of every column, as one VALUES list whose parameters `_numbered` names."""
     statement = (sqlite if dialect_name == "sqlite" else postgresql).insert(table)
     if rows:
-        columns = [column.name for column in table.columns]
-        statement = statement.values([{c: bindparam(f"{c}_{i}") for c in columns} for i in range(rows)])
+        # Typed as their columns, so that a JSON value is encoded as SQLAlchemy encodes it.
+        statement = statement.values(
+            [{c.name: bindparam(f"{c.name}_{i}", type_=c.type) for c in table.columns} for i in range(rows)]
+        )
     return statement
 
 
@@ -481,6 +491,21 @@ def _select_designation_days(table: Table) -> Select[Any]:
     return select(table.c.office_code, table.c.decree_year, table.c.quarter, table.c.days).where(
         table.c.office_code.in_(bindparam("offices", expanding=True))
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _designation_days_of_office(table: Table) -> Prepared:
+    return Prepared(
+        select(table.c.office_code, table.c.decree_year, table.c.quarter, table.c.days).where(
+            table.c.office_code == bindparam("office")
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared_insert(dialect_name: str, table: Table, rows: int) -> Prepared:
+    """An INSERT of exactly `rows` rows of every column, for the few rows of one command."""
+    return Prepared(_values_for(dialect_name, table, rows))
 
 
 @functools.lru_cache(maxsize=256)

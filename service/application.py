@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from domain import candidacy as candidacy_rules
@@ -26,6 +26,7 @@ from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from events import idempotency, projections
 from events.database import Database
 from events.idempotency import StoredResponse
+from events.prepared import Prepared
 from events.projections import CANDIDACY_STREAM, TARGET_STREAM
 from events.schema import candidacies
 from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent, format_timestamp
@@ -39,9 +40,12 @@ CASE_PATH = "/api/v1/candidacies/{id}"
 
 # Built once: constructing a statement per command cost more CPU than running it.
 _CASE_BY_ID = select(candidacies).where(candidacies.c.id == bindparam("candidacy_id"))
-_STAGE_HOLDING_VILLAGE = select(candidacies.c.stage).where(
-    candidacies.c.village_code == bindparam("village_code"),
-    candidacies.c.stage.in_([s.value for s in STAGES_HOLDING_VILLAGE]),
+# The stages as fixed parameters, not an IN list, which SQLAlchemy would expand on every call.
+_STAGE_HOLDING_VILLAGE = Prepared(
+    select(candidacies.c.stage).where(
+        candidacies.c.village_code == bindparam("village_code"),
+        or_(*(candidacies.c.stage == stage.value for stage in sorted(STAGES_HOLDING_VILLAGE))),
+    )
 )
 
 
@@ -252,8 +256,8 @@ class Application:
         return case, history
 
     def _stage_holding_village(self, conn: Connection, village_code: str) -> Stage | None:
-        stage = conn.execute(_STAGE_HOLDING_VILLAGE, {"village_code": village_code}).scalar_one_or_none()
-        return Stage(stage) if stage else None
+        row = _STAGE_HOLDING_VILLAGE.execute(conn, {"village_code": village_code}).one_or_none()
+        return Stage(row.stage) if row else None
 
     # ---- queries -----------------------------------------------------------------------------
 
