@@ -73,6 +73,10 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("username", "key", name="pk_idempotency_keys"),
 )
 
+# The cases that hold their village: the partial unique index's condition, which a query must state in
+# these very words for the database to use that index (SQLite matches the terms as written).
+HOLDS_VILLAGE = "stage NOT IN ('rejected', 'withdrawn')"
+
 candidacies = Table(
     "candidacies",
     metadata,
@@ -106,8 +110,8 @@ candidacies = Table(
         "uq_candidacies_village_held",
         "village_code",
         unique=True,
-        sqlite_where=text("stage NOT IN ('rejected', 'withdrawn')"),
-        postgresql_where=text("stage NOT IN ('rejected', 'withdrawn')"),
+        sqlite_where=text(HOLDS_VILLAGE),
+        postgresql_where=text(HOLDS_VILLAGE),
     ),
 )
 

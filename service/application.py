@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from domain import candidacy as candidacy_rules
@@ -22,13 +22,13 @@ from domain.actors import OFFICE_ROLES, Actor, Role
 from domain.candidacy import Candidacy
 from domain.commands import CaseCommand, ProposeCandidacy
 from domain.errors import DomainError, NotFound, RuleBroken
-from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
+from domain.lifecycle import Stage
 from events import idempotency, projections
 from events.database import Database
 from events.idempotency import StoredResponse
 from events.prepared import Prepared
 from events.projections import CANDIDACY_STREAM, TARGET_STREAM
-from events.schema import candidacies
+from events.schema import HOLDS_VILLAGE, candidacies
 from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent, format_timestamp
 from events.types import REGISTRY
 from service import accounts, registry, reports
@@ -40,11 +40,10 @@ CASE_PATH = "/api/v1/candidacies/{id}"
 
 # Built once: constructing a statement per command cost more CPU than running it.
 _CASE_BY_ID = select(candidacies).where(candidacies.c.id == bindparam("candidacy_id"))
-# The stages as fixed parameters, not an IN list, which SQLAlchemy would expand on every call.
+# The index's own condition, so that a proposal looks the village up in it instead of scanning cases.
 _STAGE_HOLDING_VILLAGE = Prepared(
     select(candidacies.c.stage).where(
-        candidacies.c.village_code == bindparam("village_code"),
-        or_(*(candidacies.c.stage == stage.value for stage in sorted(STAGES_HOLDING_VILLAGE))),
+        candidacies.c.village_code == bindparam("village_code"), text(HOLDS_VILLAGE)
     )
 )
 
