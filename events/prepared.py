@@ -91,8 +91,9 @@ class Prepared:
         )
         if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute or conn.engine.echo:
             result = conn.exec_driver_sql(compiled.sql, bound)
-            rows = [tuple(row) for row in result] if result.returns_rows else []
-            return Rows(_as_named(rows, tuple(result.keys())), result.rowcount)
+            if not result.returns_rows:
+                return Rows([], result.rowcount)
+            return Rows(_as_named([tuple(row) for row in result], tuple(result.keys())), result.rowcount)
         if not conn.in_transaction():
             conn.begin()  # as `Connection.execute` begins one
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

@@ -172,8 +172,13 @@ def test_what_listens_to_the_engines_statements_sees_them(with_probes: Database)
     try:
         with database.write() as conn:
             rows = by_position.execute(conn).all()
+            inserted = Prepared(insert(probes)).execute(conn, _rows("q", 10)[0])
+            updated = Prepared(_UPDATE).execute(conn, [{"row_id": "q0", "details": None}])
     finally:
         event.remove(database.engine, "before_cursor_execute", on_execute)
-    assert any("prepared_probes" in statement for statement in seen)
+    # after the transaction's own BEGIN (SQLite) and write lock
+    assert [statement.split()[0] for statement in seen][-3:] == ["SELECT", "INSERT", "UPDATE"]
+    assert any("FROM prepared_probes" in statement for statement in seen)
+    assert (inserted.all(), inserted.rowcount, updated.all()) == ([], 1, [])
     assert sorted(rows) == sorted(unseen) == [("p0", 0), ("p1", 1)]
     assert [row.id for row in sorted(rows)] == ["p0", "p1"]
