@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.sql import ClauseElement
 
+from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from events.database import Database
+from events.schema import HOLDS_VILLAGE
 from events.store import _LOAD_STREAM
 from service.application import _STAGE_HOLDING_VILLAGE
 
@@ -21,6 +23,12 @@ def _plan(conn: Connection, statement: ClauseElement) -> str:
         return " | ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     return " | ".join(row[0] for row in conn.execute(text(f"EXPLAIN {sql}")))
+
+
+def test_the_index_and_the_lookup_release_a_village_in_the_stages_the_lifecycle_does() -> None:
+    released = sorted(stage.value for stage in Stage if stage not in STAGES_HOLDING_VILLAGE)
+    expected = "stage NOT IN (" + ", ".join(f"'{stage}'" for stage in released) + ")"
+    assert expected == HOLDS_VILLAGE
 
 
 def test_a_proposal_finds_who_holds_the_village_in_the_partial_unique_index(database: Database) -> None:
