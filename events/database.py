@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
@@ -23,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from events.prepared import Prepared
 from events.schema import ledger_head
@@ -35,6 +37,10 @@ WRITER_LOCK_SUFFIX = "-writer.lock"
 LOCKED_HEAD = "desa_binaan.locked_ledger_head"
 # Where a write transaction that did not lock first keeps how to take the lock (see `locked_head`).
 _TAKE_LOCK_LATE = "desa_binaan.take_write_lock"
+# A pooled connection back in use within this long is taken to be alive without a ping: under load,
+# a ping on every checkout was a round trip on every request (two: the token's lookup and the work).
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "desa_binaan.idle_since"
 _TAKE_WRITE_LOCK = Prepared(
     select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
     .where(ledger_head.c.id == 1)
@@ -55,11 +61,10 @@ class Database:
         else:
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("max_overflow", 20)
-            engine_options.setdefault("pool_pre_ping", True)
-            self.engine = create_engine(url, **engine_options)
+            self.engine = _server_engine(url, **engine_options)
             # Reads get a pool of their own whose connections are REPEATABLE READ from the start:
             # setting and resetting the level on every checkout costs two round trips per request.
-            self.read_engine = create_engine(url, isolation_level="REPEATABLE READ", **engine_options)
+            self.read_engine = _server_engine(url, isolation_level="REPEATABLE READ", **engine_options)
         event.listen(self.engine, "rollback_savepoint", _forget_locked_head)
 
     @property
@@ -178,6 +183,40 @@ def locked_head(conn: Connection) -> Any:
 def _forget_locked_head(conn: Connection, _name: Any, _context: Any) -> None:
     """An append inside a rolled-back savepoint moved the remembered head: read it again next time."""
     conn.info.pop(LOCKED_HEAD, None)
+
+
+def _server_engine(url: str, **engine_options: Any) -> Engine:
+    """An engine whose pool pings a connection that stood idle before handing it out (`pool_pre_ping`
+    pings every time, unless it is asked for)."""
+    engine = create_engine(url, **engine_options)
+    if not engine_options.get("pool_pre_ping"):
+        event.listen(engine, "checkout", partial(_ping_if_idle, engine))
+        event.listen(engine, "checkin", _note_idle)
+    return engine
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A connection that stood idle in the pool may have been closed meanwhile (a server restart or
+    failover, an idle timeout): ping it, and if it is gone, the pool replaces it and tries again. One
+    used within `PING_AFTER_IDLE_SECONDS` is handed out as it is: if the server dropped it in that
+    instant, the statement fails, the pool is invalidated as on any lost connection, and the next
+    request connects afresh. A new connection (no idle time kept: `record.info` is the connection's
+    own) needs no ping."""
+    idle_since = record.info.get(_IDLE_SINCE)
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    dialect = engine.dialect
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, dbapi_connection, None):
+            raise DisconnectionError("the pooled connection was closed while idle") from error
+        raise
 
 
 def _sqlite_engine(url: str, **engine_options: Any) -> Engine:

@@ -14,17 +14,23 @@ bind processor, as SQLAlchemy would send it. Where something listens to the engi
 
 Only for statements whose rows need no result processing (no JSON or date columns read back) and
 whose parameters are plain (no expanding IN lists); `Prepared` refuses any other when compiling.
+
+Inside `pipelined(conn)`, on PostgreSQL through psycopg, prepared statements are sent in the driver's
+pipeline mode: one that returns no rows is not waited for, so the writes of a command travel to the
+server together instead of one round trip each (see `Pipeline`).
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql import ClauseElement
@@ -38,9 +44,12 @@ class _Compiled:
     positional: bool
     # (name the caller gives, name in the SQL, fixed value if the caller gives none, bind processor)
     binds: tuple[tuple[str, str, Any, Callable[[Any], Any] | None], ...]
+    returns_rows: bool
 
 
 _NO_VALUE = object()
+# Where a connection keeps its open `Pipeline`, if any.
+_PIPELINE = "desa_binaan.pipeline"
 
 
 class Rows:
@@ -89,21 +98,30 @@ class Prepared:
             if many
             else _bound(compiled, parameters or {})  # type: ignore[arg-type]
         )
-        if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute or conn.engine.echo:
+        if _watched(conn):
             result = conn.exec_driver_sql(compiled.sql, bound)
             if not result.returns_rows:
                 return Rows([], result.rowcount)
             return Rows(_as_named([tuple(row) for row in result], tuple(result.keys())), result.rowcount)
         if not conn.in_transaction():
             conn.begin()  # as `Connection.execute` begins one
+        pipeline: Pipeline | None = conn.info.get(_PIPELINE)
+        if pipeline is not None:
+            pipeline.resume()
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if many:
                 cursor.executemany(compiled.sql, bound)
             else:
                 cursor.execute(compiled.sql, bound)
-            description = cursor.description
-            rows = cursor.fetchall() if description else []
+            if pipeline is None:
+                description = cursor.description
+                rows = cursor.fetchall() if description else []
+            elif compiled.returns_rows:
+                rows = cursor.fetchall()  # waits for them: only then is there a description
+                description = cursor.description
+            else:
+                return _SENT  # its reply is read with the pipeline's next
             rowcount = cursor.rowcount
         except Exception as error:
             # SQLAlchemy's own handling of a driver error: wraps it (an IntegrityError stays one), and
@@ -130,9 +148,98 @@ class Prepared:
             fixed = _NO_VALUE if bind.required else bind.effective_value
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             binds.append((bind.key, escaped.get(name, name), fixed, processor))
-        prepared = _Compiled(compiled.string, dialect.positional, tuple(binds))
+        returns_rows = bool(compiled.effective_returning) or not (
+            compiled.isinsert or compiled.isupdate or compiled.isdelete
+        )
+        prepared = _Compiled(compiled.string, dialect.positional, tuple(binds), returns_rows)
         self._by_dialect[(dialect.name, dialect.driver)] = prepared
         return prepared
+
+
+_SENT = Rows([], -1)  # a pipelined statement's: its row count is not known when it is sent
+
+
+def _watched(conn: Connection) -> bool:
+    """Whether something listens to the engine's statements, and must see each as it is sent."""
+    return bool(conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute or conn.engine.echo)
+
+
+class Pipeline:
+    """A transaction's prepared statements sent in psycopg's pipeline mode, each reply read only when
+    needed: a statement's rows when it returns some (everything sent before it is then answered too),
+    the rest when the pipeline waits (`wait()`, and when it closes). A command's writes, whose replies
+    say nothing but "done", thus cost the server one round trip together instead of one each.
+
+    SQLAlchemy's own execution reads a statement's result as soon as it sends it, which pipeline
+    mode does not give: before such a statement the pipeline waits and leaves pipeline mode, and the
+    next prepared statement enters it again. A failed statement's error is raised where the pipeline
+    waits (at the latest when it closes), wrapped as SQLAlchemy wraps it, and every statement after it
+    in the pipeline is skipped: the transaction must be rolled back, as after any failed statement."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._mode: AbstractContextManager[Any] | None = None  # psycopg's, while in pipeline mode
+
+    def resume(self) -> None:
+        if self._mode is None:
+            mode = self._conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
+            mode.__enter__()
+            self._mode = mode
+
+    def wait(self) -> None:
+        """Read every reply still due, raising the first error among them, and leave pipeline mode."""
+        mode, self._mode = self._mode, None
+        if mode is None:
+            return
+        try:
+            mode.__exit__(None, None, None)
+        except self._conn.dialect.loaded_dbapi.Error as error:
+            self._conn._handle_dbapi_exception(error, "(statements sent in a pipeline)", {}, None, None)
+
+    def abandon(self, error: BaseException) -> None:
+        """Leave pipeline mode after `error`, which is what the caller raises."""
+        mode, self._mode = self._mode, None
+        if mode is not None:
+            mode.__exit__(type(error), error, error.__traceback__)
+
+
+# Engines whose SQLAlchemy statements make an open pipeline wait first.
+_ENGINES_WAITING: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """Send the prepared statements inside in a `Pipeline`, where the driver has one (psycopg) and
+    nothing watches the engine's statements; elsewhere (SQLite) this does nothing. Every reply has
+    been read when the block ends without an error."""
+    if conn.dialect.driver != "psycopg" or _PIPELINE in conn.info or _watched(conn):
+        yield
+        return
+    engine = conn.engine
+    if engine not in _ENGINES_WAITING:
+        event.listen(engine, "before_execute", _wait_for_pipeline)
+        _ENGINES_WAITING.add(engine)
+    pipeline = conn.info[_PIPELINE] = Pipeline(conn)
+    try:
+        yield
+        pipeline.wait()
+    except BaseException as error:
+        pipeline.abandon(error)
+        raise
+    finally:
+        del conn.info[_PIPELINE]
+
+
+def wait_for_pipeline(conn: Connection) -> None:
+    """Read the replies of every statement sent in the connection's pipeline, if it has one, raising
+    the first error among them."""
+    pipeline: Pipeline | None = conn.info.get(_PIPELINE)
+    if pipeline is not None:
+        pipeline.wait()
+
+
+def _wait_for_pipeline(conn: Connection, *_statement: Any) -> None:
+    wait_for_pipeline(conn)
 
 
 def _bound(compiled: _Compiled, parameters: Parameters) -> tuple[Any, ...] | dict[str, Any]:

@@ -26,7 +26,7 @@ from domain.lifecycle import Stage
 from events import idempotency, projections
 from events.database import Database
 from events.idempotency import StoredResponse
-from events.prepared import Prepared
+from events.prepared import Prepared, pipelined, wait_for_pipeline
 from events.projections import CANDIDACY_STREAM, TARGET_STREAM
 from events.schema import HOLDS_VILLAGE, candidacies
 from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent, format_timestamp
@@ -150,7 +150,8 @@ class Application:
         *,
         lock_first: bool,
     ) -> StoredResponse:
-        with self.db.write(lock_first=lock_first) as conn:
+        # Pipelined: the writes of a command go to PostgreSQL together, not one round trip each.
+        with self.db.write(lock_first=lock_first) as conn, pipelined(conn):
             if idempotency_request is not None:
                 earlier = idempotency.find(
                     conn, actor.username, idempotency_request.key, idempotency_request.fingerprint
@@ -159,6 +160,7 @@ class Application:
                     return earlier
             try:
                 response = work(conn)
+                wait_for_pipeline(conn)  # a failed write is raised here, as if it had failed in `work`
             except IntegrityError as error:
                 if not lock_first:
                     raise  # a lost race, to be tried again under the lock

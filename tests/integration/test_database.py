@@ -9,6 +9,7 @@ import threading
 import pytest
 from sqlalchemy import Connection, text
 
+from events import database as database_module
 from events.database import WRITER_LOCK_SUFFIX, Database
 from events.store import EventStore
 from events.types import CandidacyRejected
@@ -144,3 +145,31 @@ def test_a_write_that_locks_late_lets_other_writers_by_until_it_appends(database
         order = [e.stream_id for e in store.read_all(conn)]
         assert store.verify(conn).ok
     assert order == ["other", "late"]
+
+
+def test_a_connection_idle_in_the_pool_is_pinged_and_replaced_if_the_server_closed_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("a SQLite file has no server to lose the connection")
+    pings: list[object] = []
+    ping = database.engine.dialect.do_ping
+    monkeypatch.setattr(database.engine.dialect, "do_ping", lambda dbapi: pings.append(dbapi) or ping(dbapi))
+
+    def backend() -> int:
+        with database.write() as conn:
+            return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    first = backend()
+    assert backend() == first
+    assert pings == []  # back in use at once: handed out without a ping
+
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert backend() == first
+    assert len(pings) == 1  # idle (here, for any time at all): pinged, and alive
+
+    with database.read() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    replaced = backend()  # the ping finds it gone; the pool connects again and the work goes on
+    assert replaced != first
+    assert len(pings) == 2

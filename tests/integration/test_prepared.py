@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
 
 from events.database import Database
-from events.prepared import Prepared
+from events.prepared import Prepared, pipelined, wait_for_pipeline
 
 
 class Labelled(TypeDecorator[str]):
@@ -182,3 +182,65 @@ def test_what_listens_to_the_engines_statements_sees_them(with_probes: Database)
     assert (inserted.all(), inserted.rowcount, updated.all()) == ([], 1, [])
     assert sorted(rows) == sorted(unseen) == [("p0", 0), ("p1", 1)]
     assert [row.id for row in sorted(rows)] == ["p0", "p1"]
+
+
+def _in_pipeline_mode(conn: Any, database: Database) -> bool:
+    if database.is_sqlite:
+        return False
+    return bool(conn.connection.dbapi_connection.pgconn.pipeline_status)
+
+
+def test_in_a_pipeline_writes_are_sent_unwaited_and_every_read_sees_them(with_probes: Database) -> None:
+    database = with_probes
+    insert_one = Prepared(insert(probes))
+    positions = Prepared(select(probes.c.position).order_by(probes.c.position))
+    with database.write() as conn, pipelined(conn):
+        rows = _rows("p", 0)
+        sent = insert_one.execute(conn, rows[0])
+        # On PostgreSQL the insert went out in pipeline mode, its reply not read yet.
+        assert _in_pipeline_mode(conn, database) is not database.is_sqlite
+        assert sent.all() == []
+        insert_one.execute(conn, rows[1])
+        assert [row.position for row in positions.execute(conn)] == [0, 1]
+        insert_one.execute(conn, rows[2])
+        # SQLAlchemy's own statement: the pipeline waits first and leaves pipeline mode.
+        core = conn.execute(select(probes.c.position).order_by(probes.c.position)).scalars().all()
+        assert core == [0, 1, 2]
+        assert not _in_pipeline_mode(conn, database)
+        insert_one.execute(conn, rows[3])  # and the next prepared statement enters it again
+        assert _in_pipeline_mode(conn, database) is not database.is_sqlite
+    assert [row[1] for row in _stored(database)] == [0, 1, 2, 3]
+    with database.read() as conn:
+        assert not _in_pipeline_mode(conn, database)
+
+
+def test_a_failed_statement_in_a_pipeline_is_raised_by_its_wait_and_nothing_is_kept(
+    with_probes: Database,
+) -> None:
+    database = with_probes
+    insert_one = Prepared(insert(probes))
+    with database.write() as conn:
+        insert_one.execute(conn, _rows("p", 0)[0])
+    waited = False
+    with pytest.raises(IntegrityError), database.write() as conn, pipelined(conn):
+        insert_one.execute(conn, _rows("new", 10)[0])
+        insert_one.execute(conn, {**_rows("p", 11)[1], "id": "p0"})  # the primary key again
+        insert_one.execute(conn, _rows("after", 20)[0])  # skipped on PostgreSQL, rolled back anyway
+        wait_for_pipeline(conn)
+        waited = True
+    assert not waited
+    assert [row[0] for row in _stored(database)] == ["p0"]
+    with database.write() as conn:  # the pooled connection is as good as before
+        insert_one.execute(conn, _rows("q", 30)[0])
+    assert [row[0] for row in _stored(database)] == ["p0", "q0"]
+
+
+def test_a_pipeline_that_ends_without_waiting_raises_what_failed(with_probes: Database) -> None:
+    database = with_probes
+    insert_one = Prepared(insert(probes))
+    with pytest.raises(IntegrityError), database.write() as conn:
+        with pipelined(conn):
+            insert_one.execute(conn, _rows("p", 0)[0])
+            insert_one.execute(conn, {**_rows("p", 1)[1], "id": "p0"})
+        pytest.fail("the block ended without the error")
+    assert _stored(database) == []
