@@ -22,7 +22,7 @@ from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
@@ -41,6 +41,7 @@ _TAKE_LOCK_LATE = "desa_binaan.take_write_lock"
 # a ping on every checkout was a round trip on every request (two: the token's lookup and the work).
 PING_AFTER_IDLE_SECONDS = 1.0
 _IDLE_SINCE = "desa_binaan.idle_since"
+_BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
 _TAKE_WRITE_LOCK = Prepared(
     select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
     .where(ledger_head.c.id == 1)
@@ -94,6 +95,9 @@ class Database:
                         conn.info[_TAKE_LOCK_LATE] = partial(self._lock_late, conn, turn)
                     yield conn
             finally:
+                # The transaction has ended: the next writer's turn need not wait for this connection
+                # to go back to the pool.
+                turn.close()
                 # `info` outlives the transaction with the connection
                 conn.info.pop(LOCKED_HEAD, None)
                 conn.info.pop(_TAKE_LOCK_LATE, None)
@@ -106,7 +110,7 @@ class Database:
         del conn.info[_TAKE_LOCK_LATE]
         if self.is_sqlite:  # the reads so far ran each in its own snapshot; the transaction starts here
             self._wait_for_turn(turn)
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _BEGIN_IMMEDIATE.execute(conn)
         head = conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
         return head
 

@@ -401,9 +401,16 @@ class CandidacyProjection:
         changed = [rows[i] for i in ids if i in existing]
         added = [rows[i] for i in ids if i not in existing]
         # Updates first: a village released in this batch may be proposed again in the same batch.
-        if changed:
-            keyed = [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in changed]
-            _update_cases(candidacies).execute(conn, keyed)
+        # Each row sets only the columns its events changed: a case's JSON columns (what each step
+        # recorded) are otherwise encoded, sent and stored again on every step.
+        by_columns: defaultdict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in changed:
+            before = existing[row["id"]]
+            columns = tuple(k for k, v in row.items() if k != "id" and (k not in before or before[k] != v))
+            if columns:
+                by_columns[columns].append({**{k: row[k] for k in columns}, "row_id": row["id"]})
+        for columns, keyed in by_columns.items():
+            _update_cases(candidacies, columns).execute(conn, keyed)
         _insert_rows(conn, candidacies, added)
 
 
@@ -476,9 +483,8 @@ def _cases_by_id(conn: Connection, table: Table, ids: list[str]) -> list[Any]:
     return rows
 
 
-@functools.lru_cache(maxsize=64)
-def _update_cases(table: Table) -> Prepared:
-    columns = [c.name for c in table.columns if c.name != "id"]
+@functools.lru_cache(maxsize=256)  # a few column sets per kind of step
+def _update_cases(table: Table, columns: tuple[str, ...]) -> Prepared:
     return Prepared(
         update(table)
         .where(table.c.id == bindparam("row_id"))

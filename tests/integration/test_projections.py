@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.commands import (
@@ -469,3 +469,29 @@ def test_proposal_after_a_closed_candidacy_is_a_new_case(application: Applicatio
     third = story.propose("B3", "officer", CITEKO)
     rows = rows_by_case(application, story)
     assert (rows["B2"]["stage"], rows["B3"]["stage"], rows["B3"]["id"]) == ("withdrawn", "proposed", third)
+
+
+def test_a_step_sets_only_the_columns_it_changed(application: Application, story: Story) -> None:
+    """The columns a step leaves alone (the proposal's and earlier steps' records) are not sent again;
+    every column it changed is."""
+    updates: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE CANDIDACIES"):
+            updates.append(statement)
+
+    before = rows_by_case(application, story)["E"]
+    story.at("2024-05-02T09:00:00Z")
+    event.listen(application.db.engine, "before_cursor_execute", record)
+    try:
+        story.act("E", "section_head", SOCIALIZE)
+    finally:
+        event.remove(application.db.engine, "before_cursor_execute", record)
+    after = rows_by_case(application, story)["E"]
+
+    (statement,) = updates
+    set_clause = statement.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    assigned = {part.split("=")[0].strip() for part in set_clause.split(",")}
+    changed = {column for column in after if after[column] != before[column]}
+    assert assigned == changed == {"stage", "version", "socialized", "updated_at", "last_position"}
+    assert (after["proposed"], after["coordinated"]) == (before["proposed"], before["coordinated"])
