@@ -167,6 +167,14 @@ class EventStore:
         (stream_id, version) still turns any mistake, or a writer that came in between a read made
         before the lock and this append, into a ConcurrencyError.
         """
+        # What does not depend on the head is made before the lock, which the writers wait for.
+        stamp = format_timestamp(now)
+        drafted = [
+            # As a read gives it back (canonical key order), so that the live projection and a rebuild
+            # from the log store the same JSON.
+            (str(uuid.uuid4()), json.loads(canonical_json(new_event.to_data())), new_event)
+            for new_event in new_events
+        ]
         head_row = locked_head(conn)
         if not version_known or not new_events:
             actual = self.stream_version(conn, stream_id)
@@ -175,22 +183,20 @@ class EventStore:
         if not new_events:  # nothing to write; an empty INSERT would fail and read as a lost race
             return []
         # Recorded times never go backwards along the log, even if the clock does.
-        recorded_at = max(format_timestamp(now), head_row.recorded_at)
+        recorded_at = max(stamp, head_row.recorded_at)
         position, prev_hash = head_row.position, head_row.hash
         recorded: list[RecordedEvent] = []
-        for offset, new_event in enumerate(new_events, start=1):
+        for offset, (event_id, data, new_event) in enumerate(drafted, start=1):
             position += 1
             draft = RecordedEvent(
                 position=position,
-                event_id=str(uuid.uuid4()),
+                event_id=event_id,
                 stream_type=stream_type,
                 stream_id=stream_id,
                 version=expected_version + offset,
                 type=new_event.type_name,
                 schema_version=new_event.schema_version,
-                # As a read gives it back (canonical key order), so that the live projection and a
-                # rebuild from the log store the same JSON.
-                data=json.loads(canonical_json(new_event.to_data())),
+                data=data,
                 actor_username=metadata.actor_username,
                 actor_name=metadata.actor_name,
                 actor_role=metadata.actor_role,
