@@ -4,12 +4,15 @@ design cannot do without, cost on this machine, measured side by side with our o
 `commands`: every statement our application sends for CASES five-step cases is recorded, then the
 same statements are replayed on an equal scratch database (same set-up, same warm-up cases), once
 through the bare driver (sqlite3, psycopg) and once through SQLAlchemy's thinnest path
-(`exec_driver_sql`: no compiling, no type processing). Each round runs, one after the other: ours,
-the two replays, the `eventsourcing` library and the INSERT+COMMIT ceiling, each on a fresh scratch
-database. Medians of the rounds. Then, in pure Python on the recorded commands, what no
-implementation of this design avoids: the domain's fold and decision, and the JSON and hashing the
-log, the hash chain, the read model and the reply need (each command's new event encoded once and
-hashed once, its stream decoded once, its changed read-model columns and its reply encoded once).
+(`exec_driver_sql`: no compiling, no type processing). On PostgreSQL the bare driver's replay waits
+where the application does: each transaction's statements go in one pipeline, a statement's rows are
+waited for when it returns some, the rest when the pipeline ends, and then the COMMIT. Each round
+runs, one after the other: ours, the two replays, the `eventsourcing` library and the INSERT+COMMIT
+ceiling, each on a fresh scratch database. Medians of the rounds. Then, in pure Python on the
+recorded commands, what no implementation of this design avoids: the domain's fold and decision, and
+the JSON and hashing the log, the hash chain, the read model and the reply need (each command's new
+event encoded once and hashed once, its stream decoded once, its changed read-model columns and its
+reply encoded once).
 
 `rebuild`: a log of BENCH_SCALE x 1,000,000 events, then `projections.rebuild` timed beside three
 floors of the same work: reading and decoding the log through the bare driver (in stream order, as a
@@ -67,12 +70,13 @@ COMMIT = "COMMIT"
 
 @dataclass
 class Recording:
-    statements: list[tuple[str, Any, bool]]  # (SQL, parameters, executemany); COMMIT marks each commit
+    # (SQL, parameters, executemany, returned rows); COMMIT marks each commit
+    statements: list[tuple[str, Any, bool, bool]]
     replies: list[str]  # each command's reply body, as stored
 
     @property
     def commands(self) -> int:
-        return sum(1 for statement, _, _ in self.statements if statement == COMMIT)
+        return sum(1 for statement, *_ in self.statements if statement == COMMIT)
 
 
 def _prepared(url: str) -> tuple[Database, Application]:
@@ -111,17 +115,22 @@ def _run_case(application: Application, case: int) -> list[str]:
 
 def record(url: str) -> Recording:
     db, application = _prepared(url)
-    statements: list[tuple[str, Any, bool]] = []
+    statements: list[tuple[str, Any, bool, bool]] = []
 
     def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, ctx: Any, many: bool) -> None:
         # An "insertmanyvalues" batch is one statement of many VALUES rows, sent with execute().
         single = ctx is not None and ctx.execute_style is ExecuteStyle.INSERTMANYVALUES
-        statements.append((statement, parameters, many and not single))
+        statements.append((statement, parameters, many and not single, False))
+
+    def on_executed(_conn: Any, cursor: Any, *_args: Any) -> None:
+        statement, parameters, many, _rows = statements[-1]
+        statements[-1] = (statement, parameters, many, cursor.description is not None)
 
     def on_commit(_conn: Any) -> None:
-        statements.append((COMMIT, None, False))
+        statements.append((COMMIT, None, False, False))
 
     event.listen(db.engine, "before_cursor_execute", on_execute)
+    event.listen(db.engine, "after_cursor_execute", on_executed)
     event.listen(db.engine, "commit", on_commit)
     replies: list[str] = []
     first = bench_commands.WARMUP_CASES
@@ -138,15 +147,24 @@ def _replay_with_driver(url: str, recording: Recording) -> float:
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
+        pipelines = not db.is_sqlite
+        pipeline: Any = None
         started = time.perf_counter()
-        for statement, parameters, many in recording.statements:
+        for statement, parameters, many, rows in recording.statements:
             if statement == COMMIT:
+                if pipeline is not None:
+                    pipeline.__exit__(None, None, None)  # waits for every reply still due
+                    pipeline = None
                 raw.commit()
-            elif many:
+                continue
+            if pipelines and pipeline is None:
+                pipeline = raw.driver_connection.pipeline()
+                pipeline.__enter__()
+            if many:
                 cursor.executemany(statement, parameters)
             else:
                 cursor.execute(statement, parameters)
-                if cursor.description:
+                if rows:
                     cursor.fetchall()
         seconds = time.perf_counter() - started
         _check_replayed(raw.cursor(), recording)
@@ -165,7 +183,7 @@ def _replay_with_sqlalchemy(url: str, recording: Recording) -> float:
             if db.is_sqlite:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
             started = time.perf_counter()
-            for statement, parameters, many in recording.statements:
+            for statement, parameters, many, _rows in recording.statements:
                 if statement == COMMIT:
                     conn.commit()
                 elif statement.startswith("BEGIN"):
@@ -223,7 +241,7 @@ def command_floors(engine: str, directory: Path, rounds: int) -> dict[str, float
     figures["driver_vs_eventsourcing"] = median(
         [a / b for a, b in zip(timed["driver"], timed["eventsourcing"], strict=True)]
     )
-    statements = sum(1 for s, _, _ in recording.statements if s != COMMIT) / commands
+    statements = sum(1 for s, *_ in recording.statements if s != COMMIT) / commands
     figures["statements_per_cmd"] = statements
     budget_us = 1e6 / (0.6 * figures["ceiling_cmds_per_s"])
     figures["budget_us_at_60pct"] = budget_us
