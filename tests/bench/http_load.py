@@ -5,6 +5,9 @@ Where the machine's CPU goes is measured too, per request: the load generator's 
 server's (gunicorn's master and workers) and, on PostgreSQL, the database server's (every `postgres`
 process). The load, the server and the database share the machine's cores, so `cpu_bound_per_s`
 (cores / their summed CPU per request) is the rate the run could reach were the CPU its only limit.
+On SQLite, whose writers take turns, the server's workers also keep how long they held the turn
+(`tests/bench/write_turn_probe.py`): `turn_held_ms` per command, and `turn_bound_per_s`, the rate the
+run could reach were the single writer its only limit.
 
     python -m tests.bench.http_load            # both engines (BENCH_DB), medians of BENCH_RUNS runs
 """
@@ -29,7 +32,7 @@ from service import accounts
 from service.application import Application
 from service.config import system_clock
 from service.migrate import upgrade
-from tests.bench import bare_app
+from tests.bench import bare_app, write_turn_probe
 from tests.bench.common import ROOT, engines, median, percentile, runs, scratch_database
 from tests.conftest import ACTION_BODIES, OFFICES, proposal
 from tests.server.harness import free_port
@@ -138,12 +141,19 @@ def _load_process_main() -> None:
 
 
 class Gunicorn:
-    def __init__(self, app: str, database_url: str, log: Path) -> None:
+    def __init__(self, app: str, database_url: str, log: Path, turn_directory: Path | None = None) -> None:
+        """`turn_directory`: where the workers keep how long they held the writers' turn (SQLite)."""
         self.port = free_port()
+        self.turn_directory = turn_directory
+        options = ["--bind", f"127.0.0.1:{self.port}", "--workers", "2"]
+        env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+        if turn_directory is not None:
+            options += ["-c", f"python:{write_turn_probe.__name__}"]
+            env[write_turn_probe.DIRECTORY_VARIABLE] = str(turn_directory)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2", app],
+            [sys.executable, "-m", "gunicorn", *options, app],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+            env=env,
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
         )
@@ -218,6 +228,8 @@ def _load(
     seconds during the run to the load's outcome."""
     port = server.port
     server_before, database_before = _cpu_seconds(server, engine)
+    turn = server.turn_directory
+    turn_before = write_turn_probe.held_so_far(turn) if turn is not None else None
     result = subprocess.run(
         [
             sys.executable,
@@ -243,6 +255,8 @@ def _load(
     outcome["server_cpu_seconds"] = server_after - server_before
     if database_before is not None and database_after is not None:
         outcome["database_cpu_seconds"] = database_after - database_before
+    if turn is not None and turn_before is not None:
+        outcome["turn_seconds"] = write_turn_probe.held_so_far(turn)[1] - turn_before[1]
     return outcome
 
 
@@ -259,6 +273,9 @@ def _figures(outcome: dict[str, Any]) -> dict[str, float]:
         figures["database_cpu_ms"] = outcome["database_cpu_seconds"] / requests * 1000
     spent = figures["load_cpu_ms"] + figures["server_cpu_ms"] + figures.get("database_cpu_ms", 0.0)
     figures["cpu_bound_per_s"] = (os.cpu_count() or 1) * 1000 / spent
+    if "turn_seconds" in outcome:  # SQLite's writers, one at a time
+        figures["turn_held_ms"] = outcome["turn_seconds"] / requests * 1000
+        figures["turn_bound_per_s"] = 1000 / figures["turn_held_ms"]
     return figures
 
 
@@ -273,7 +290,10 @@ def measure(engine: str, directory: Path, runs: int) -> dict[str, float]:
         tokens = _prepare(app_url)
         bare_app.prepare(bare_url)
         log = directory / f"http-{engine}.log"
-        app_server = Gunicorn("wsgi:app", app_url, log)
+        turn_directory = directory / f"write-turn-{engine}" if engine == "sqlite" else None
+        if turn_directory is not None:
+            turn_directory.mkdir(exist_ok=True)
+        app_server = Gunicorn("wsgi:app", app_url, log, turn_directory)
         bare_server = Gunicorn("tests.bench.bare_app:app", bare_url, log)
         try:
             _load(app_server, engine, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches

@@ -70,6 +70,8 @@ GOALS = [
     Goal("HTTP CPU per command: server", ("http", "server_cpu_ms"), "ms"),
     Goal("HTTP CPU per command: PostgreSQL", ("http", "database_cpu_ms"), "ms"),
     Goal("HTTP rate were CPU the only limit", ("http", "cpu_bound_per_s"), "cmd/s"),
+    Goal("HTTP write turn held per command (SQLite)", ("http", "turn_held_ms"), "ms"),
+    Goal("HTTP rate were the single writer the only limit", ("http", "turn_bound_per_s"), "cmd/s"),
     Goal("bare endpoint CPU per request: server", ("http", "bare_server_cpu_ms"), "ms"),
     Goal("bare endpoint CPU per request: PostgreSQL", ("http", "bare_database_cpu_ms"), "ms"),
     Goal("rebuild", ("rebuild", "events_per_s"), "events/s", lambda v, _: v >= 100_000, ">= 100,000"),
