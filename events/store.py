@@ -165,7 +165,9 @@ class EventStore:
         `version_known`: the caller read the stream in this write transaction (or made up a new id),
         so `expected_version` is its current version and need not be read again; the unique key on
         (stream_id, version) still turns any mistake, or a writer that came in between a read made
-        before the lock and this append, into a ConcurrencyError.
+        before the lock and this append, into a ConcurrencyError. (Inside `pipelined` on PostgreSQL
+        the INSERT is not waited for: that error is raised where the pipeline waits, as the key's
+        IntegrityError.)
         """
         # What does not depend on the head is made before the lock, which the writers wait for.
         stamp = format_timestamp(now)
