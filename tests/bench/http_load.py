@@ -18,11 +18,14 @@ import http.client
 import json
 import os
 import resource
+import selectors
+import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,72 +53,131 @@ USERS = {
 
 # ---- the load, run in its own process ------------------------------------------------------------
 
+# No reply for this long: the server is stuck, and the run fails instead of hanging.
+REPLY_TIMEOUT_SECONDS = 60
 
-def _request(
-    conn: http.client.HTTPConnection, path: str, body: dict[str, Any], token: str
-) -> tuple[int, Any]:
-    payload = json.dumps(body)
-    conn.request(
-        "POST",
-        path,
-        body=payload,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+# What a client is given back for each request it yields: the status and the body.
+Reply = tuple[int, bytes]
+Client = Generator[bytes, Reply, None]
+
+
+@dataclass
+class _Exchange:
+    """One request on a connection of its own: gunicorn's sync workers close after each response."""
+
+    client: Client
+    unsent: bytes
+    started: float
+    received: list[bytes] = field(default_factory=list)
+
+
+def _request_bytes(port: int, path: str, body: dict[str, Any], token: str) -> bytes:
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\n\r\n"
     )
-    response = conn.getresponse()
-    data = response.read()
-    if response.getheader("Connection", "").lower() == "close":
-        conn.close()  # gunicorn's sync workers close after each response; the next request reconnects
-    return response.status, data
+    return head.encode("latin-1") + payload
+
+
+def _reply_of(response: bytes) -> Reply:
+    """The status and body of a whole response (the server closes after it: no framing to follow)."""
+    head, _, body = response.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    return (int(status_line[1]) if len(status_line) > 1 else 0), body
 
 
 def drive(port: int, tokens: dict[str, str], first_village: int, cases: int, bare: bool) -> dict[str, Any]:
-    """CONNECTIONS threads, each running `cases` five-step lifecycles (or as many bare INSERTs)."""
+    """CONNECTIONS clients, each running `cases` five-step lifecycles (or as many bare INSERTs), one
+    request at a time.
+
+    The load shares the machine's two cores with the server, so it is one thread looping over
+    non-blocking sockets, not a thread per connection: http.client in 16 threads cost twice the CPU
+    per request, and a thread waiting for the interpreter's lock was slow to close a connection
+    whose response had come, which a sync worker waits for (it drains the socket until the client
+    has closed) before it takes the next request."""
     latencies: list[float] = []
     failures: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(CONNECTIONS + 1)
+    address = ("127.0.0.1", port)
+    selector = selectors.DefaultSelector()
 
-    def client(index: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine: list[float] = []
-
-        def timed(path: str, body: dict[str, Any], username: str, expected: int) -> Any:
-            started = time.perf_counter()
-            status, data = _request(conn, path, body, tokens[username])
-            mine.append(time.perf_counter() - started)
+    def client(index: int) -> Client:
+        def exchange(
+            path: str, body: dict[str, Any], username: str, expected: int
+        ) -> Generator[bytes, Reply, bytes]:
+            status, data = yield _request_bytes(port, path, body, tokens[username])
             if status != expected:
                 failures.append(f"{path}: {status} {data[:200]!r}")
                 raise RuntimeError("unexpected status")
             return data
 
-        barrier.wait()
         try:
             for case in range(cases):
                 number = first_village + index * cases + case
                 if bare:
                     for _ in range(1 + len(LIFECYCLE)):
-                        timed("/bare", {"case": number, "payload": "x" * 200}, "officer", 201)
+                        yield from exchange("/bare", {"case": number, "payload": "x" * 200}, "officer", 201)
                     continue
                 village = f"32.01.{10 + number // 1000:02d}.{2000 + number % 1000}"
                 body = proposal(village, village_name=f"Desa Beban {number}")
-                case_id = json.loads(timed("/api/v1/candidacies", body, "officer", 201))["id"]
+                created = yield from exchange("/api/v1/candidacies", body, "officer", 201)
+                case_id = json.loads(created)["id"]
                 for action, username in LIFECYCLE:
-                    timed(f"/api/v1/candidacies/{case_id}/{action}", ACTION_BODIES[action], username, 200)
+                    path = f"/api/v1/candidacies/{case_id}/{action}"
+                    yield from exchange(path, ACTION_BODIES[action], username, 200)
         except RuntimeError:
-            pass
-        finally:
-            with lock:
-                latencies.extend(mine)
+            return  # this client stops; the failure is reported
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
+    def advance(running: Client, reply: Reply | None) -> None:
+        """Hand the client its reply and send its next request, if it has one."""
+        try:
+            request = running.send(reply)  # type: ignore[arg-type]  # None starts a generator
+        except StopIteration:
+            return
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.connect_ex(address)  # in progress: writable once connected
+        selector.register(sock, selectors.EVENT_WRITE, _Exchange(running, request, time.perf_counter()))
+
+    def finish(sock: socket.socket, exchange: _Exchange, reply: Reply | None, failure: str = "") -> None:
+        selector.unregister(sock)
+        sock.close()
+        if reply is None:
+            failures.append(failure)
+            return
+        latencies.append(time.perf_counter() - exchange.started)
+        advance(exchange.client, reply)
+
     cpu_before = _own_cpu_seconds()
-    barrier.wait()
     started = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    for index in range(CONNECTIONS):
+        advance(client(index), None)
+    while selector.get_map():
+        ready = selector.select(timeout=REPLY_TIMEOUT_SECONDS)
+        if not ready:
+            failures.append(f"no reply in {REPLY_TIMEOUT_SECONDS} s")
+            break
+        for key, mask in ready:
+            sock, exchange = key.fileobj, key.data
+            assert isinstance(sock, socket.socket)
+            try:
+                if mask & selectors.EVENT_WRITE:
+                    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if error:
+                        raise OSError(error, os.strerror(error))
+                    exchange.unsent = exchange.unsent[sock.send(exchange.unsent) :]
+                    if not exchange.unsent:
+                        selector.modify(sock, selectors.EVENT_READ, exchange)
+                elif chunk := sock.recv(65536):
+                    exchange.received.append(chunk)
+                else:  # the server closed: the response is whole; close promptly, as a client should
+                    finish(sock, exchange, _reply_of(b"".join(exchange.received)))
+            except OSError as error:
+                finish(sock, exchange, None, f"connection: {error}")
     elapsed = time.perf_counter() - started
+    for key in list(selector.get_map().values()):
+        key.fileobj.close()  # type: ignore[union-attr]
+    selector.close()
     return {
         "commands": len(latencies),
         "seconds": elapsed,
