@@ -17,7 +17,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The event 
 @blp.route("/events")
 @blp.arguments(EventFeedQuerySchema(), location="query")
 @blp.response(200, EventFeedSchema)
-@docs.errors(blp, 401, 403, 422)
+@docs.errors(401, 403, 422)
 def get_events(args: dict[str, Any]) -> Response:
     """The whole log in position order; tail it with `after=<last position seen>`."""
     app = http.application()
@@ -29,7 +29,7 @@ def get_events(args: dict[str, Any]) -> Response:
 
 @blp.route("/ledger")
 @blp.response(200, LedgerHeadSchema)
-@docs.errors(blp, 401, 403)
+@docs.errors(401, 403)
 def get_ledger() -> Response:
     """The newest position and its digest: keep it elsewhere to prove later that nothing changed."""
     app = http.application()
@@ -39,7 +39,7 @@ def get_ledger() -> Response:
 
 @blp.route("/ledger/verify")
 @blp.response(200, LedgerVerificationSchema)
-@docs.errors(blp, 401, 403)
+@docs.errors(401, 403)
 def verify_ledger() -> Response:
     """Walk the hash chain from the first event; `first_bad_position` names where it breaks."""
     app = http.application()

@@ -60,7 +60,7 @@ def _checked_id(candidacy_id: str) -> str:
 class Candidacies(MethodView):
     @blp.arguments(CandidacyQuerySchema(), location="query")
     @blp.response(200, CandidacyPageSchema)
-    @docs.errors(blp, 401, 403, 422)
+    @docs.errors(401, 403, 422)
     def get(self, args: dict[str, Any]) -> Response:
         """List the candidacies the caller may read, newest proposal first."""
         filters = CaseFilters(**{k: args.get(k) for k in ("office", "region", "stage", "year", "q")})
@@ -71,7 +71,7 @@ class Candidacies(MethodView):
     @blp.arguments(ProposeSchema())
     @blp.response(201, CandidacySchema, headers={**docs.ETAG, **docs.LOCATION})
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    @docs.errors(blp, 400, 401, 403, 409, 413, 422)
+    @docs.errors(400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
         """Propose a village of the caller's office."""
         idempotency_request = http.idempotency_request()
@@ -92,7 +92,7 @@ class Candidacies(MethodView):
 
 @blp.route("/<candidacy_id>")
 @blp.response(200, CandidacySchema, headers=docs.ETAG)
-@docs.errors(blp, *docs.READ)
+@docs.errors(*docs.READ)
 def get_candidacy(candidacy_id: str) -> Response:
     """One case, with who did each stage and what the caller may do now."""
     case = http.application().get_case(http.actor(), _checked_id(candidacy_id))
@@ -101,7 +101,7 @@ def get_candidacy(candidacy_id: str) -> Response:
 
 @blp.route("/<candidacy_id>/events")
 @blp.response(200, EventListSchema)
-@docs.errors(blp, *docs.READ)
+@docs.errors(*docs.READ)
 def get_candidacy_events(candidacy_id: str) -> Response:
     """The case's events in order, each with its actor, time and hash."""
     items = http.application().case_events(http.actor(), _checked_id(candidacy_id))
@@ -128,7 +128,7 @@ def _register_action(action: Action) -> None:
     @blp.arguments(ACTION_SCHEMAS[action]())
     @blp.response(200, CandidacySchema, headers=docs.ETAG)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER], operationId=f"{action.value}_candidacy")
-    @docs.errors(blp, *docs.WRITE)
+    @docs.errors(*docs.WRITE)
     def view(data: dict[str, Any], candidacy_id: str) -> Response:
         idempotency_request = http.idempotency_request()
         if isinstance(idempotency_request, Response):

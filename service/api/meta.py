@@ -18,7 +18,7 @@ blp = Blueprint("health", __name__, description="Liveness and readiness.")
 @blp.route("/healthz")
 @blp.response(200, HealthSchema)
 @blp.doc(security=[])
-@docs.errors(blp, 503)
+@docs.errors(503)
 def healthz() -> Response:
     """Whether the service is up and reaches its database."""
     try:

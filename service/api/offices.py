@@ -52,7 +52,7 @@ admin_only = http.checked_before_body(rules.check_may_manage_accounts)
 class Offices(MethodView):
     @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, OfficePageSchema)
-    @docs.errors(blp, 401, 422)
+    @docs.errors(401, 422)
     def get(self, args: dict[str, Any]) -> Response:
         """Every office with its region and the regencies it serves, by code."""
         limit, cursor = args["limit"], args.get("cursor")
@@ -66,7 +66,7 @@ class Offices(MethodView):
     @admin_only
     @blp.arguments(OfficeCreateSchema())
     @blp.response(201, OfficeSchema, headers=docs.LOCATION)
-    @docs.errors(blp, 400, 401, 403, 409, 413, 422)
+    @docs.errors(400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
         """Add an office (admin)."""
         office = office_from(data["code"], data)
@@ -80,7 +80,7 @@ class Offices(MethodView):
 @blp.route("/<code>")
 class OfficeByCode(MethodView):
     @blp.response(200, OfficeSchema)
-    @docs.errors(blp, 401, 404)
+    @docs.errors(401, 404)
     def get(self, code: str) -> Response:
         """One office."""
         with http.application().db.read() as conn:
@@ -92,7 +92,7 @@ class OfficeByCode(MethodView):
     @admin_only
     @blp.arguments(OfficeFieldsSchema())
     @blp.response(200, OfficeSchema)
-    @docs.errors(blp, 400, 401, 403, 404, 413, 422)
+    @docs.errors(400, 401, 403, 404, 413, 422)
     def put(self, data: dict[str, Any], code: str) -> Response:
         """Replace an office's name, region and working area (admin)."""
         office = office_from(checked_office_code(code), data)

@@ -35,7 +35,7 @@ CSV_DOC = {
 @blp.arguments(RegisterQuerySchema(), location="query")
 @blp.response(200, DesignationPageSchema)
 @blp.doc(responses=CSV_DOC)
-@docs.errors(blp, 401, 403, 422)
+@docs.errors(401, 403, 422)
 def designation_register(args: dict[str, Any]) -> Response:
     """Every designated village with who proposed, coordinated, socialized, assessed and approved it."""
     filters = reports.RegisterFilters(
@@ -54,7 +54,7 @@ def designation_register(args: dict[str, Any]) -> Response:
 @blp.arguments(PerformanceQuerySchema(), location="query")
 @blp.response(200, PerformanceReportSchema)
 @blp.doc(responses=CSV_DOC)
-@docs.errors(blp, 401, 403, 422)
+@docs.errors(401, 403, 422)
 def performance(args: dict[str, Any]) -> Response:
     """Target, realization, achievement and rating per office, region and nation; now or as of a day."""
     actor = http.actor()

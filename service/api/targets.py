@@ -22,7 +22,7 @@ blp = Blueprint("targets", __name__, url_prefix="/api/v1/targets", description="
 class Targets(MethodView):
     @blp.arguments(TargetQuerySchema(), location="query")
     @blp.response(200, TargetPageSchema)
-    @docs.errors(blp, 401, 403, 422)
+    @docs.errors(401, 403, 422)
     def get(self, args: dict[str, Any]) -> Response:
         """The targets of the offices the caller may read, each with its history of changes."""
         with http.application().db.read() as conn:
@@ -37,7 +37,7 @@ class Targets(MethodView):
 @blp.arguments(TargetBodySchema())
 @blp.response(200, TargetSchema, headers=docs.ETAG)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER])
-@docs.errors(blp, *docs.WRITE)
+@docs.errors(*docs.WRITE)
 def put_target(data: dict[str, Any], office_code: str, year: int) -> Response:
     """Set or change an office's target for a year, with its basis (decree or letter)."""
     idempotency_request = http.idempotency_request()
