@@ -48,6 +48,10 @@ _STAGE_HOLDING_VILLAGE = Prepared(
 )
 
 
+# What a command's work returns: how to make its reply, once it is known to be recorded.
+PendingReply = Callable[[], StoredResponse]
+
+
 @dataclass(frozen=True, slots=True)
 class IdempotencyRequest:
     key: str
@@ -79,7 +83,7 @@ class Application:
         request_id: str,
         idempotency_request: IdempotencyRequest | None = None,
     ) -> StoredResponse:
-        def work(conn: Connection) -> StoredResponse:
+        def work(conn: Connection) -> PendingReply:
             now = self.clock()
             candidacy_id = str(uuid.uuid4())
             event = candidacy_rules.propose(
@@ -95,8 +99,8 @@ class Application:
             cases = self._append(
                 conn, actor, request_id, 0, event, now, CANDIDACY_STREAM, candidacy_id, history=[]
             )
-            body = case_as_dict(cases[candidacy_id], actor.role)
-            return _reply(201, body, Location=CASE_PATH.format(id=candidacy_id))
+            row, location = cases[candidacy_id], CASE_PATH.format(id=candidacy_id)
+            return lambda: _reply(201, case_as_dict(row, actor.role), Location=location)
 
         return self._write(actor, idempotency_request, work)
 
@@ -110,14 +114,15 @@ class Application:
         expected_version: int | None = None,
         idempotency_request: IdempotencyRequest | None = None,
     ) -> StoredResponse:
-        def work(conn: Connection) -> StoredResponse:
+        def work(conn: Connection) -> PendingReply:
             now = self.clock()
             case, history = self._load_case(conn, actor, candidacy_id)
             event = candidacy_rules.decide(case, command, actor, now=now, expected_version=expected_version)
             cases = self._append(
                 conn, actor, request_id, case.version, event, now, CANDIDACY_STREAM, candidacy_id, history
             )
-            return _reply(200, case_as_dict(cases[candidacy_id], actor.role))
+            row = cases[candidacy_id]
+            return lambda: _reply(200, case_as_dict(row, actor.role))
 
         return self._write(actor, idempotency_request, work)
 
@@ -125,14 +130,18 @@ class Application:
         self,
         actor: Actor,
         idempotency_request: IdempotencyRequest | None,
-        work: Callable[[Connection], StoredResponse],
+        work: Callable[[Connection], PendingReply],
     ) -> StoredResponse:
         """Run `work` in one write transaction. The first try reads and decides before taking the
         write lock, beside other writers, so that the lock is held only to append, project and
         commit. It is rolled back and done again, locking first, when it lost a race (its stream,
         idempotency key or village was written meanwhile: a unique key says so), and when a request
         with an idempotency key was refused: its first sending may have been recorded after this one
-        looked for it, and must then be answered with that first reply."""
+        looked for it, and must then be answered with that first reply.
+
+        `work` returns how to make the reply. It is made after the commit, so that the write lock
+        (on SQLite, the writers' turn) is not held meanwhile; with an idempotency key it is made
+        before, to be kept with the key in the same transaction."""
         try:
             return self._write_once(actor, idempotency_request, work, lock_first=False)
         except (ConcurrencyError, IntegrityError):
@@ -146,7 +155,7 @@ class Application:
         self,
         actor: Actor,
         idempotency_request: IdempotencyRequest | None,
-        work: Callable[[Connection], StoredResponse],
+        work: Callable[[Connection], PendingReply],
         *,
         lock_first: bool,
     ) -> StoredResponse:
@@ -159,7 +168,7 @@ class Application:
                 if earlier is not None:
                     return earlier
             try:
-                response = work(conn)
+                make_reply = work(conn)
                 wait_for_pipeline(conn)  # a failed write is raised here, as if it had failed in `work`
             except IntegrityError as error:
                 if not lock_first:
@@ -169,6 +178,7 @@ class Application:
                     "the village already has a live candidacy", rule="duplicate_candidacy"
                 ) from error
             if idempotency_request is not None:
+                response = make_reply()
                 idempotency.save(
                     conn,
                     actor.username,
@@ -177,7 +187,8 @@ class Application:
                     response,
                     format_timestamp(self.clock()),
                 )
-            return response
+                return response
+        return make_reply()
 
     def set_target(
         self,
@@ -191,7 +202,7 @@ class Application:
         expected_version: int | None = None,
         idempotency_request: IdempotencyRequest | None = None,
     ) -> StoredResponse:
-        def work(conn: Connection) -> StoredResponse:
+        def work(conn: Connection) -> PendingReply:
             now = self.clock()
             office = target_rules.office_for_target(
                 actor, accounts.get_office(conn, office_code), office_code
@@ -201,8 +212,8 @@ class Application:
             version = self.store.stream_version(conn, stream_id)
             rules.check_expected_version(expected_version, version)
             self._append(conn, actor, request_id, version, event, now, TARGET_STREAM, stream_id)
-            body = reports.target_of(conn, office, year)
-            return _reply(200, body)
+            body = reports.target_of(conn, office, year)  # read in the transaction that wrote it
+            return lambda: _reply(200, body)
 
         return self._write(actor, idempotency_request, work)
 
