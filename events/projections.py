@@ -44,7 +44,7 @@ from events.types import CandidacyDesignated, CandidacyProposed, TargetSet
 
 CANDIDACY_STREAM = "candidacy"
 TARGET_STREAM = "target"
-_NO_HISTORIES: Mapping[str, Sequence[RecordedEvent]] = MappingProxyType({})
+_NO_ROWS: Mapping[str, dict[str, Any] | None] = MappingProxyType({})
 
 _ACTION_BY_TYPE = {cls.type_name: action for cls, action in ACTION_OF_EVENT.items()}
 
@@ -350,20 +350,20 @@ class CandidacyProjection:
         self,
         conn: Connection,
         batch: Sequence[RecordedEvent],
-        histories: Mapping[str, Sequence[RecordedEvent]] = _NO_HISTORIES,
+        rows_before: Mapping[str, dict[str, Any] | None] = _NO_ROWS,
     ) -> dict[str, dict[str, Any]]:
         """Project `batch`; returns the case rows written, by id, as a read of them would give them.
 
-        `histories`: the earlier events of streams the caller read in this transaction (none for a
-        new stream). Their rows are folded from these, as a rebuild folds them, instead of read.
+        `rows_before`: the rows of streams the caller read in this transaction, folded from their
+        events as a rebuild folds them (`case_row_of`), None for a new stream: not read again.
         """
         relevant = [e for e in batch if e.stream_type == CANDIDACY_STREAM]
         if not relevant:
             return {}
         candidacies = self.models.candidacies
         ids = list(dict.fromkeys(e.stream_id for e in relevant))
-        existing = {i: case_row_of(histories[i]) for i in ids if histories.get(i)}
-        unread = [i for i in ids if i not in histories]
+        existing = {i: row for i in ids if (row := rows_before.get(i)) is not None}
+        unread = [i for i in ids if i not in rows_before]
         if unread:
             existing.update((row["id"], dict(row)) for row in _cases_by_id(conn, candidacies, unread))
         rows: dict[str, dict[str, Any]] = dict(existing)
@@ -724,16 +724,17 @@ PROJECTIONS: tuple[Projection, ...] = (_CASES, _TARGETS)
 def project(
     conn: Connection,
     batch: Sequence[RecordedEvent],
-    histories: Mapping[str, Sequence[RecordedEvent]] = _NO_HISTORIES,
+    rows_before: Mapping[str, dict[str, Any] | None] = _NO_ROWS,
 ) -> dict[str, dict[str, Any]]:
     """Bring every read model up to date with events just appended, in the caller's transaction.
 
-    `histories`: the earlier events of the streams the caller loaded in this transaction, by stream
-    id (empty for a stream it just began); their case rows are folded from them, not read again.
+    `rows_before`: by stream id, the case rows of the streams the caller loaded in this transaction,
+    folded from their events (`case_row_of`; None for a stream it just began), so as not to read them
+    again; the caller folds them before it takes the write lock.
     Returns the case rows written, by id, as reading them back would give them: a command answers
     with its case from these, without reading it again inside the write lock.
     """
-    cases = _CASES.project_cases(conn, batch, histories)
+    cases = _CASES.project_cases(conn, batch, rows_before)
     _TARGETS.project(conn, batch)
     return cases
 

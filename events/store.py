@@ -136,6 +136,88 @@ def chain_hash(content: JsonDict) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
+# In the hashed content's canonical JSON, the values the head decides: its keys sort next to each
+# other, so the rest is made before the lock, in one part before them and one after.
+_HEAD_DECIDED = '"position":0,"prev_hash":"","recorded_at":""'
+
+
+@dataclass(frozen=True, slots=True)
+class _Drafted:
+    """An event to append, made as far as it can be before the write lock: all but its position, its
+    predecessor's hash and its recorded time, which the head decides. Encoding the hashed content
+    (the data included) and the data's column is most of an append's CPU: done here, the lock is not
+    held meanwhile, and under it the hash needs only those three values put in."""
+
+    event_id: str
+    type: str
+    schema_version: int
+    # As a read gives it back (canonical key order), so that the live projection and a rebuild from
+    # the log store the same JSON.
+    data: JsonDict
+    data_json: str
+    template: RecordedEvent  # position, prev_hash, recorded_at and hash blank
+    hashed_before: str  # the hashed content's canonical JSON up to the position's value
+    hashed_after: str  # and from after the recorded time's value to its end
+
+    @classmethod
+    def of(
+        cls,
+        new_event: Event,
+        event_id: str,
+        stream_type: str,
+        stream_id: str,
+        version: int,
+        metadata: EventMetadata,
+    ) -> _Drafted:
+        data = json.loads(canonical_json(new_event.to_data()))
+        template = RecordedEvent(
+            position=0,
+            event_id=event_id,
+            stream_type=stream_type,
+            stream_id=stream_id,
+            version=version,
+            type=new_event.type_name,
+            schema_version=new_event.schema_version,
+            data=data,
+            actor_username=metadata.actor_username,
+            actor_name=metadata.actor_name,
+            actor_role=metadata.actor_role,
+            actor_office=metadata.actor_office,
+            request_id=metadata.request_id,
+            recorded_at="",
+            prev_hash="",
+            hash="",
+        )
+        hashed = canonical_json(template.hashed_content())
+        # The last: the data before it may hold the same text, the fixed fields after it cannot.
+        at = hashed.rindex(_HEAD_DECIDED)
+        return cls(
+            event_id=event_id,
+            type=new_event.type_name,
+            schema_version=new_event.schema_version,
+            data=data,
+            data_json=canonical_json(data),
+            template=template,
+            hashed_before=hashed[: at + len('"position":')],
+            hashed_after=hashed[at + len(_HEAD_DECIDED) :],
+        )
+
+    def recorded(self, position: int, prev_hash: str, recorded_at: str) -> RecordedEvent:
+        """The event as appended after a head at `position - 1` whose hash is `prev_hash`: its hash is
+        `chain_hash(its hashed_content())`, made from the parts already encoded."""
+        decided = (
+            f'{position},"prev_hash":{canonical_json(prev_hash)},"recorded_at":{canonical_json(recorded_at)}'
+        )
+        hashed = self.hashed_before + decided + self.hashed_after
+        return replace(
+            self.template,
+            position=position,
+            prev_hash=prev_hash,
+            recorded_at=recorded_at,
+            hash=hashlib.sha256(hashed.encode("utf-8")).hexdigest(),
+        )
+
+
 class EventStore:
     def __init__(self, registry: EventRegistry = REGISTRY) -> None:
         self.registry = registry
@@ -172,10 +254,10 @@ class EventStore:
         # What does not depend on the head is made before the lock, which the writers wait for.
         stamp = format_timestamp(now)
         drafted = [
-            # As a read gives it back (canonical key order), so that the live projection and a rebuild
-            # from the log store the same JSON.
-            (str(uuid.uuid4()), json.loads(canonical_json(new_event.to_data())), new_event)
-            for new_event in new_events
+            _Drafted.of(
+                new_event, str(uuid.uuid4()), stream_type, stream_id, expected_version + offset, metadata
+            )
+            for offset, new_event in enumerate(new_events, start=1)
         ]
         head_row = locked_head(conn)
         if not version_known or not new_events:
@@ -188,30 +270,15 @@ class EventStore:
         recorded_at = max(stamp, head_row.recorded_at)
         position, prev_hash = head_row.position, head_row.hash
         recorded: list[RecordedEvent] = []
-        for offset, (event_id, data, new_event) in enumerate(drafted, start=1):
+        rows: list[dict[str, Any]] = []
+        for draft in drafted:
             position += 1
-            draft = RecordedEvent(
-                position=position,
-                event_id=event_id,
-                stream_type=stream_type,
-                stream_id=stream_id,
-                version=expected_version + offset,
-                type=new_event.type_name,
-                schema_version=new_event.schema_version,
-                data=data,
-                actor_username=metadata.actor_username,
-                actor_name=metadata.actor_name,
-                actor_role=metadata.actor_role,
-                actor_office=metadata.actor_office,
-                request_id=metadata.request_id,
-                recorded_at=recorded_at,
-                prev_hash=prev_hash,
-                hash="",
-            )
-            prev_hash = draft.computed_hash()
-            recorded.append(replace(draft, hash=prev_hash))
+            event = draft.recorded(position, prev_hash, recorded_at)
+            recorded.append(event)
+            rows.append(_to_row(event, draft.data_json))
+            prev_hash = event.hash
         try:
-            _INSERT_EVENTS.execute(conn, [_to_row(e) for e in recorded])
+            _INSERT_EVENTS.execute(conn, rows)
         except IntegrityError as error:  # the unique (stream_id, version) key: a writer won the race
             raise ConcurrencyError(f"stream {stream_id} changed while appending") from error
         _ADVANCE_HEAD.execute(conn, {"new_position": position, "new_hash": prev_hash, "new_at": recorded_at})
@@ -308,7 +375,8 @@ class VerificationResult:
     first_bad_position: int | None
 
 
-def _to_row(recorded: RecordedEvent) -> dict[str, Any]:
+def _to_row(recorded: RecordedEvent, data_json: str | None = None) -> dict[str, Any]:
+    """The event's row; `data_json`: its data's canonical JSON, if already made."""
     return {
         "position": recorded.position,
         "event_id": recorded.event_id,
@@ -317,7 +385,7 @@ def _to_row(recorded: RecordedEvent) -> dict[str, Any]:
         "version": recorded.version,
         "type": recorded.type,
         "schema_version": recorded.schema_version,
-        "data": canonical_json(recorded.data),
+        "data": canonical_json(recorded.data) if data_json is None else data_json,
         "actor_username": recorded.actor_username,
         "actor_name": recorded.actor_name,
         "actor_role": recorded.actor_role,

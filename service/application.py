@@ -232,7 +232,10 @@ class Application:
         """Append the event and project it; returns the case rows written, by id (none for a target).
 
         `history`: the stream's events as loaded in this transaction (empty for a new stream), from
-        which the projection folds the case's row instead of reading it."""
+        which the case's row is folded instead of read, before the append takes the write lock."""
+        rows_before = (
+            {} if history is None else {stream_id: projections.case_row_of(history) if history else None}
+        )
         recorded = self.store.append(
             conn,
             stream_type=stream_type,
@@ -251,7 +254,7 @@ class Application:
             # it read before the lock, the unique key catches a writer that came in between.
             version_known=True,
         )
-        return projections.project(conn, recorded, {} if history is None else {stream_id: history})
+        return projections.project(conn, recorded, rows_before)
 
     def _load_case(
         self, conn: Connection, actor: Actor, candidacy_id: str

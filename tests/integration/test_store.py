@@ -3,13 +3,14 @@ the append-only triggers, the hash chain and what `verify()` makes of tampering;
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
 import json
 import uuid
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import func, select, text
@@ -20,7 +21,7 @@ from events.database import LOCKED_HEAD, Database
 from events.idempotency import IdempotencyKeyReused, StoredResponse
 from events.schema import GENESIS_HASH, events, ledger_head
 from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent
-from events.types import CandidacyCoordinated, CandidacyRejected, CandidacyWithdrawn
+from events.types import CandidacyCoordinated, CandidacyRejected, CandidacyWithdrawn, Event
 from tests.integration.conftest import Append
 from tests.integration.support import METADATA, T0, drop_append_only_triggers
 
@@ -110,6 +111,34 @@ def test_new_stream_gets_positions_and_versions_from_one_and_a_linked_chain(
     # The head is the ledger digest: the newest position and its hash.
     position, digest, _, count = ledger_state(database)
     assert (position, digest, count) == (5, rows[-1].hash, 5)
+
+
+@dataclasses.dataclass(frozen=True)
+class _LookAlike(Event):
+    """A payload whose keys are the ones the head decides, with the values they have before it does:
+    its encoding holds the very text the store looks for to put the head's values in."""
+
+    type_name: ClassVar[str] = "LookAlike"
+    position: int
+    prev_hash: str
+    recorded_at: str
+    note: str
+
+
+def test_the_hash_is_right_whatever_the_payload_holds(database: Database, append: Append) -> None:
+    tricky = [
+        _LookAlike(0, "", "", note='"position":0,"prev_hash":"","recorded_at":""'),
+        _LookAlike(7, "ab", "2024", note='Desa Sukamaju — "kutip" \\ \U0001d53b \u00e9\n'),
+    ]
+    metadata = replace(METADATA, request_id='id-"position":0,"prev_hash":"","recorded_at":""')
+    recorded = append("case-a", 0, tricky, metadata=metadata) + append("case-a", 2, [rejected(1)])
+
+    rows = raw_rows(database)
+    for row, event in zip(rows, recorded, strict=True):
+        assert row.hash == independent_hash(row) == event.hash == event.computed_hash()
+        assert json.loads(row.data) == event.data
+    assert rows[0].prev_hash == GENESIS_HASH and rows[1].prev_hash == rows[0].hash
+    assert json.loads(rows[0].data)["note"] == tricky[0].note
 
 
 def test_payload_round_trips_through_the_log(database: Database, store: EventStore, append: Append) -> None:
