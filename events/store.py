@@ -148,14 +148,10 @@ class _Drafted:
     (the data included) and the data's column is most of an append's CPU: done here, the lock is not
     held meanwhile, and under it the hash needs only those three values put in."""
 
-    event_id: str
-    type: str
-    schema_version: int
-    # As a read gives it back (canonical key order), so that the live projection and a rebuild from
-    # the log store the same JSON.
-    data: JsonDict
     data_json: str
-    template: RecordedEvent  # position, prev_hash, recorded_at and hash blank
+    # Its data as a read gives it back (canonical key order), so that the live projection and a
+    # rebuild from the log store the same JSON; position, prev_hash, recorded_at and hash blank.
+    template: RecordedEvent
     hashed_before: str  # the hashed content's canonical JSON up to the position's value
     hashed_after: str  # and from after the recorded time's value to its end
 
@@ -192,10 +188,6 @@ class _Drafted:
         # The last: the data before it may hold the same text, the fixed fields after it cannot.
         at = hashed.rindex(_HEAD_DECIDED)
         return cls(
-            event_id=event_id,
-            type=new_event.type_name,
-            schema_version=new_event.schema_version,
-            data=data,
             data_json=canonical_json(data),
             template=template,
             hashed_before=hashed[: at + len('"position":')],
