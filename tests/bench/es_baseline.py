@@ -12,7 +12,8 @@ Persistence settings (the library reads them from the application's environment)
 - SQLite: `PERSISTENCE_MODULE` names `FullSyncSQLiteFactory` below, the library's `SQLiteFactory`
   whose connections also run `PRAGMA synchronous=FULL`, and `SQLITE_DBNAME` is a file. The library
   itself puts a file database in WAL mode and opens each write with `BEGIN`; with synchronous=FULL
-  a commit is as durable as one of ours (WAL, synchronous=FULL, `BEGIN IMMEDIATE`).
+  a commit is as durable as one of ours (WAL, `BEGIN IMMEDIATE`, and the WAL fsynced after each
+  commit before it is answered: `events.database.WalSyncedConnection`).
 - PostgreSQL: `PERSISTENCE_MODULE=eventsourcing.postgres` with `POSTGRES_DBNAME`, `POSTGRES_HOST`,
   `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD` (may be empty under trust auth) and
   `POSTGRES_SCHEMA` (a scratch schema). Each save takes `LOCK TABLE ... IN EXCLUSIVE MODE` on the

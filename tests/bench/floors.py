@@ -142,7 +142,7 @@ def record(url: str) -> Recording:
 
 def _replay_with_driver(url: str, recording: Recording) -> float:
     """Seconds for the recorded statements through the DBAPI connection alone (as configured by our
-    engine: WAL, synchronous=FULL; the recorded BEGIN IMMEDIATE included)."""
+    engine: WAL, each commit's WAL fsynced by the connection; the recorded BEGIN IMMEDIATE included)."""
     db, _ = _prepared(url)
     raw = db.engine.raw_connection()
     try:

@@ -3,8 +3,9 @@ each worker keeps how long it has held the writers' turn, in all, so that the be
 rate the single writer allows, beside what rate the CPU allows.
 
 Every write transaction holds the turn from when it takes the write lock to when it has committed
-(the commit's fsync included); the next writer waits meanwhile. With 2 workers, the rate can never
-pass 1 / (turn held per command), however many cores there are. After each transaction the worker
+(the WAL's fsync comes after, outside the turn: `events.database.WalSyncedConnection`); the next
+writer waits meanwhile. With 2 workers, the rate can never pass 1 / (turn held per command), however
+many cores there are. After each transaction the worker
 writes its totals ("transactions seconds") over the start of its own file in
 $BENCH_WRITE_TURN_DIRECTORY: a few microseconds against a hold of a millisecond or more.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
@@ -107,6 +108,98 @@ def test_a_second_write_in_the_same_thread_is_refused_not_waited_for(database: D
         pass
     with database.write() as conn:  # the refusal left the turn as it was
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+# ---- SQLite: a commit is made durable by the connection's own fsync of the WAL -------------------
+
+
+@pytest.fixture
+def syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What is fsynced from now on, in order, beside when the writers' turn is let go ("turn let go")."""
+    happened: list[str] = []
+    fsync, leave = os.fsync, database_module._WriterTurn.__exit__
+
+    def recorded_fsync(fd: int) -> None:
+        happened.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    def recorded_leave(self: database_module._WriterTurn, *exc: object) -> None:
+        leave(self, *exc)
+        happened.append("turn let go")
+
+    monkeypatch.setattr(os, "fsync", recorded_fsync)
+    monkeypatch.setattr(database_module._WriterTurn, "__exit__", recorded_leave)
+    return happened
+
+
+def _pragma(conn: Connection, name: str) -> int:
+    return conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+
+
+def test_a_sqlite_file_runs_normal_and_syncs_its_wal_itself_where_memory_runs_full(tmp_path: Path) -> None:
+    on_file = Database(f"sqlite:///{tmp_path}/durable.sqlite3")
+    in_memory = Database("sqlite://")
+    try:
+        with on_file.lookup() as conn:
+            assert _pragma(conn, "journal_mode") == "wal"
+            assert _pragma(conn, "synchronous") == 1  # NORMAL: no fsync inside COMMIT
+            wal_path = conn.connection.driver_connection.wal_path
+            assert wal_path == os.path.realpath(f"{tmp_path}/durable.sqlite3") + "-wal"
+        with in_memory.lookup() as conn:
+            assert _pragma(conn, "synchronous") == 2  # FULL: no WAL file to sync, SQLite syncs
+            assert conn.connection.driver_connection.wal_path is None
+    finally:
+        on_file.dispose()
+        in_memory.dispose()
+
+
+def test_a_write_syncs_the_wal_after_letting_go_of_the_turn_and_before_it_returns(
+    database: Database, syncs: list[str]
+) -> None:
+    wal = os.path.realpath(_sqlite_file(database)) + "-wal"
+    with database.write() as conn:
+        conn.execute(text("CREATE TABLE durable_probe (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO durable_probe (id) VALUES (1)"))
+        assert syncs == []  # nothing is synced inside the transaction
+    assert syncs == ["turn let go", wal]
+
+
+def test_a_write_that_locks_late_syncs_after_its_append_and_not_when_it_wrote_nothing(
+    database: Database, syncs: list[str]
+) -> None:
+    wal = os.path.realpath(_sqlite_file(database)) + "-wal"
+    store = EventStore()
+    with database.write(lock_first=False) as conn:
+        assert store.stream_version(conn, "read-only") == 0
+    with pytest.raises(ZeroDivisionError), database.write() as conn:
+        conn.execute(text("SELECT 1"))
+        1 / 0  # noqa: B018 - rolled back: nothing was committed, nothing to sync
+    assert wal not in syncs
+    with database.write(lock_first=False) as conn:
+        store.append(
+            conn,
+            stream_type="candidacy",
+            stream_id="late",
+            expected_version=0,
+            new_events=[CandidacyRejected(reason="late")],
+            metadata=METADATA,
+            now=T0,
+        )
+    assert syncs[-2:] == ["turn let go", wal]
+    assert syncs.count(wal) == 1
+
+
+def test_a_commit_outside_a_write_syncs_the_wal_at_once(database: Database, syncs: list[str]) -> None:
+    """Migrations and the like commit on the engine directly: the fsync is made inside `commit()`."""
+    wal = os.path.realpath(_sqlite_file(database)) + "-wal"
+    with database.engine.connect() as conn:
+        conn.execute(text("CREATE TABLE direct_probe (id INTEGER PRIMARY KEY)"))
+        conn.commit()
+        assert syncs == [wal]
+        conn.execute(text("INSERT INTO direct_probe (id) VALUES (1)"))
+        assert syncs == [wal]
+        conn.commit()
+        assert syncs == [wal, wal]
 
 
 # ---- a write that takes the lock with its append -----------------------------------------------------
