@@ -264,7 +264,7 @@ class WalSyncedConnection(sqlite3.Connection):
 
     def sync(self) -> None:
         """Make every commit so far durable (nothing to do if none is waiting)."""
-        if not self._sync_due or self.wal_path is None:
+        if not self._sync_due:  # only set where there is a WAL to sync
             return
         fd = os.open(self.wal_path, os.O_RDONLY | os.O_CLOEXEC)
         try:

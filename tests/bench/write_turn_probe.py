@@ -5,9 +5,9 @@ rate the single writer allows, beside what rate the CPU allows.
 Every write transaction holds the turn from when it takes the write lock to when it has committed
 (the WAL's fsync comes after, outside the turn: `events.database.WalSyncedConnection`); the next
 writer waits meanwhile. With 2 workers, the rate can never pass 1 / (turn held per command), however
-many cores there are. After each transaction the worker
-writes its totals ("transactions seconds") over the start of its own file in
-$BENCH_WRITE_TURN_DIRECTORY: a few microseconds against a hold of a millisecond or more.
+many cores there are. After each transaction the worker writes its totals ("transactions seconds")
+over the start of its own file in $BENCH_WRITE_TURN_DIRECTORY: a few microseconds against a hold of
+a millisecond or more.
 """
 
 from __future__ import annotations

@@ -132,6 +132,23 @@ def syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return happened
 
 
+def _wal_file(database: Database) -> str:
+    return os.path.realpath(_sqlite_file(database)) + "-wal"
+
+
+def _append_rejection(conn: Connection, stream_id: str) -> None:
+    """A one-event stream appended in the caller's write transaction."""
+    EventStore().append(
+        conn,
+        stream_type="candidacy",
+        stream_id=stream_id,
+        expected_version=0,
+        new_events=[CandidacyRejected(reason=stream_id)],
+        metadata=METADATA,
+        now=T0,
+    )
+
+
 def _pragma(conn: Connection, name: str) -> int:
     return conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()
 
@@ -156,7 +173,7 @@ def test_a_sqlite_file_runs_normal_and_syncs_its_wal_itself_where_memory_runs_fu
 def test_a_write_syncs_the_wal_after_letting_go_of_the_turn_and_before_it_returns(
     database: Database, syncs: list[str]
 ) -> None:
-    wal = os.path.realpath(_sqlite_file(database)) + "-wal"
+    wal = _wal_file(database)
     with database.write() as conn:
         conn.execute(text("CREATE TABLE durable_probe (id INTEGER PRIMARY KEY)"))
         conn.execute(text("INSERT INTO durable_probe (id) VALUES (1)"))
@@ -167,7 +184,7 @@ def test_a_write_syncs_the_wal_after_letting_go_of_the_turn_and_before_it_return
 def test_a_write_that_locks_late_syncs_after_its_append_and_not_when_it_wrote_nothing(
     database: Database, syncs: list[str]
 ) -> None:
-    wal = os.path.realpath(_sqlite_file(database)) + "-wal"
+    wal = _wal_file(database)
     store = EventStore()
     with database.write(lock_first=False) as conn:
         assert store.stream_version(conn, "read-only") == 0
@@ -176,22 +193,14 @@ def test_a_write_that_locks_late_syncs_after_its_append_and_not_when_it_wrote_no
         1 / 0  # noqa: B018 - rolled back: nothing was committed, nothing to sync
     assert wal not in syncs
     with database.write(lock_first=False) as conn:
-        store.append(
-            conn,
-            stream_type="candidacy",
-            stream_id="late",
-            expected_version=0,
-            new_events=[CandidacyRejected(reason="late")],
-            metadata=METADATA,
-            now=T0,
-        )
+        _append_rejection(conn, "late")
     assert syncs[-2:] == ["turn let go", wal]
     assert syncs.count(wal) == 1
 
 
 def test_a_commit_outside_a_write_syncs_the_wal_at_once(database: Database, syncs: list[str]) -> None:
     """Migrations and the like commit on the engine directly: the fsync is made inside `commit()`."""
-    wal = os.path.realpath(_sqlite_file(database)) + "-wal"
+    wal = _wal_file(database)
     with database.engine.connect() as conn:
         conn.execute(text("CREATE TABLE direct_probe (id INTEGER PRIMARY KEY)"))
         conn.commit()
@@ -211,20 +220,9 @@ def test_a_write_that_locks_late_lets_other_writers_by_until_it_appends(database
     store = EventStore()
     other_committed = threading.Event()
 
-    def append_to(conn: Connection, stream_id: str) -> None:
-        store.append(
-            conn,
-            stream_type="candidacy",
-            stream_id=stream_id,
-            expected_version=0,
-            new_events=[CandidacyRejected(reason=stream_id)],
-            metadata=METADATA,
-            now=T0,
-        )
-
     def other_writer() -> None:
         with database.write() as conn:
-            append_to(conn, "other")
+            _append_rejection(conn, "other")
         other_committed.set()
 
     thread = threading.Thread(target=other_writer)
@@ -232,7 +230,7 @@ def test_a_write_that_locks_late_lets_other_writers_by_until_it_appends(database
         assert store.stream_version(conn, "late") == 0
         thread.start()
         assert other_committed.wait(10), "the other writer waited for one that has not locked"
-        append_to(conn, "late")
+        _append_rejection(conn, "late")
     thread.join(10)
     with database.read() as conn:
         order = [e.stream_id for e in store.read_all(conn)]
