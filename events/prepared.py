@@ -17,7 +17,8 @@ whose parameters are plain (no expanding IN lists); `Prepared` refuses any other
 
 Inside `pipelined(conn)`, on PostgreSQL through psycopg, prepared statements are sent in the driver's
 pipeline mode: one that returns no rows is not waited for, so the writes of a command travel to the
-server together instead of one round trip each (see `Pipeline`).
+server together instead of one round trip each (see `Pipeline`). `commit_in_pipeline` sends the
+transaction's COMMIT behind them, so that the writes, their errors and the commit cost one round trip.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql import ClauseElement
 
 Parameters = Mapping[str, Any]
@@ -179,8 +180,10 @@ class Pipeline:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._mode: AbstractContextManager[Any] | None = None  # psycopg's, while in pipeline mode
+        self.committed = False
 
     def resume(self) -> None:
+        self.refuse_if_committed()
         if self._mode is None:
             mode = self._conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
             mode.__enter__()
@@ -195,6 +198,29 @@ class Pipeline:
             mode.__exit__(None, None, None)
         except self._conn.dialect.loaded_dbapi.Error as error:
             self._conn._handle_dbapi_exception(error, "(statements sent in a pipeline)", {}, None, None)
+
+    def commit(self) -> None:
+        """Send COMMIT behind every statement still unanswered, then wait for all of them: one round
+        trip where waiting and then committing take two, and on PostgreSQL the transaction's row
+        locks are let go that much sooner. If a statement before it failed, the server skips the
+        COMMIT, the error is raised, and the transaction is rolled back as after any failure."""
+        self.resume()
+        cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            # Never as a prepared statement of the server's, which psycopg makes of a query it sees often.
+            cursor.execute("COMMIT", prepare=False)
+        except Exception as error:
+            self._conn._handle_dbapi_exception(error, "COMMIT", {}, cursor, None)
+        finally:
+            cursor.close()
+        self.committed = True
+        self.wait()
+
+    def refuse_if_committed(self) -> None:
+        """A statement after the pipeline's COMMIT would begin a transaction of its own, which the
+        caller's would then commit unseen: it is a mistake, and refused."""
+        if self.committed:
+            raise InvalidRequestError("the transaction was committed in its pipeline; nothing more may go")
 
     def abandon(self, error: BaseException) -> None:
         """Leave pipeline mode after `error`, which is what the caller raises."""
@@ -238,8 +264,21 @@ def wait_for_pipeline(conn: Connection) -> None:
         pipeline.wait()
 
 
+def commit_in_pipeline(conn: Connection) -> None:
+    """Commit the connection's transaction together with the replies still due in its pipeline, if
+    it has one (see `Pipeline.commit`); the transaction must then end, its `begin()` block finding
+    nothing left to send, and a statement sent before it ends is refused. Without a pipeline (on
+    SQLite) this does nothing: the transaction commits when its block ends."""
+    pipeline: Pipeline | None = conn.info.get(_PIPELINE)
+    if pipeline is not None:
+        pipeline.commit()
+
+
 def _wait_for_pipeline(conn: Connection, *_statement: Any) -> None:
-    wait_for_pipeline(conn)
+    pipeline: Pipeline | None = conn.info.get(_PIPELINE)
+    if pipeline is not None:
+        pipeline.refuse_if_committed()
+        pipeline.wait()
 
 
 def _bound(compiled: _Compiled, parameters: Parameters) -> tuple[Any, ...] | dict[str, Any]:

@@ -8,7 +8,9 @@ import uuid
 from typing import Any
 
 import pytest
+import sqlalchemy
 from flask.testing import FlaskClient
+from psycopg.pq import TransactionStatus
 
 from service.application import Application
 from tests.conftest import ACTION_BODIES, FakeClock, proposal
@@ -662,6 +664,30 @@ def test_two_clients_with_the_same_etag_one_wins(api: Api) -> None:
     assert first.status_code == 200
     assert_problem(second, 412)
     assert api.case("head", case["id"])["stage"] == "socialized"
+
+
+@pytest.mark.usefixtures("registry")
+def test_on_postgresql_a_commands_commit_travels_with_its_writes(api: Api, application: Application) -> None:
+    """COMMIT is sent in the pipeline behind a command's writes, so that the row lock it holds is let
+    go a round trip sooner: when SQLAlchemy ends the transaction the driver has nothing left to send.
+    A command with an Idempotency-Key keeps its reply in the transaction first, and commits as usual."""
+    if application.db.is_sqlite:
+        pytest.skip("SQLite's driver has no pipeline; a commit there is one call into the library")
+    still_open: list[bool] = []
+
+    def on_commit(conn: Any) -> None:
+        status = conn.connection.dbapi_connection.pgconn.transaction_status
+        still_open.append(status != TransactionStatus.IDLE)
+
+    sqlalchemy.event.listen(application.db.engine, "commit", on_commit)
+    try:
+        case = api.proposed("officer")
+        api.acted("section_head", case["id"], "coordinate")
+        assert api.propose("officer", idempotency_key="k1", village_code="32.01.25.2001").status_code == 201
+    finally:
+        sqlalchemy.event.remove(application.db.engine, "commit", on_commit)
+    assert still_open == [False, False, True]
+    assert event_count(application) == 3
 
 
 # ---- Idempotency-Key ------------------------------------------------------------------------------

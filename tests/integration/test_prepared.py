@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     JSON,
     Column,
@@ -20,10 +21,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import IntegrityError, InvalidRequestError, MultipleResultsFound, NoResultFound
 
 from events.database import Database
-from events.prepared import Prepared, pipelined, wait_for_pipeline
+from events.prepared import Prepared, commit_in_pipeline, pipelined, wait_for_pipeline
 
 
 class Labelled(TypeDecorator[str]):
@@ -244,3 +245,61 @@ def test_a_pipeline_that_ends_without_waiting_raises_what_failed(with_probes: Da
             insert_one.execute(conn, {**_rows("p", 1)[1], "id": "p0"})
         pytest.fail("the block ended without the error")
     assert _stored(database) == []
+
+
+def _visible_elsewhere(database: Database) -> list[str]:
+    """The ids another connection sees committed."""
+    return [row[0] for row in _stored(database)]
+
+
+def test_a_commit_in_the_pipeline_commits_with_the_writes_replies(with_probes: Database) -> None:
+    database = with_probes
+    insert_one = Prepared(insert(probes))
+    rows = _rows("p", 0)
+    with database.write() as conn, pipelined(conn):
+        insert_one.execute(conn, rows[0])
+        insert_one.execute(conn, rows[1])
+        commit_in_pipeline(conn)
+        if database.is_sqlite:  # no pipeline: it commits when its block ends
+            assert _visible_elsewhere(database) == []
+        else:  # committed already, out of pipeline mode, with nothing left for the block to send
+            assert not _in_pipeline_mode(conn, database)
+            assert conn.connection.dbapi_connection.pgconn.transaction_status == TransactionStatus.IDLE
+            assert _visible_elsewhere(database) == ["p0", "p1"]
+    assert _visible_elsewhere(database) == ["p0", "p1"]
+
+
+def test_a_commit_in_the_pipeline_after_a_failed_write_raises_it_and_keeps_nothing(
+    with_probes: Database,
+) -> None:
+    database = with_probes
+    insert_one = Prepared(insert(probes))
+    with database.write() as conn:
+        insert_one.execute(conn, _rows("p", 0)[0])
+    with pytest.raises(IntegrityError), database.write() as conn, pipelined(conn):
+        insert_one.execute(conn, _rows("new", 10)[0])
+        insert_one.execute(conn, {**_rows("p", 11)[1], "id": "p0"})  # the primary key again
+        commit_in_pipeline(conn)
+        pytest.fail("the commit did not raise the failed write")
+    assert _visible_elsewhere(database) == ["p0"]
+    with database.write() as conn, pipelined(conn):  # the pooled connection is as good as before
+        insert_one.execute(conn, _rows("q", 30)[0])
+        commit_in_pipeline(conn)
+    assert _visible_elsewhere(database) == ["p0", "q0"]
+
+
+@pytest.mark.parametrize("sent_after", ["prepared", "sqlalchemy"])
+def test_nothing_may_be_sent_after_a_commit_in_the_pipeline(with_probes: Database, sent_after: str) -> None:
+    database = with_probes
+    if database.is_sqlite:
+        pytest.skip("without a pipeline the transaction stays open until its block ends")
+    insert_one = Prepared(insert(probes))
+    rows = _rows("p", 0)
+    with pytest.raises(InvalidRequestError), database.write() as conn, pipelined(conn):
+        insert_one.execute(conn, rows[0])
+        commit_in_pipeline(conn)
+        if sent_after == "prepared":
+            insert_one.execute(conn, rows[1])
+        else:
+            conn.execute(insert(probes), rows[1])
+    assert _visible_elsewhere(database) == ["p0"]  # the committed one only, not one committed unseen
