@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
-from events.prepared import Prepared
+from events.prepared import Prepared, begin_with_first_statement
 from events.schema import ledger_head
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -92,7 +92,8 @@ class Database:
             try:
                 if wal is not None:
                     wal.defer_sync = True
-                with conn.begin():
+                # On PostgreSQL the BEGIN goes with the first statement, not in a round trip of its own.
+                with begin_with_first_statement(conn), conn.begin():
                     if lock_first:
                         conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
                     else:

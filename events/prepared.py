@@ -19,6 +19,8 @@ Inside `pipelined(conn)`, on PostgreSQL through psycopg, prepared statements are
 pipeline mode: one that returns no rows is not waited for, so the writes of a command travel to the
 server together instead of one round trip each (see `Pipeline`). `commit_in_pipeline` sends the
 transaction's COMMIT behind them, so that the writes, their errors and the commit cost one round trip.
+A transaction begun inside `begin_with_first_statement` sends its BEGIN ahead of its first statement,
+in the same round trip when that statement is pipelined.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class _Compiled:
 _NO_VALUE = object()
 # Where a connection keeps its open `Pipeline`, if any.
 _PIPELINE = "desa_binaan.pipeline"
+# Set while a transaction begun inside `begin_with_first_statement` has not sent its BEGIN yet.
+_BEGIN_DUE = "desa_binaan.begin_due"
 
 
 class Rows:
@@ -109,6 +113,8 @@ class Prepared:
         pipeline: Pipeline | None = conn.info.get(_PIPELINE)
         if pipeline is not None:
             pipeline.resume()
+        else:
+            _send_begin_if_due(conn)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if many:
@@ -188,6 +194,7 @@ class Pipeline:
             mode = self._conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
             mode.__enter__()
             self._mode = mode
+        _send_begin_if_due(self._conn)  # not waited for: it goes with the statement that follows
 
     def wait(self) -> None:
         """Read every reply still due, raising the first error among them, and leave pipeline mode."""
@@ -229,8 +236,50 @@ class Pipeline:
             mode.__exit__(type(error), error, error.__traceback__)
 
 
-# Engines whose SQLAlchemy statements make an open pipeline wait first.
-_ENGINES_WAITING: weakref.WeakSet[Engine] = weakref.WeakSet()
+# Engines whose SQLAlchemy statements first make an open pipeline wait and send a BEGIN still due.
+_ENGINES_WATCHED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _watch_sqlalchemy_statements(engine: Engine) -> None:
+    if engine not in _ENGINES_WATCHED:
+        event.listen(engine, "before_execute", _before_sqlalchemy_statement)
+        _ENGINES_WATCHED.add(engine)
+
+
+@contextmanager
+def begin_with_first_statement(conn: Connection) -> Iterator[None]:
+    """The transaction that `conn` begins inside (before any statement) sends its BEGIN just ahead of
+    its first statement: in a `Pipeline`, together with it. psycopg, left to begin a transaction
+    itself, sends BEGIN and waits for its reply before the first statement goes, even in pipeline
+    mode: a round trip that carries nothing else. Here the driver is in autocommit mode for the
+    block, so that it begins nothing itself, and the BEGIN is sent before whatever the transaction
+    sends first: a prepared statement, in its pipeline or not, or SQLAlchemy's own statement (which
+    then waits for it). A transaction that sends nothing sends no BEGIN. Elsewhere (SQLite) this
+    does nothing: the transaction begins as it always does."""
+    if conn.dialect.driver != "psycopg":
+        yield
+        return
+    _watch_sqlalchemy_statements(conn.engine)
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    conn.info[_BEGIN_DUE] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(_BEGIN_DUE, None)
+
+
+def _send_begin_if_due(conn: Connection) -> None:
+    """Send the BEGIN that `begin_with_first_statement` left due, if any: in pipeline mode it is
+    queued with what follows; outside it, it is answered before this returns."""
+    if not conn.info.pop(_BEGIN_DUE, False):
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("BEGIN", prepare=False)
+    except Exception as error:
+        conn._handle_dbapi_exception(error, "BEGIN", {}, cursor, None)
+    finally:
+        cursor.close()
 
 
 @contextmanager
@@ -241,10 +290,7 @@ def pipelined(conn: Connection) -> Iterator[None]:
     if conn.dialect.driver != "psycopg" or _PIPELINE in conn.info or _watched(conn):
         yield
         return
-    engine = conn.engine
-    if engine not in _ENGINES_WAITING:
-        event.listen(engine, "before_execute", _wait_for_pipeline)
-        _ENGINES_WAITING.add(engine)
+    _watch_sqlalchemy_statements(conn.engine)
     pipeline = conn.info[_PIPELINE] = Pipeline(conn)
     try:
         yield
@@ -274,11 +320,14 @@ def commit_in_pipeline(conn: Connection) -> None:
         pipeline.commit()
 
 
-def _wait_for_pipeline(conn: Connection, *_statement: Any) -> None:
+def _before_sqlalchemy_statement(conn: Connection, *_statement: Any) -> None:
+    """SQLAlchemy reads a statement's reply as soon as it sends it: whatever went before must have
+    been answered, and the transaction begun."""
     pipeline: Pipeline | None = conn.info.get(_PIPELINE)
     if pipeline is not None:
         pipeline.refuse_if_committed()
         pipeline.wait()
+    _send_begin_if_due(conn)
 
 
 def _bound(compiled: _Compiled, parameters: Parameters) -> tuple[Any, ...] | dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError, MultipleResultsF
 
 from events.database import Database
 from events.prepared import Prepared, commit_in_pipeline, pipelined, wait_for_pipeline
+from tests.conftest import ProtocolTrace, waits_for_the_server
 
 
 class Labelled(TypeDecorator[str]):
@@ -303,3 +305,61 @@ def test_nothing_may_be_sent_after_a_commit_in_the_pipeline(with_probes: Databas
         else:
             conn.execute(insert(probes), rows[1])
     assert _visible_elsewhere(database) == ["p0"]  # the committed one only, not one committed unseen
+
+
+def test_on_postgresql_a_write_sends_its_begin_with_its_first_pipelined_statement(
+    with_probes: Database, tmp_path: Path
+) -> None:
+    """BEGIN is not waited for on its own: it goes out with the first statement, ahead of it, and
+    only then does the connection flush and wait, for both replies at once."""
+    database = with_probes
+    if database.is_sqlite:
+        pytest.skip("SQLite's BEGIN is a call into the library, not a round trip")
+    trace = ProtocolTrace(tmp_path / "trace")
+    with database.write(lock_first=False) as conn, pipelined(conn):
+        trace.follow(conn.connection.dbapi_connection.pgconn)
+        assert Prepared(select(probes.c.id)).execute(conn).all() == []
+        sent = trace.sent()
+    statements = [message for message in sent if message.startswith("Parse")]
+    assert [s.split('"')[3] for s in statements] == [
+        "BEGIN",
+        "SELECT prepared_probes.id \nFROM prepared_probes",
+    ]
+    assert waits_for_the_server(sent) == 1
+    assert sent[-1] == "Flush"  # after both
+
+
+@pytest.mark.parametrize("first", ["pipelined", "prepared alone", "sqlalchemy"])
+def test_a_writes_first_statement_is_inside_its_transaction_however_it_is_sent(
+    with_probes: Database, first: str
+) -> None:
+    """Whatever the transaction sends first, the BEGIN went before it: a later failure takes it back."""
+    database = with_probes
+    if database.is_sqlite:
+        pytest.skip("on SQLite a late-locking write's statements before its lock run outside it (reads only)")
+    rows = _rows("p", 0)
+    with pytest.raises(IntegrityError), database.write(lock_first=False) as conn:
+        if first == "sqlalchemy":
+            conn.execute(insert(probes), rows[0])
+        elif first == "prepared alone":
+            Prepared(insert(probes)).execute(conn, rows[0])
+        else:
+            with pipelined(conn):
+                Prepared(insert(probes)).execute(conn, rows[0])
+        conn.execute(insert(probes), {**rows[1], "id": "p0"})  # the primary key again
+    assert _stored(database) == []
+
+
+def test_a_write_that_sends_nothing_commits_and_leaves_the_connection_as_it_was(
+    with_probes: Database,
+) -> None:
+    database = with_probes
+    with database.write(lock_first=False):
+        pass
+    with database.engine.connect() as conn:  # the same pooled connection, back in the driver's mode
+        if not database.is_sqlite:
+            assert conn.connection.dbapi_connection.autocommit is False
+        with pytest.raises(IntegrityError), conn.begin():
+            conn.execute(insert(probes), _rows("p", 0)[0])
+            conn.execute(insert(probes), {**_rows("p", 0)[1], "id": "p0"})
+    assert _stored(database) == []
