@@ -23,10 +23,12 @@ from sqlalchemy import (
     Insert,
     Select,
     Table,
+    and_,
     bindparam,
     delete,
     func,
     insert,
+    or_,
     select,
     tuple_,
     update,
@@ -246,12 +248,19 @@ class _Tally:
             )
         return after
 
-    def write_counts(self, conn: Connection, models: ReadModels) -> dict[tuple[str, str], int]:
-        """Add the counts to the pipeline counters; returns what each counter written holds before the
-        addition, read from what the upsert returns (no statement of its own inside the write lock)."""
+    def write_counts(
+        self, conn: Connection, models: ReadModels, *, read_back: bool = True
+    ) -> dict[tuple[str, str], int]:
+        """Add the counts to the pipeline counters. With `read_back`, returns what each counter written
+        holds before the addition, read from what the upsert returns (no statement of its own inside
+        the write lock); without it, returns nothing and the upsert returns nothing to wait for."""
         rows = [{"office_code": o, "stage": st, "cases": n} for (o, st), n in sorted(self.counts.items())]
         before: dict[tuple[str, str], int] = {}
         dialect, table = conn.dialect.name, models.pipeline_counts
+        if not read_back:
+            _add_to_counters(conn, table, "cases", rows)
+            self.counts.clear()
+            return before
         returned: Iterable[Any] = ()
         if 0 < len(rows) <= _FEW_ROWS:
             upsert = _prepared_counter_upsert(dialect, table, "cases", len(rows), returning=True)
@@ -371,11 +380,28 @@ class CandidacyProjection:
         for recorded in relevant:
             rows[recorded.stream_id] = tally.apply(rows.get(recorded.stream_id), recorded)
         self._write_cases(conn, ids, existing, rows)
-        self._write_levels(conn, tally.changes, tally.write_counts(conn, self.models))
+        self._write_counts_and_levels(conn, tally)
         tally.write_changes(conn, self.models)
         tally.write_register(conn, self.models)
         tally.write_designation_days(conn, self.models)
         return {case_id: rows[case_id] for case_id in ids}
+
+    def _write_counts_and_levels(self, conn: Connection, tally: _Tally) -> None:
+        """Add to the pipeline counters, and give each (office, stage) changed on a day that day's
+        closing count. When every change falls on one day, as a command's do, a key's closing count is
+        its counter's new value: the database copies it from the counter it has just added to, and
+        nothing is read back (on PostgreSQL the command's writes then go unwaited, with its COMMIT)."""
+        keys = sorted({(office, stage) for office, _day, stage in tally.changes})
+        days = {day for _office, day, _stage in tally.changes}
+        if len(days) == 1 and len(keys) <= _FEW_ROWS:
+            tally.write_counts(conn, self.models, read_back=False)
+            levels = _levels_from_counters(
+                conn.dialect.name, self.models.stage_levels, self.models.pipeline_counts, len(keys)
+            )
+            keyed = _numbered([{"office_code": office, "stage": stage} for office, stage in keys])
+            levels.execute(conn, {"day": days.pop(), **keyed})
+        else:
+            self._write_levels(conn, tally.changes, tally.write_counts(conn, self.models))
 
     def _write_levels(
         self, conn: Connection, changes: Counter[tuple[str, str, str]], before: dict[tuple[str, str], int]
@@ -523,6 +549,24 @@ def _replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...],
     return statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
         set_={column: statement.excluded[column] for column in columns},
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _levels_from_counters(dialect_name: str, levels: Table, counts: Table, keys: int) -> Prepared:
+    """On one day (`day`), the level of each of `keys` (office, stage) keys (`office_code_0`,
+    `stage_0`...) becomes its pipeline counter's value, replacing what an earlier event that day left."""
+    office, stage = counts.c.office_code, counts.c.stage
+    wanted = [(bindparam(f"office_code_{i}"), bindparam(f"stage_{i}")) for i in range(keys)]
+    chosen = or_(*(and_(office == office_i, stage == stage_i) for office_i, stage_i in wanted))
+    day = bindparam("day", type_=levels.c.day.type)
+    copied = select(office, stage, day, counts.c.cases).where(chosen)
+    statement = (sqlite if dialect_name == "sqlite" else postgresql).insert(levels)
+    statement = statement.from_select(["office_code", "stage", "day", "cases"], copied)
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=list(levels.primary_key.columns), set_={"cases": statement.excluded.cases}
+        )
     )
 
 

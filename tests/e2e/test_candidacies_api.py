@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from psycopg.pq import TransactionStatus
 
 from service.application import Application
-from tests.conftest import ACTION_BODIES, FakeClock, proposal
+from tests.conftest import ACTION_BODIES, FakeClock, ProtocolTrace, proposal, waits_for_the_server
 from tests.e2e.conftest import CASES, Api, assert_problem, etag, snapshot, unknown_id
 
 TUGU_SELATAN = "32.01.25.2006"
@@ -688,6 +689,34 @@ def test_on_postgresql_a_commands_commit_travels_with_its_writes(api: Api, appli
         sqlalchemy.event.remove(application.db.engine, "commit", on_commit)
     assert still_open == [False, False, True]
     assert event_count(application) == 3
+
+
+@pytest.mark.usefixtures("registry")
+def test_on_postgresql_an_action_waits_for_the_server_three_times(
+    api: Api, application: Application, tmp_path: Path
+) -> None:
+    """On its write connection: for BEGIN and the stream's load together, for the write lock, and for
+    the writes with COMMIT. Nothing is read back in between: the day's pipeline levels are copied
+    from the counters by the database itself."""
+    if application.db.is_sqlite:
+        pytest.skip("SQLite has no server to wait for")
+    case = api.proposed("officer")
+    trace = ProtocolTrace(tmp_path / "trace")
+
+    def follow(dbapi_connection: Any, *_: Any) -> None:
+        trace.follow(dbapi_connection.pgconn)
+
+    sqlalchemy.event.listen(application.db.engine, "checkout", follow)
+    try:
+        api.acted("section_head", case["id"], "coordinate")
+    finally:
+        sqlalchemy.event.remove(application.db.engine, "checkout", follow)
+        sent = trace.sent()
+    assert waits_for_the_server(sent) == 3
+    statements = [message.split('"')[3] for message in sent if message.startswith("Parse")]
+    assert statements[0] == "BEGIN"
+    assert statements[-1] == "COMMIT"
+    assert api.case("officer", case["id"])["stage"] == "coordinated"
 
 
 # ---- Idempotency-Key ------------------------------------------------------------------------------
