@@ -93,6 +93,15 @@ class Prepared:
     def execute(self, conn: Connection, parameters: Parameters | Sequence[Parameters] | None = None) -> Rows:
         """One set of parameters, or a non-empty list of them, sent as an executemany (no rows come
         back from one)."""
+        return self.send(conn, parameters)()
+
+    def send(
+        self, conn: Connection, parameters: Parameters | Sequence[Parameters] | None = None
+    ) -> Callable[[], Rows]:
+        """As `execute`, but what the statement gave back is read when the returned function is
+        called. In a `Pipeline` its rows wait until then, so that reads sent one after another this
+        way are answered together, in one round trip, when the first of them is read; elsewhere the
+        statement has run when this returns."""
         dialect = conn.dialect
         compiled = self._by_dialect.get((dialect.name, dialect.driver)) or self._compile(dialect)
         many = not (parameters is None or isinstance(parameters, Mapping))
@@ -106,8 +115,9 @@ class Prepared:
         if _watched(conn):
             result = conn.exec_driver_sql(compiled.sql, bound)
             if not result.returns_rows:
-                return Rows([], result.rowcount)
-            return Rows(_as_named([tuple(row) for row in result], tuple(result.keys())), result.rowcount)
+                return _given(Rows([], result.rowcount))
+            rows = _as_named([tuple(row) for row in result], tuple(result.keys()))
+            return _given(Rows(rows, result.rowcount))
         if not conn.in_transaction():
             conn.begin()  # as `Connection.execute` begins one
         pipeline: Pipeline | None = conn.info.get(_PIPELINE)
@@ -116,27 +126,26 @@ class Prepared:
         else:
             _send_begin_if_due(conn)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        pending = False
         try:
             if many:
                 cursor.executemany(compiled.sql, bound)
             else:
                 cursor.execute(compiled.sql, bound)
             if pipeline is None:
-                description = cursor.description
-                rows = cursor.fetchall() if description else []
-            elif compiled.returns_rows:
-                rows = cursor.fetchall()  # waits for them: only then is there a description
-                description = cursor.description
-            else:
-                return _SENT  # its reply is read with the pipeline's next
-            rowcount = cursor.rowcount
+                return _given(_fetched(cursor))
+            if not compiled.returns_rows:
+                return _given(_SENT)  # its reply is read with the pipeline's next
+            pending = True
+            return functools.partial(_fetch_pending, conn, compiled.sql, bound, cursor)
         except Exception as error:
             # SQLAlchemy's own handling of a driver error: wraps it (an IntegrityError stays one), and
             # invalidates the connection if it was lost.
             conn._handle_dbapi_exception(error, compiled.sql, bound, cursor, None)
+            raise  # not reached: the line above raises
         finally:
-            cursor.close()
-        return Rows(_as_named(rows, tuple(d[0] for d in description or ())), rowcount)
+            if not pending:
+                cursor.close()
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
@@ -164,6 +173,27 @@ class Prepared:
 
 
 _SENT = Rows([], -1)  # a pipelined statement's: its row count is not known when it is sent
+
+
+def _given(rows: Rows) -> Callable[[], Rows]:
+    return lambda: rows
+
+
+def _fetched(cursor: Any, *, pipelined: bool = False) -> Rows:
+    """The rows of the cursor's statement, fetched whole. A pipelined statement's are waited for
+    here: only then is there a description."""
+    rows = cursor.fetchall() if pipelined or cursor.description else []
+    return Rows(_as_named(rows, tuple(d[0] for d in cursor.description or ())), cursor.rowcount)
+
+
+def _fetch_pending(conn: Connection, sql: str, bound: Any, cursor: Any) -> Rows:
+    try:
+        return _fetched(cursor, pipelined=True)
+    except Exception as error:
+        conn._handle_dbapi_exception(error, sql, bound, cursor, None)
+        raise  # not reached: the line above raises
+    finally:
+        cursor.close()
 
 
 def _watched(conn: Connection) -> bool:

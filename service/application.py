@@ -86,14 +86,19 @@ class Application:
         def work(conn: Connection) -> PendingReply:
             now = self.clock()
             candidacy_id = str(uuid.uuid4())
+            # Sent together before any is read: on PostgreSQL one round trip, with the BEGIN.
+            village = registry.find_village_later(conn, command.village_code)
+            registry_loaded = registry.is_loaded_later(conn)
+            holding_stage = self._stage_holding_village_later(conn, command.village_code)
+            office = accounts.get_office(conn, command.office_code)
             event = candidacy_rules.propose(
                 command,
                 actor,
                 candidacy_id=candidacy_id,
-                office=accounts.get_office(conn, command.office_code),
-                registry_village=registry.find_village(conn, command.village_code),
-                registry_loaded=registry.is_loaded(conn),
-                holding_stage=self._stage_holding_village(conn, command.village_code),
+                office=office,
+                registry_village=village(),
+                registry_loaded=registry_loaded(),
+                holding_stage=holding_stage(),
                 now=now,
             )
             cases = self._append(
@@ -275,9 +280,15 @@ class Application:
         rules.check_may_read_case(actor, case.office_code, case.region_code, candidacy_id)
         return case, history
 
-    def _stage_holding_village(self, conn: Connection, village_code: str) -> Stage | None:
-        row = _STAGE_HOLDING_VILLAGE.execute(conn, {"village_code": village_code}).one_or_none()
-        return Stage(row.stage) if row else None
+    def _stage_holding_village_later(self, conn: Connection, village_code: str) -> Callable[[], Stage | None]:
+        """The stage of the live case that holds the village, if any, when called."""
+        found = _STAGE_HOLDING_VILLAGE.send(conn, {"village_code": village_code})
+
+        def stage() -> Stage | None:
+            row = found().one_or_none()
+            return Stage(row.stage) if row else None
+
+        return stage
 
     # ---- queries -----------------------------------------------------------------------------
 

@@ -719,6 +719,37 @@ def test_on_postgresql_an_action_waits_for_the_server_three_times(
     assert api.case("officer", case["id"])["stage"] == "coordinated"
 
 
+@pytest.mark.usefixtures("registry")
+def test_on_postgresql_a_proposal_sends_its_reads_together(
+    api: Api, application: Application, tmp_path: Path
+) -> None:
+    """BEGIN with the village's names, whether a registry is loaded and who holds the village; then
+    the office (read through SQLAlchemy), the write lock, and the writes with COMMIT."""
+    if application.db.is_sqlite:
+        pytest.skip("SQLite has no server to wait for")
+    trace = ProtocolTrace(tmp_path / "trace")
+
+    def follow(dbapi_connection: Any, *_: Any) -> None:
+        trace.follow(dbapi_connection.pgconn)
+
+    sqlalchemy.event.listen(application.db.engine, "checkout", follow)
+    try:
+        case = api.proposed("officer")
+    finally:
+        sqlalchemy.event.remove(application.db.engine, "checkout", follow)
+        sent = trace.sent()
+    assert waits_for_the_server(sent) == 4
+    first_wait = next(i for i, message in enumerate(sent) if message.split()[0] in ("Sync", "Flush"))
+    statements = [message.split('"')[3] for message in sent[:first_wait] if message.startswith("Parse")]
+    assert statements[0] == "BEGIN"
+    assert [statement.split()[1] for statement in statements[1:]] == [
+        "areas.code,",
+        "areas.code",
+        "candidacies.stage",
+    ]
+    assert case["village"]["name"]
+
+
 # ---- Idempotency-Key ------------------------------------------------------------------------------
 
 

@@ -363,3 +363,31 @@ def test_a_write_that_sends_nothing_commits_and_leaves_the_connection_as_it_was(
             conn.execute(insert(probes), _rows("p", 0)[0])
             conn.execute(insert(probes), {**_rows("p", 0)[1], "id": "p0"})
     assert _stored(database) == []
+
+
+def test_reads_sent_one_after_another_are_answered_together_when_the_first_is_read(
+    with_probes: Database, tmp_path: Path
+) -> None:
+    """Each gives the rows as they stood when it was sent (the statement ran then, in order), even
+    when its pipeline was made to wait meanwhile by a statement SQLAlchemy sends."""
+    database = with_probes
+    insert_one, rows = Prepared(insert(probes)), _rows("p", 0)
+    by_position = Prepared(select(probes.c.id).where(probes.c.position <= bindparam("last")))
+    trace = ProtocolTrace(tmp_path / "trace")
+    with database.write() as conn, pipelined(conn):
+        if not database.is_sqlite:  # from here on: the write lock is taken
+            trace.follow(conn.connection.dbapi_connection.pgconn)
+        none_yet = by_position.send(conn, {"last": 10})
+        insert_one.execute(conn, rows[0])
+        one = by_position.send(conn, {"last": 10})
+        insert_one.execute(conn, rows[1])
+        assert one().all() == [("p0",)]
+        assert none_yet().all() == []
+        both = by_position.send(conn, {"last": 10})
+        conn.execute(insert(probes), rows[2])  # SQLAlchemy's: the pipeline waits first
+        assert [row.id for row in both()] == ["p0", "p1"]
+        sent = trace.sent()
+    assert [row[0] for row in _stored(database)] == ["p0", "p1", "p2"]
+    if not database.is_sqlite:
+        # the first four statements together, the third read, and SQLAlchemy's insert
+        assert waits_for_the_server(sent) == 3

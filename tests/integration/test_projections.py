@@ -447,7 +447,7 @@ def test_database_backstop_when_the_rule_is_not_checked(
 ) -> None:
     """Were the lookup of the village's holder wrong, the index still refuses, and the proposal's
     event goes with the failed projection: log and read model never disagree."""
-    monkeypatch.setattr(application, "_stage_holding_village", lambda conn, code: None)
+    monkeypatch.setattr(application, "_stage_holding_village_later", lambda conn, code: lambda: None)
     with application.db.read() as conn:
         before = read_model_snapshot(conn)
         head = EventStore().head(conn)
