@@ -658,7 +658,7 @@ class _CaseReplay:
         if self.case is not None:
             conn.execute(_insert(self.models.candidacies), [self.case])
             self.case = None
-        self.tally.write_counts(conn, self.models)
+        self.tally.write_counts(conn, self.models, read_back=False)  # the levels are derived in SQL below
         self._hold_changes()
         write_daily_changes(
             conn, self.models, self._held_changes_in_key_order(), per_statement=self.CHANGES_PER_STATEMENT
