@@ -9,6 +9,9 @@ On SQLite, whose writers take turns, the server's workers also keep how long the
 (`tests/bench/write_turn_probe.py`): `turn_held_ms` per command, and `turn_bound_per_s`, the rate the
 run could reach were the single writer its only limit.
 
+With both engines (BENCH_DB), their servers are up at once and every run loads each in turn
+(`measure_side_by_side`), so that the PostgreSQL / SQLite ratio is measured side by side.
+
     python -m tests.bench.http_load            # both engines (BENCH_DB), medians of BENCH_RUNS runs
 """
 
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Generator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,8 +207,16 @@ def _load_process_main() -> None:
 
 
 class Gunicorn:
-    def __init__(self, app: str, database_url: str, log: Path, turn_directory: Path | None = None) -> None:
-        """`turn_directory`: where the workers keep how long they held the writers' turn (SQLite)."""
+    def __init__(
+        self,
+        app: str,
+        database_url: str,
+        log: Path,
+        turn_directory: Path | None = None,
+        checkout: Path = ROOT,
+    ) -> None:
+        """`turn_directory`: where the workers keep how long they held the writers' turn (SQLite);
+        `checkout`: the project's folder whose code it serves."""
         self.port = free_port()
         self.turn_directory = turn_directory
         options = ["--bind", f"127.0.0.1:{self.port}", "--workers", "2"]
@@ -214,7 +226,7 @@ class Gunicorn:
             env[write_turn_probe.DIRECTORY_VARIABLE] = str(turn_directory)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *options, app],
-            cwd=ROOT,
+            cwd=checkout,
             env=env,
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
@@ -346,27 +358,49 @@ def measure(engine: str, directory: Path, runs: int) -> dict[str, float]:
     "cpu_bound_per_s", and the same prefixed with "bare_" for the bare endpoint ("bare_per_s" its
     rate), "of_bare"}: medians of `runs` runs, ours and the bare endpoint measured one after the other
     in each run."""
-    ours: list[dict[str, float]] = []
-    bare: list[dict[str, float]] = []
-    with scratch_database(engine, directory) as app_url, scratch_database(engine, directory) as bare_url:
-        tokens = _prepare(app_url)
-        bare_app.prepare(bare_url)
-        log = directory / f"http-{engine}.log"
-        turn_directory = directory / f"write-turn-{engine}" if engine == "sqlite" else None
-        if turn_directory is not None:
-            turn_directory.mkdir(exist_ok=True)
-        app_server = Gunicorn("wsgi:app", app_url, log, turn_directory)
-        bare_server = Gunicorn("tests.bench.bare_app:app", bare_url, log)
-        try:
+    return measure_side_by_side([engine], directory, runs)[engine]
+
+
+def measure_side_by_side(engines: list[str], directory: Path, runs: int) -> dict[str, dict[str, float]]:
+    """`measure`'s figures for each engine, with every engine's two servers up at once and each run
+    loading the engines in turn, the first alternating from run to run: the machine's speed, which
+    drifts by a third within minutes here, then weighs on every engine alike, and their ratio
+    compares the engines rather than the minutes they were measured in."""
+    ours: dict[str, list[dict[str, float]]] = {engine: [] for engine in engines}
+    bare: dict[str, list[dict[str, float]]] = {engine: [] for engine in engines}
+    with ExitStack() as stack:
+        servers: dict[str, tuple[Gunicorn, Gunicorn, dict[str, str]]] = {}
+        for engine in engines:
+            app_url = stack.enter_context(scratch_database(engine, directory))
+            bare_url = stack.enter_context(scratch_database(engine, directory))
+            tokens = _prepare(app_url)
+            bare_app.prepare(bare_url)
+            log = directory / f"http-{engine}.log"
+            turn_directory = directory / f"write-turn-{engine}" if engine == "sqlite" else None
+            if turn_directory is not None:
+                turn_directory.mkdir(exist_ok=True)
+            app_server = Gunicorn("wsgi:app", app_url, log, turn_directory)
+            stack.callback(app_server.stop)  # before its database is dropped
+            bare_server = Gunicorn("tests.bench.bare_app:app", bare_url, log)
+            stack.callback(bare_server.stop)
+            servers[engine] = (app_server, bare_server, tokens)
+        for engine, (app_server, bare_server, tokens) in servers.items():
             _load(app_server, engine, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches
             _load(bare_server, engine, tokens, 0, 1, bare=True)
-            for run in range(runs):
-                first = (run + 1) * CONNECTIONS * CASES_PER_CONNECTION
-                ours.append(_figures(_load(app_server, engine, tokens, first, CASES_PER_CONNECTION, False)))
-                bare.append(_figures(_load(bare_server, engine, tokens, first, CASES_PER_CONNECTION, True)))
-        finally:
-            app_server.stop()
-            bare_server.stop()
+        for run in range(runs):
+            first = (run + 1) * CONNECTIONS * CASES_PER_CONNECTION
+            for engine in engines if run % 2 == 0 else reversed(engines):
+                app_server, bare_server, tokens = servers[engine]
+                ours[engine].append(
+                    _figures(_load(app_server, engine, tokens, first, CASES_PER_CONNECTION, False))
+                )
+                bare[engine].append(
+                    _figures(_load(bare_server, engine, tokens, first, CASES_PER_CONNECTION, True))
+                )
+    return {engine: _medians(ours[engine], bare[engine]) for engine in engines}
+
+
+def _medians(ours: list[dict[str, float]], bare: list[dict[str, float]]) -> dict[str, float]:
     figures = {"cmds_per_s": median([r["per_s"] for r in ours])}
     figures |= {name: median([r[name] for r in ours]) for name in ours[0] if name != "per_s"}
     figures |= {f"bare_{name}": median([r[name] for r in bare]) for name in bare[0]}
@@ -376,8 +410,7 @@ def measure(engine: str, directory: Path, runs: int) -> dict[str, float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="desa-binaan-bench-") as directory:
-        for engine in engines():
-            figures = measure(engine, Path(directory), runs())
+        for engine, figures in measure_side_by_side(engines(), Path(directory), runs()).items():
             print(engine, json.dumps({k: round(v, 2) for k, v in figures.items()}))
 
 
