@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -691,6 +693,22 @@ def test_on_postgresql_a_commands_commit_travels_with_its_writes(api: Api, appli
     assert event_count(application) == 3
 
 
+@contextmanager
+def _sent_on_write_connections(application: Application, tmp_path: Path) -> Iterator[list[str]]:
+    """The protocol messages sent on the write connections checked out inside; filled in at the end."""
+    trace, sent = ProtocolTrace(tmp_path / "trace"), []
+
+    def follow(dbapi_connection: Any, *_: Any) -> None:
+        trace.follow(dbapi_connection.pgconn)
+
+    sqlalchemy.event.listen(application.db.engine, "checkout", follow)
+    try:
+        yield sent
+    finally:
+        sqlalchemy.event.remove(application.db.engine, "checkout", follow)
+        sent.extend(trace.sent())
+
+
 @pytest.mark.usefixtures("registry")
 def test_on_postgresql_an_action_waits_for_the_server_three_times(
     api: Api, application: Application, tmp_path: Path
@@ -701,17 +719,8 @@ def test_on_postgresql_an_action_waits_for_the_server_three_times(
     if application.db.is_sqlite:
         pytest.skip("SQLite has no server to wait for")
     case = api.proposed("officer")
-    trace = ProtocolTrace(tmp_path / "trace")
-
-    def follow(dbapi_connection: Any, *_: Any) -> None:
-        trace.follow(dbapi_connection.pgconn)
-
-    sqlalchemy.event.listen(application.db.engine, "checkout", follow)
-    try:
+    with _sent_on_write_connections(application, tmp_path) as sent:
         api.acted("section_head", case["id"], "coordinate")
-    finally:
-        sqlalchemy.event.remove(application.db.engine, "checkout", follow)
-        sent = trace.sent()
     assert waits_for_the_server(sent) == 3
     statements = [message.split('"')[3] for message in sent if message.startswith("Parse")]
     assert statements[0] == "BEGIN"
@@ -727,17 +736,8 @@ def test_on_postgresql_a_proposal_sends_its_reads_together(
     the office (read through SQLAlchemy), the write lock, and the writes with COMMIT."""
     if application.db.is_sqlite:
         pytest.skip("SQLite has no server to wait for")
-    trace = ProtocolTrace(tmp_path / "trace")
-
-    def follow(dbapi_connection: Any, *_: Any) -> None:
-        trace.follow(dbapi_connection.pgconn)
-
-    sqlalchemy.event.listen(application.db.engine, "checkout", follow)
-    try:
+    with _sent_on_write_connections(application, tmp_path) as sent:
         case = api.proposed("officer")
-    finally:
-        sqlalchemy.event.remove(application.db.engine, "checkout", follow)
-        sent = trace.sent()
     assert waits_for_the_server(sent) == 4
     first_wait = next(i for i, message in enumerate(sent) if message.split()[0] in ("Sync", "Flush"))
     statements = [message.split('"')[3] for message in sent[:first_wait] if message.startswith("Parse")]

@@ -217,17 +217,27 @@ def test_in_a_pipeline_writes_are_sent_unwaited_and_every_read_sees_them(with_pr
         assert not _in_pipeline_mode(conn, database)
 
 
+def _with_p0_stored(database: Database) -> Prepared:
+    """Row p0 committed; returns the prepared insert."""
+    insert_one = Prepared(insert(probes))
+    with database.write() as conn:
+        insert_one.execute(conn, _rows("p", 0)[0])
+    return insert_one
+
+
+def _insert_a_new_row_and_p0_again(conn: Any, insert_one: Prepared) -> None:
+    insert_one.execute(conn, _rows("new", 10)[0])
+    insert_one.execute(conn, {**_rows("p", 11)[1], "id": "p0"})  # the primary key again
+
+
 def test_a_failed_statement_in_a_pipeline_is_raised_by_its_wait_and_nothing_is_kept(
     with_probes: Database,
 ) -> None:
     database = with_probes
-    insert_one = Prepared(insert(probes))
-    with database.write() as conn:
-        insert_one.execute(conn, _rows("p", 0)[0])
+    insert_one = _with_p0_stored(database)
     waited = False
     with pytest.raises(IntegrityError), database.write() as conn, pipelined(conn):
-        insert_one.execute(conn, _rows("new", 10)[0])
-        insert_one.execute(conn, {**_rows("p", 11)[1], "id": "p0"})  # the primary key again
+        _insert_a_new_row_and_p0_again(conn, insert_one)
         insert_one.execute(conn, _rows("after", 20)[0])  # skipped on PostgreSQL, rolled back anyway
         wait_for_pipeline(conn)
         waited = True
@@ -275,12 +285,9 @@ def test_a_commit_in_the_pipeline_after_a_failed_write_raises_it_and_keeps_nothi
     with_probes: Database,
 ) -> None:
     database = with_probes
-    insert_one = Prepared(insert(probes))
-    with database.write() as conn:
-        insert_one.execute(conn, _rows("p", 0)[0])
+    insert_one = _with_p0_stored(database)
     with pytest.raises(IntegrityError), database.write() as conn, pipelined(conn):
-        insert_one.execute(conn, _rows("new", 10)[0])
-        insert_one.execute(conn, {**_rows("p", 11)[1], "id": "p0"})  # the primary key again
+        _insert_a_new_row_and_p0_again(conn, insert_one)
         commit_in_pipeline(conn)
         pytest.fail("the commit did not raise the failed write")
     assert _visible_elsewhere(database) == ["p0"]
