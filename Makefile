@@ -8,7 +8,7 @@ WORKERS ?= 2
 WILAYAH ?= ../shared/data/wilayah/kode-wilayah.csv
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test soak bench bench-floors lint serve clean
+.PHONY: run test soak bench bench-floors bench-bounds lint serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ bench: $(VENV)/.installed-bench
 ## (our SQL replayed through the bare driver and SQLAlchemy; the rebuild's read, encode and write floors)
 bench-floors: $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench.floors
+
+## bench-bounds: commands over HTTP on PostgreSQL with some of their work taken away (authentication's
+## lookup, the daily counts), beside the code as it is and SQLite: what any change of that kind could gain
+bench-bounds: $(VENV)/.installed-bench
+	$(BIN)/python -m tests.bench.bounds
 
 ## soak: the real-server tests (load, kill -9, feed order, idempotency) at SOAK_FACTOR times the cases
 soak: $(VENV)/.installed-test

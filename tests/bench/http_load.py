@@ -57,6 +57,9 @@ USERS = {
 
 # ---- the load, run in its own process ------------------------------------------------------------
 
+# What `tests/bench/bounds.py` reads in a server's workers: the work they leave out.
+BOUND_VARIABLE = "BENCH_BOUND"
+
 # No reply for this long: the server is stuck, and the run fails instead of hanging.
 REPLY_TIMEOUT_SECONDS = 60
 
@@ -214,16 +217,25 @@ class Gunicorn:
         log: Path,
         turn_directory: Path | None = None,
         checkout: Path = ROOT,
+        bound: str | None = None,
     ) -> None:
         """`turn_directory`: where the workers keep how long they held the writers' turn (SQLite);
-        `checkout`: the project's folder whose code it serves."""
+        `checkout`: the project's folder whose code it serves; `bound`: the work its workers leave
+        out (`tests/bench/bounds.py`)."""
         self.port = free_port()
         self.turn_directory = turn_directory
         options = ["--bind", f"127.0.0.1:{self.port}", "--workers", "2"]
         env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+        env.pop(BOUND_VARIABLE, None)
+        config = None
         if turn_directory is not None:
-            options += ["-c", f"python:{write_turn_probe.__name__}"]
+            config = write_turn_probe.__name__
             env[write_turn_probe.DIRECTORY_VARIABLE] = str(turn_directory)
+        if bound is not None:  # its configuration keeps the writers' turn too, where asked
+            config = "tests.bench.bounds"
+            env[BOUND_VARIABLE] = bound
+        if config is not None:
+            options += ["-c", f"python:{config}"]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *options, app],
             cwd=checkout,

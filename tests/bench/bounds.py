@@ -1,0 +1,188 @@
+"""Upper bounds for commands over HTTP on PostgreSQL: how fast they would go were some of their work
+not needed at all, measured side by side with the code as it is and with SQLite.
+
+A way of doing a piece of work faster can at most save the whole of it. Here that work is taken away
+(in the server's workers only, by this module as gunicorn's configuration), which no real change can
+do: a bound says what the best possible change of that kind would give, before anyone builds it.
+
+- `known-tokens`: each worker remembers the actor of a bearer token after its first lookup and looks
+  it up no more (so a revoked token would go on working): what authenticating costs, its pooled
+  connection and its round trip included.
+- `no-daily-counts`: a case's pipeline counters, daily levels and daily changes are not written,
+  which leaves the reports wrong: what those three writes of every command cost.
+
+Several bounds joined by `+` are taken away together. Every server (SQLite as it is, PostgreSQL as it
+is, PostgreSQL under each bound) is up at once, on its own scratch database, and each round loads
+them all in turn (16 connections, whole lifecycles, as `make bench`), the order rotating; the
+figures are each side's medians and the medians of the per-round ratios.
+
+    python -m tests.bench.bounds [ROUNDS] [BOUND ...]   # by default 8 rounds, every bound alone and together
+
+It writes what it printed, with the machine and the command, to docs/benchmark-bounds.md.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from tests.bench import write_turn_probe
+from tests.bench.common import ROOT, machine, scratch_database
+from tests.bench.http_load import (
+    BOUND_VARIABLE,
+    CASES_PER_CONNECTION,
+    CONNECTIONS,
+    Gunicorn,
+    _figures,
+    _load,
+    _prepare,
+)
+
+REPORT = ROOT / "docs" / "benchmark-bounds.md"
+DEFAULT_ROUNDS = 8
+
+
+def _known_tokens() -> None:
+    from flask import g, request
+
+    from service import http
+
+    authenticate = http.authenticate
+    known: dict[str, Any] = {}
+
+    def authenticate_once() -> Any:
+        header = request.headers.get("Authorization", "")
+        if header in known:
+            g.actor = known[header]
+            return None
+        refused = authenticate()
+        if refused is None and "actor" in g:
+            known[header] = g.actor
+        return refused
+
+    http.authenticate = authenticate_once  # before the app is made, which registers it
+
+
+def _no_daily_counts() -> None:
+    from events import projections
+
+    def no_counts(_self: Any, _conn: Any, tally: Any) -> None:
+        tally.counts.clear()
+
+    def no_changes(self: Any, _conn: Any, _models: Any) -> None:
+        self.changes.clear()
+
+    projections.CandidacyProjection._write_counts_and_levels = no_counts  # type: ignore[method-assign]
+    projections._Tally.write_changes = no_changes  # type: ignore[method-assign]
+
+
+BOUNDS: dict[str, Callable[[], None]] = {"known-tokens": _known_tokens, "no-daily-counts": _no_daily_counts}
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """gunicorn's hook, in each worker before it loads the app: take away the work $BENCH_BOUND names."""
+    for name in filter(None, os.environ.get(BOUND_VARIABLE, "").split("+")):
+        BOUNDS[name]()
+    if write_turn_probe.DIRECTORY_VARIABLE in os.environ:
+        write_turn_probe.post_fork(server, worker)
+
+
+def measure(bounds: list[str], rounds: int) -> dict[str, list[dict[str, float]]]:
+    """Each side's figures (`http_load._figures`), round by round: "sqlite", "postgres", then
+    "postgres, <bound>" for each of `bounds`."""
+    sides = [("sqlite", "sqlite", ""), ("postgres", "postgres", "")]
+    sides += [(f"postgres, {bound}", "postgres", bound) for bound in bounds]
+    measured: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in sides}
+    with tempfile.TemporaryDirectory(prefix="desa-binaan-bounds-") as scratch, ExitStack() as stack:
+        directory = Path(scratch)
+        servers: dict[str, tuple[Gunicorn, str, dict[str, str]]] = {}
+        for number, (name, engine, bound) in enumerate(sides):
+            url = stack.enter_context(scratch_database(engine, directory))
+            tokens = _prepare(url)
+            turn = directory / f"write-turn-{number}" if engine == "sqlite" else None
+            if turn is not None:
+                turn.mkdir()
+            server = Gunicorn("wsgi:app", url, directory / f"{number}.log", turn, bound=bound or None)
+            stack.callback(server.stop)  # before its database is dropped
+            servers[name] = (server, engine, tokens)
+            _load(server, engine, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches
+        for round_number in range(rounds):
+            first = (round_number + 1) * CONNECTIONS * CASES_PER_CONNECTION
+            shift = round_number % len(sides)
+            for name, _, _ in sides[shift:] + sides[:shift]:
+                server, engine, tokens = servers[name]
+                outcome = _load(server, engine, tokens, first, CASES_PER_CONNECTION, bare=False)
+                measured[name].append(_figures(outcome))
+            line = ", ".join(f"{name} {figures[-1]['per_s']:.0f}" for name, figures in measured.items())
+            print(f"round {round_number + 1}: {line} cmd/s", flush=True)
+    return measured
+
+
+def report(measured: dict[str, list[dict[str, float]]], rounds: int) -> str:
+    def ratio(side: str, other: str) -> float:
+        pairs = zip(measured[side], measured[other], strict=True)
+        return statistics.median(a["per_s"] / b["per_s"] for a, b in pairs)
+
+    lines = [
+        f"Commands over HTTP, 2 workers, 16 connections: medians of {rounds} rounds",
+        f"{'side':<40}{'cmd/s':>7}{'server CPU':>12}{'PG CPU':>9}{'x PG as is':>12}{'/ SQLite':>10}",
+    ]
+    for side, figures in measured.items():
+        rate = statistics.median(f["per_s"] for f in figures)
+        server = statistics.median(f["server_cpu_ms"] for f in figures)
+        database = [f["database_cpu_ms"] for f in figures if "database_cpu_ms" in f]
+        pg = f"{statistics.median(database):.2f} ms" if database else "-"
+        gain = f"{ratio(side, 'postgres'):.3f}" if side.startswith("postgres") else "-"
+        of_sqlite = f"{ratio(side, 'sqlite'):.3f}" if side != "sqlite" else "-"
+        lines.append(f"{side:<40}{rate:>7.0f}{server:>9.2f} ms{pg:>9}{gain:>12}{of_sqlite:>10}")
+    return "\n".join(lines)
+
+
+def write_report(text: str, command: str, seconds: float) -> None:
+    REPORT.write_text(
+        "\n".join(
+            [
+                "# Benchmark bounds",
+                "",
+                "Written by `make bench-bounds` (`tests/bench/bounds.py`): how fast commands over HTTP on",
+                "PostgreSQL would go were some of their work not needed at all, side by side with the code",
+                "as it is and with SQLite. What each bound takes away is in the script's docstring.",
+                "",
+                f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s",
+                f"- Machine: {machine()}",
+                f"- Command: `{command}`",
+                "",
+                "```",
+                text,
+                "```",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+
+
+def main() -> None:
+    arguments = sys.argv[1:]
+    rounds = int(arguments.pop(0)) if arguments and arguments[0].isdigit() else DEFAULT_ROUNDS
+    bounds = arguments or [*BOUNDS, "+".join(BOUNDS)]
+    unknown = {name for bound in bounds for name in bound.split("+")} - set(BOUNDS)
+    if unknown or rounds < 1:
+        raise SystemExit(f"usage: python -m tests.bench.bounds [ROUNDS] [{'|'.join(BOUNDS)}[+...] ...]")
+    started = time.monotonic()
+    text = report(measure(bounds, rounds), rounds)
+    print(text)
+    command = " ".join(["python -m tests.bench.bounds", *sys.argv[1:]])
+    write_report(text, command, time.monotonic() - started)
+    print(f"written to {REPORT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
