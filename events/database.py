@@ -18,16 +18,17 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-from events.prepared import Prepared, begin_with_first_statement
+from events.prepared import Precondition, PreconditionFailed, Prepared, begin_with_first_statement
 from events.schema import ledger_head
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -42,6 +43,8 @@ _TAKE_LOCK_LATE = "desa_binaan.take_write_lock"
 # a ping on every checkout was a round trip on every request (two: the token's lookup and the work).
 PING_AFTER_IDLE_SECONDS = 1.0
 _IDLE_SINCE = "desa_binaan.idle_since"
+# What every write transaction of this context sends with its BEGIN (PostgreSQL): `require_in_writes`.
+_WRITE_PRECONDITION: ContextVar[Precondition | None] = ContextVar("write_precondition", default=None)
 _BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
 _TAKE_WRITE_LOCK = Prepared(
     select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
@@ -89,16 +92,21 @@ class Database:
             if self.is_sqlite:
                 conn.execution_options(sqlite_begin="IMMEDIATE" if lock_first else None)
             wal = _wal_connection(conn)
+            precondition = _WRITE_PRECONDITION.get()
             try:
                 if wal is not None:
                     wal.defer_sync = True
                 # On PostgreSQL the BEGIN goes with the first statement, not in a round trip of its own.
-                with begin_with_first_statement(conn), conn.begin():
+                with begin_with_first_statement(conn, precondition), conn.begin():
                     if lock_first:
                         conn.info[LOCKED_HEAD] = _TAKE_WRITE_LOCK.execute(conn).one()
                     else:
                         conn.info[_TAKE_LOCK_LATE] = partial(self._lock_late, conn, turn)
                     yield conn
+            except DBAPIError as error:
+                if precondition is not None and precondition.failed_with(error):
+                    raise PreconditionFailed(str(error.orig)) from error
+                raise
             finally:
                 # The transaction has ended: the next writer's turn need not wait for this connection
                 # to go back to the pool, nor for its commit to reach the disk.
@@ -110,6 +118,14 @@ class Database:
                     wal.defer_sync = False
             if wal is not None:
                 wal.sync()  # before the caller answers anyone: the commit is durable from here on
+
+    @staticmethod
+    def require_in_writes(precondition: Precondition) -> Callable[[], None]:
+        """From now on in this context (a request, say), every write transaction on PostgreSQL sends
+        `precondition` with its BEGIN, and fails with `PreconditionFailed`, rolled back, where it does
+        not hold. Returns what ends it."""
+        token = _WRITE_PRECONDITION.set(precondition)
+        return lambda: _WRITE_PRECONDITION.reset(token)
 
     def _wait_for_turn(self, turn: ExitStack) -> None:
         if self._writer_turn is not None:

@@ -53,7 +53,8 @@ class _Compiled:
 _NO_VALUE = object()
 # Where a connection keeps its open `Pipeline`, if any.
 _PIPELINE = "desa_binaan.pipeline"
-# Set while a transaction begun inside `begin_with_first_statement` has not sent its BEGIN yet.
+# Set while a transaction begun inside `begin_with_first_statement` has not sent its BEGIN yet: True,
+# or the `Precondition` to send behind it.
 _BEGIN_DUE = "desa_binaan.begin_due"
 
 
@@ -276,22 +277,45 @@ def _watch_sqlalchemy_statements(engine: Engine) -> None:
         _ENGINES_WATCHED.add(engine)
 
 
+@dataclass
+class Precondition:
+    """A statement that a transaction sends right behind its BEGIN and that fails, failing the
+    transaction, unless what it checks holds: in a pipeline it costs no wait of its own, and its error,
+    being the transaction's first, is the one raised. `sent` says whether a transaction sent it.
+    `sql` takes `parameters` in the driver's own style (psycopg's `%s`)."""
+
+    sql: str
+    parameters: tuple[Any, ...]
+    sqlstate: str  # the error it fails with
+    sent: bool = False
+
+    def failed_with(self, error: BaseException) -> bool:
+        return getattr(getattr(error, "orig", None), "sqlstate", None) == self.sqlstate
+
+
+class PreconditionFailed(Exception):
+    """A transaction's `Precondition` did not hold: it was rolled back."""
+
+
 @contextmanager
-def begin_with_first_statement(conn: Connection) -> Iterator[None]:
+def begin_with_first_statement(conn: Connection, precondition: Precondition | None = None) -> Iterator[None]:
     """The transaction that `conn` begins inside (before any statement) sends its BEGIN just ahead of
     its first statement: in a `Pipeline`, together with it. psycopg, left to begin a transaction
     itself, sends BEGIN and waits for its reply before the first statement goes, even in pipeline
     mode: a round trip that carries nothing else. Here the driver is in autocommit mode for the
     block, so that it begins nothing itself, and the BEGIN is sent before whatever the transaction
     sends first: a prepared statement, in its pipeline or not, or SQLAlchemy's own statement (which
-    then waits for it). A transaction that sends nothing sends no BEGIN. Elsewhere (SQLite) this
-    does nothing: the transaction begins as it always does."""
+    then waits for it). A transaction that sends nothing sends no BEGIN. `precondition` goes right
+    behind the BEGIN. Elsewhere (SQLite) this does nothing, and takes no precondition: the transaction
+    begins as it always does."""
     if conn.dialect.driver != "psycopg":
+        if precondition is not None:
+            raise ValueError(f"a precondition is sent by psycopg's transactions, not {conn.dialect.driver}'s")
         yield
         return
     _watch_sqlalchemy_statements(conn.engine)
     conn.execution_options(isolation_level="AUTOCOMMIT")
-    conn.info[_BEGIN_DUE] = True
+    conn.info[_BEGIN_DUE] = precondition or True
     try:
         yield
     finally:
@@ -299,15 +323,23 @@ def begin_with_first_statement(conn: Connection) -> Iterator[None]:
 
 
 def _send_begin_if_due(conn: Connection) -> None:
-    """Send the BEGIN that `begin_with_first_statement` left due, if any: in pipeline mode it is
-    queued with what follows; outside it, it is answered before this returns."""
-    if not conn.info.pop(_BEGIN_DUE, False):
+    """Send the BEGIN that `begin_with_first_statement` left due, if any, and its precondition: in
+    pipeline mode they are queued with what follows; outside it, answered before this returns."""
+    due = conn.info.pop(_BEGIN_DUE, None)
+    if due is None:
         return
+    statements: list[tuple[str, tuple[Any, ...]]] = [("BEGIN", ())]
+    if isinstance(due, Precondition):
+        statements.append((due.sql, due.parameters))
+        due.sent = True
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute("BEGIN", prepare=False)
-    except Exception as error:
-        conn._handle_dbapi_exception(error, "BEGIN", {}, cursor, None)
+        for sql, parameters in statements:
+            try:
+                # Never as a server-side prepared statement: psycopg would make one of a query it sees often.
+                cursor.execute(sql, parameters or None, prepare=False)
+            except Exception as error:
+                conn._handle_dbapi_exception(error, sql, parameters, cursor, None)
     finally:
         cursor.close()
 
