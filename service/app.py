@@ -13,9 +13,11 @@ from werkzeug.exceptions import HTTPException
 from domain.errors import DomainError
 from events.database import Database
 from events.idempotency import IdempotencyKeyReused
+from events.prepared import PreconditionFailed
 from events.store import ConcurrencyError
 from service import http, logs
 from service.application import Application
+from service.auth import KnownTokens
 from service.config import DEFAULTS, settings_from_environment
 from service.problems import PROBLEM_JSON, domain_problem, flatten_errors, problem, validation_problem
 from service.schemas import ProblemSchema
@@ -78,11 +80,14 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     database = Database(app.config["DATABASE_URL"])
     app.extensions["desa_binaan"] = Application(database, app.config["CLOCK"])
+    app.extensions["desa_binaan_known_tokens"] = KnownTokens()
 
     logs.configure(app)
     app.before_request(http.assign_request_id)
     app.before_request(http.authenticate)
     app.before_request(http.check_json_body)
+    app.after_request(http.confirm_remembered_token)
+    app.teardown_request(http.end_remembered_token)
 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -102,6 +107,10 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
             "the case changed while this action was recorded; read it and retry",
             kind="concurrent-change",
         )
+
+    @app.errorhandler(PreconditionFailed)
+    def _token_no_longer_live(error: PreconditionFailed) -> Response:
+        return http.forget_refused_token()
 
     @app.errorhandler(IdempotencyKeyReused)
     def _key_reused(error: IdempotencyKeyReused) -> Response:

@@ -19,7 +19,7 @@ from domain.actors import Actor
 from domain.lifecycle import Action
 from events.idempotency import StoredResponse, fingerprint
 from service.application import Application, IdempotencyRequest
-from service.auth import actor_for_token
+from service.auth import KnownTokens, actor_for_digest, hash_token, live_token_precondition
 from service.problems import problem
 
 API_PREFIX = "/api/v1"
@@ -45,22 +45,84 @@ def assign_request_id() -> None:
     g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_CHALLENGE = 'Bearer realm="desa-binaan"'
+
+
+def known_tokens() -> KnownTokens:
+    return current_app.extensions["desa_binaan_known_tokens"]
+
+
 def authenticate() -> Response | None:
-    """Every API path needs a live bearer token; the answer to a bad one says no more than that."""
+    """Every API path needs a live bearer token; the answer to a bad one says no more than that.
+
+    On PostgreSQL a write request whose token this process has looked up before is not looked up
+    again: its writes confirm the token in their own transactions, with their first statements
+    (`live_token_precondition`), and `confirm_remembered_token` looks it up before answering if
+    none did, or if the answer is not a success. Reads, and every request on SQLite (where a lookup
+    costs no round trip), look their token up first."""
     if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    challenge = {"WWW-Authenticate": 'Bearer realm="desa-binaan"'}
     if scheme.lower() != "bearer" or not token.strip():
+        challenge = {"WWW-Authenticate": _CHALLENGE}
         return problem(401, "send Authorization: Bearer <token>", kind="unauthenticated", headers=challenge)
-    with application().db.lookup() as conn:
-        found = actor_for_token(conn, token.strip())
+    digest = hash_token(token.strip())
+    database = application().db
+    confirmed_in_writes = request.method in _WRITE_METHODS and not database.is_sqlite
+    if confirmed_in_writes and (remembered := known_tokens().get(digest)) is not None:
+        precondition = live_token_precondition(digest, remembered)
+        g.actor = remembered
+        g.remembered_token = (digest, precondition, database.require_in_writes(precondition))
+        return None
+    with database.lookup() as conn:
+        found = actor_for_digest(conn, digest)
     if found is None:
-        challenge["WWW-Authenticate"] += ', error="invalid_token"'
-        return problem(401, "the token is unknown or revoked", kind="unauthenticated", headers=challenge)
+        known_tokens().forget(digest)
+        return token_refused()
+    if confirmed_in_writes:
+        known_tokens().remember(digest, found)
     g.actor = found
     return None
+
+
+def token_refused() -> Response:
+    challenge = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
+    return problem(401, "the token is unknown or revoked", kind="unauthenticated", headers=challenge)
+
+
+def confirm_remembered_token(response: Response) -> Response:
+    """A request authenticated by a remembered token is answered as it is only if one of its write
+    transactions confirmed the token and it succeeded; otherwise the token is looked up now, and if
+    it is no longer live (or no longer its actor's) the answer is a 401 instead."""
+    remembered = g.get("remembered_token")
+    if remembered is None:
+        return response
+    digest, precondition, _ = remembered
+    if precondition.sent and response.status_code < 300:
+        return response
+    with application().db.lookup() as conn:
+        found = actor_for_digest(conn, digest)
+    if found == g.actor:
+        return response
+    known_tokens().forget(digest)
+    return token_refused()
+
+
+def forget_refused_token() -> Response:
+    """A write transaction found the remembered token no longer live: it was rolled back."""
+    remembered = g.get("remembered_token")
+    if remembered is not None:
+        known_tokens().forget(remembered[0])
+    return token_refused()
+
+
+def end_remembered_token(_error: BaseException | None) -> None:
+    """The request is over: its writes no longer confirm its token."""
+    remembered = g.pop("remembered_token", None)
+    if remembered is not None:
+        remembered[2]()
 
 
 def check_json_body() -> Response | None:
