@@ -5,9 +5,10 @@ A way of doing a piece of work faster can at most save the whole of it. Here tha
 (in the server's workers only, by this module as gunicorn's configuration), which no real change can
 do: a bound says what the best possible change of that kind would give, before anyone builds it.
 
-- `known-tokens`: each worker remembers the actor of a bearer token after its first lookup and looks
-  it up no more (so a revoked token would go on working): what authenticating costs, its pooled
-  connection and its round trip included.
+- `known-tokens`: each worker remembers the actor of a bearer token after its first lookup and never
+  checks it again (so a revoked token would go on working): what authenticating costs. On
+  PostgreSQL a write with a remembered token already skips the lookup and checks the token in its own
+  transaction instead (`service.http.authenticate`): this bound is that check's cost.
 - `no-daily-counts`: a case's pipeline counters, daily levels and daily changes are not written,
   which leaves the reports wrong: what those three writes of every command cost.
 
