@@ -1,10 +1,11 @@
 """Figures at national scale: reads over HTTP as the data grows, and the rebuild of a long log.
 
 `measure_reads`: the national data set (tests/bench/dataset.py) at 10 %, 50 % and 100 % of
-`scale` x 83,762 villages, each in a fresh database, served by gunicorn as `make run` serves it
-(2 sync workers); one client in this process asks sequentially, a fresh connection per request as a
-sync worker closes each. Per figure and run: a warm-up, then up to SAMPLES requests (fewer when a
-request is slow, see SECONDS_PER_FIGURE); each percentile is the median over the runs.
+`scale` x 83,762 villages, each in a fresh database, all three served at once by gunicorn as `make
+run` serves it (2 sync workers); one client in this process asks sequentially, a fresh connection
+per request as a sync worker closes each. After a warm-up, each run samples every figure on each
+fraction in turn, the first fraction rotating: up to SAMPLES requests (fewer when a request is slow,
+see SECONDS_PER_FIGURE); each percentile is the median over the runs.
 
 `measure_rebuild`: a log of `events` events (every village, with closed cycles proposed again until
 the count is reached), then `events.projections.rebuild` in a fresh child process per run, as
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from domain.actors import Role
@@ -195,24 +196,60 @@ def sample(port: int, paths: list[str], token: str) -> list[float]:
 
 
 def measure_reads(engine: str, directory: Path, scale: float, runs: int) -> dict[str, dict[str, float]]:
-    """Per fraction of `scale` x the national data: p50/p95 of five reads, medians over `runs`."""
+    """Per fraction of `scale` x the national data: p50/p95 of five reads, medians over `runs`.
+
+    The three databases are built first and served at once; each run then samples every figure on
+    each fraction in turn, the first fraction rotating. This machine's speed drifts by a third within
+    minutes: measured one fraction after another, "within 1.5x of the 10 % figure" compared the
+    minutes as much as the data sizes."""
     wilayah = read_wilayah(WILAYAH)
     results: dict[str, dict[str, float]] = {}
-    for label, fraction in FRACTIONS:
-        villages = max(200, round(len(wilayah.villages) * scale * fraction))
-        with scratch_database(engine, directory) as url:
+    with ExitStack() as stack:
+        served: dict[str, tuple[int, subprocess.Popen[bytes], dict[str, tuple[list[str], str]]]] = {}
+        for label, fraction in FRACTIONS:
+            villages = max(200, round(len(wilayah.villages) * scale * fraction))
+            url = stack.enter_context(scratch_database(engine, directory))
             db = Database(url)
             try:
                 world, plan, build_seconds = build_national(db, wilayah, villages)
             finally:
                 db.dispose()
-            results[label] = _read_figures(url, directory, world, plan, runs)
-            results[label].update(cases=len(plan.candidacies), events=plan.events, build_s=build_seconds)
-        print(f"  {engine} {label}: {_row(results[label])}", file=sys.stderr, flush=True)
+            log = directory / f"gunicorn-national-{label.rstrip('%')}.log"
+            port, server = stack.enter_context(gunicorn(url, log))  # stopped before its data is dropped
+            requests = _read_requests(world, plan)
+            for paths, token in requests.values():
+                for index in range(WARM_UP):
+                    get(port, paths[index % len(paths)], token)
+            served[label] = (port, server, requests)
+            results[label] = {"cases": len(plan.candidacies), "events": plan.events, "build_s": build_seconds}
+            print(f"  {engine} {label}: built in {build_seconds:.1f} s", file=sys.stderr, flush=True)
+        labels = list(served)
+        per_run: dict[str, dict[str, list[list[float]]]] = {
+            label: {name: [] for name in FIGURES} for label in labels
+        }
+        turn = 0
+        for _ in range(runs):
+            for name in FIGURES:
+                for label in labels[turn % len(labels) :] + labels[: turn % len(labels)]:
+                    port, _server, requests = served[label]
+                    paths, token = requests[name]
+                    per_run[label][name].append(sample(port, paths, token))
+                turn += 1
+        for label in labels:
+            for name, timings in per_run[label].items():
+                results[label][f"{name}_p50_ms"] = median([percentile(t, 50) for t in timings])
+                results[label][f"{name}_p95_ms"] = median([percentile(t, 95) for t in timings])
+                results[label][f"{name}_samples"] = min(len(t) for t in timings)
+            results[label]["worker_rss_mb"] = worker_rss_mb(served[label][1].pid)
+            print(f"  {engine} {label}: {_row(results[label])}", file=sys.stderr, flush=True)
     return results
 
 
-def _read_figures(url: str, directory: Path, world: World, plan: Plan, runs: int) -> dict[str, float]:
+FIGURES = ("case", "office_list", "report", "as_of", "register_csv")
+
+
+def _read_requests(world: World, plan: Plan) -> dict[str, tuple[list[str], str]]:
+    """Per figure: the paths it cycles through and the token that asks."""
     rng = random.Random(7)
     by_office: dict[str, list[str]] = {}
     for case in plan.candidacies:
@@ -222,29 +259,13 @@ def _read_figures(url: str, directory: Path, world: World, plan: Plan, runs: int
     tokens = world.tokens
     cases = rng.sample(by_office[office], min(SAMPLES, len(by_office[office])))
     report = f"/api/v1/reports/performance?year={YEAR}"
-    figures = {
+    return {
         "case": ([f"/api/v1/candidacies/{i}" for i in cases], tokens[head]),
         "office_list": ([f"/api/v1/candidacies?office={office}&limit=50"], tokens[head]),
         "report": ([report], tokens["auditor"]),
         "as_of": ([f"{report}&as_of={AS_OF}"], tokens["auditor"]),
         "register_csv": ([f"/api/v1/designations?year={YEAR}&format=csv"], tokens["auditor"]),
     }
-    per_run: dict[str, list[list[float]]] = {name: [] for name in figures}
-    with gunicorn(url, directory / "gunicorn-national.log") as (port, server):
-        for paths, token in figures.values():
-            for index in range(WARM_UP):
-                get(port, paths[index % len(paths)], token)
-        for _ in range(runs):
-            for name, (paths, token) in figures.items():
-                per_run[name].append(sample(port, paths, token))
-        worker_rss = worker_rss_mb(server.pid)
-    out: dict[str, float] = {}
-    for name, timings in per_run.items():
-        out[f"{name}_p50_ms"] = median([percentile(t, 50) for t in timings])
-        out[f"{name}_p95_ms"] = median([percentile(t, 95) for t in timings])
-        out[f"{name}_samples"] = min(len(t) for t in timings)
-    out["worker_rss_mb"] = worker_rss
-    return out
 
 
 # ---- rebuild -----------------------------------------------------------------------------------
