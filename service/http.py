@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -18,6 +18,7 @@ from domain import rules
 from domain.actors import Actor
 from domain.lifecycle import Action
 from events.idempotency import StoredResponse, fingerprint
+from events.prepared import Precondition
 from service.application import Application, IdempotencyRequest
 from service.auth import KnownTokens, actor_for_digest, hash_token, live_token_precondition
 from service.problems import problem
@@ -49,6 +50,14 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CHALLENGE = 'Bearer realm="desa-binaan"'
 
 
+class _RememberedToken(NamedTuple):
+    """What a request authenticated by a remembered token keeps in `g.remembered_token`."""
+
+    digest: str
+    precondition: Precondition  # that its write transactions send
+    end: Callable[[], None]  # ends the requirement, when the request is over
+
+
 def known_tokens() -> KnownTokens:
     return current_app.extensions["desa_binaan_known_tokens"]
 
@@ -74,7 +83,7 @@ def authenticate() -> Response | None:
     if confirmed_in_writes and (remembered := known_tokens().get(digest)) is not None:
         precondition = live_token_precondition(digest, remembered)
         g.actor = remembered
-        g.remembered_token = (digest, precondition, database.require_in_writes(precondition))
+        g.remembered_token = _RememberedToken(digest, precondition, database.require_in_writes(precondition))
         return None
     with database.lookup() as conn:
         found = actor_for_digest(conn, digest)
@@ -96,33 +105,32 @@ def confirm_remembered_token(response: Response) -> Response:
     """A request authenticated by a remembered token is answered as it is only if one of its write
     transactions confirmed the token and it succeeded; otherwise the token is looked up now, and if
     it is no longer live (or no longer its actor's) the answer is a 401 instead."""
-    remembered = g.get("remembered_token")
+    remembered: _RememberedToken | None = g.get("remembered_token")
     if remembered is None:
         return response
-    digest, precondition, _ = remembered
-    if precondition.sent and response.status_code < 300:
+    if remembered.precondition.sent and response.status_code < 300:
         return response
     with application().db.lookup() as conn:
-        found = actor_for_digest(conn, digest)
+        found = actor_for_digest(conn, remembered.digest)
     if found == g.actor:
         return response
-    known_tokens().forget(digest)
+    known_tokens().forget(remembered.digest)
     return token_refused()
 
 
 def forget_refused_token() -> Response:
     """A write transaction found the remembered token no longer live: it was rolled back."""
-    remembered = g.get("remembered_token")
+    remembered: _RememberedToken | None = g.get("remembered_token")
     if remembered is not None:
-        known_tokens().forget(remembered[0])
+        known_tokens().forget(remembered.digest)
     return token_refused()
 
 
 def end_remembered_token(_error: BaseException | None) -> None:
     """The request is over: its writes no longer confirm its token."""
-    remembered = g.pop("remembered_token", None)
+    remembered: _RememberedToken | None = g.pop("remembered_token", None)
     if remembered is not None:
-        remembered[2]()
+        remembered.end()
 
 
 def check_json_body() -> Response | None:

@@ -13,9 +13,9 @@ do: a bound says what the best possible change of that kind would give, before a
   which leaves the reports wrong: what those three writes of every command cost.
 
 Several bounds joined by `+` are taken away together. Every server (SQLite as it is, PostgreSQL as it
-is, PostgreSQL under each bound) is up at once, on its own scratch database, and each round loads
-them all in turn (16 connections, whole lifecycles, as `make bench`), the order rotating; the
-figures are each side's medians and the medians of the per-round ratios.
+is, PostgreSQL under each bound) is loaded in turn, round after round (`http_load.load_in_turn`, 16
+connections, whole lifecycles, as `make bench`); the figures are each side's medians and the medians
+of the per-round ratios.
 
     python -m tests.bench.bounds [ROUNDS] [BOUND ...]   # by default 8 rounds, every bound alone and together
 
@@ -27,24 +27,13 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 from tests.bench import write_turn_probe
-from tests.bench.common import ROOT, machine, scratch_database
-from tests.bench.http_load import (
-    BOUND_VARIABLE,
-    CASES_PER_CONNECTION,
-    CONNECTIONS,
-    Gunicorn,
-    _figures,
-    _load,
-    _prepare,
-)
+from tests.bench.common import ROOT, write_fenced_report
+from tests.bench.http_load import BOUND_VARIABLE, Side, load_in_turn
 
 REPORT = ROOT / "docs" / "benchmark-bounds.md"
 DEFAULT_ROUNDS = 8
@@ -98,32 +87,14 @@ def post_fork(server: Any, worker: Any) -> None:
 def measure(bounds: list[str], rounds: int) -> dict[str, list[dict[str, float]]]:
     """Each side's figures (`http_load._figures`), round by round: "sqlite", "postgres", then
     "postgres, <bound>" for each of `bounds`."""
-    sides = [("sqlite", "sqlite", ""), ("postgres", "postgres", "")]
-    sides += [(f"postgres, {bound}", "postgres", bound) for bound in bounds]
-    measured: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in sides}
-    with tempfile.TemporaryDirectory(prefix="desa-binaan-bounds-") as scratch, ExitStack() as stack:
-        directory = Path(scratch)
-        servers: dict[str, tuple[Gunicorn, str, dict[str, str]]] = {}
-        for number, (name, engine, bound) in enumerate(sides):
-            url = stack.enter_context(scratch_database(engine, directory))
-            tokens = _prepare(url)
-            turn = directory / f"write-turn-{number}" if engine == "sqlite" else None
-            if turn is not None:
-                turn.mkdir()
-            server = Gunicorn("wsgi:app", url, directory / f"{number}.log", turn, bound=bound or None)
-            stack.callback(server.stop)  # before its database is dropped
-            servers[name] = (server, engine, tokens)
-            _load(server, engine, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches
-        for round_number in range(rounds):
-            first = (round_number + 1) * CONNECTIONS * CASES_PER_CONNECTION
-            shift = round_number % len(sides)
-            for name, _, _ in sides[shift:] + sides[:shift]:
-                server, engine, tokens = servers[name]
-                outcome = _load(server, engine, tokens, first, CASES_PER_CONNECTION, bare=False)
-                measured[name].append(_figures(outcome))
-            line = ", ".join(f"{name} {figures[-1]['per_s']:.0f}" for name, figures in measured.items())
-            print(f"round {round_number + 1}: {line} cmd/s", flush=True)
-    return measured
+    sides = [Side("sqlite", "sqlite"), Side("postgres", "postgres")]
+    sides += [Side(f"postgres, {bound}", "postgres", bound=bound) for bound in bounds]
+    return load_in_turn(sides, rounds, _print_round)
+
+
+def _print_round(measured: dict[str, list[dict[str, float]]]) -> None:
+    line = ", ".join(f"{name} {figures[-1]['per_s']:.0f}" for name, figures in measured.items())
+    print(f"round {len(measured['sqlite'])}: {line} cmd/s", flush=True)
 
 
 def report(measured: dict[str, list[dict[str, float]]], rounds: int) -> str:
@@ -146,30 +117,6 @@ def report(measured: dict[str, list[dict[str, float]]], rounds: int) -> str:
     return "\n".join(lines)
 
 
-def write_report(text: str, command: str, seconds: float) -> None:
-    REPORT.write_text(
-        "\n".join(
-            [
-                "# Benchmark bounds",
-                "",
-                "Written by `make bench-bounds` (`tests/bench/bounds.py`): how fast commands over HTTP on",
-                "PostgreSQL would go were some of their work not needed at all, side by side with the code",
-                "as it is and with SQLite. What each bound takes away is in the script's docstring.",
-                "",
-                f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s",
-                f"- Machine: {machine()}",
-                f"- Command: `{command}`",
-                "",
-                "```",
-                text,
-                "```",
-                "",
-            ]
-        ),
-        encoding="utf-8",
-    )
-
-
 def main() -> None:
     arguments = sys.argv[1:]
     rounds = int(arguments.pop(0)) if arguments and arguments[0].isdigit() else DEFAULT_ROUNDS
@@ -180,8 +127,18 @@ def main() -> None:
     started = time.monotonic()
     text = report(measure(bounds, rounds), rounds)
     print(text)
-    command = " ".join(["python -m tests.bench.bounds", *sys.argv[1:]])
-    write_report(text, command, time.monotonic() - started)
+    write_fenced_report(
+        REPORT,
+        "Benchmark bounds",
+        [
+            "Written by `make bench-bounds` (`tests/bench/bounds.py`): how fast commands over HTTP on",
+            "PostgreSQL would go were some of their work not needed at all, side by side with the code",
+            "as it is and with SQLite. What each bound takes away is in the script's docstring.",
+        ],
+        f"`{' '.join(['python -m tests.bench.bounds', *sys.argv[1:]])}`",
+        time.monotonic() - started,
+        text,
+    )
     print(f"written to {REPORT.relative_to(ROOT)}")
 
 

@@ -115,3 +115,14 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}{postgres}"
     )
+
+
+def write_fenced_report(
+    path: Path, title: str, about: list[str], command: str, seconds: float, body: str
+) -> None:
+    """A printed report kept for the record: its title and what it is, when, on which machine and by
+    which command it was measured (`command`, as Markdown), then the output as printed."""
+    lines = [f"# {title}", "", *about, ""]
+    lines += [f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s"]
+    lines += [f"- Machine: {machine()}", f"- Command: {command}", "", "```", *body.splitlines(), "```", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.bench.common import ROOT, scratch_database
-from tests.bench.http_load import CASES_PER_CONNECTION, CONNECTIONS, Gunicorn, _figures, _load, _prepare
+from tests.bench.common import ROOT
+from tests.bench.http_load import Side, load_in_turn
 
 FIGURES = ("per_s", "p50_ms", "p99_ms", "server_cpu_ms", "database_cpu_ms", "turn_held_ms")
 
@@ -30,39 +29,8 @@ FIGURES = ("per_s", "p50_ms", "p99_ms", "server_cpu_ms", "database_cpu_ms", "tur
 def compare(engine: str, baseline: Path, rounds: int) -> dict[str, dict[str, float]]:
     """{figure: {"this", "baseline", "ratio"}}: each side's median and the median of this/baseline
     over the rounds."""
-    sides = {"this": ROOT, "baseline": baseline.resolve()}
-    measured: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
-    with tempfile.TemporaryDirectory(prefix="desa-binaan-compare-") as scratch:
-        directory = Path(scratch)
-        with (
-            scratch_database(engine, directory) as this_url,
-            scratch_database(engine, directory) as baseline_url,
-        ):
-            urls = {"this": this_url, "baseline": baseline_url}
-            tokens = {side: _prepare(url) for side, url in urls.items()}
-            servers: dict[str, Gunicorn] = {}
-            try:
-                for side, root in sides.items():
-                    turn = directory / f"write-turn-{side}" if engine == "sqlite" else None
-                    if turn is not None:
-                        turn.mkdir()
-                    servers[side] = Gunicorn(
-                        "wsgi:app", urls[side], directory / f"{side}.log", turn, checkout=root
-                    )
-                for side, server in servers.items():  # warm-up: imports, connections, caches
-                    _load(server, engine, tokens[side], 0, 1, bare=False)
-                for round_number in range(rounds):
-                    order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
-                    first = (round_number + 1) * CONNECTIONS * CASES_PER_CONNECTION
-                    for side in order:
-                        outcome = _load(
-                            servers[side], engine, tokens[side], first, CASES_PER_CONNECTION, False
-                        )
-                        measured[side].append(_figures(outcome))
-                    print(f"round {round_number + 1}: " + _round_line(measured), flush=True)
-            finally:
-                for server in servers.values():
-                    server.stop()
+    sides = [Side("this", engine, ROOT), Side("baseline", engine, baseline.resolve())]
+    measured = load_in_turn(sides, rounds, _print_round)
     summary: dict[str, dict[str, float]] = {}
     for name in FIGURES:
         if name not in measured["this"][0]:
@@ -77,9 +45,11 @@ def compare(engine: str, baseline: Path, rounds: int) -> dict[str, dict[str, flo
     return summary
 
 
-def _round_line(measured: dict[str, list[dict[str, Any]]]) -> str:
+def _print_round(measured: dict[str, list[dict[str, Any]]]) -> None:
     this, other = measured["this"][-1], measured["baseline"][-1]
-    return f"{this['per_s']:.0f} cmd/s against {other['per_s']:.0f}"
+    print(
+        f"round {len(measured['this'])}: {this['per_s']:.0f} cmd/s against {other['per_s']:.0f}", flush=True
+    )
 
 
 def main() -> None:

@@ -51,7 +51,16 @@ from service import accounts
 from service.application import Application
 from service.migrate import upgrade
 from tests.bench import commands as bench_commands
-from tests.bench.common import ROOT, engines, machine, median, runs, scale, scratch_database
+from tests.bench.common import (
+    ROOT,
+    engines,
+    machine,
+    median,
+    runs,
+    scale,
+    scratch_database,
+    write_fenced_report,
+)
 from tests.bench.dataset import read_wilayah
 from tests.bench.national import EVENTS_PER_VILLAGE, REBUILD_EVENTS, WILAYAH, build_national
 
@@ -605,23 +614,13 @@ REPORT = ROOT / "docs" / "benchmark-floors.md"
 def write_report(sections: list[str], seconds: float) -> None:
     """The printed figures, with the machine and the command, for the record."""
     settings = f"BENCH_DB={','.join(engines())} BENCH_SCALE={scale():g} BENCH_RUNS={runs()}"
-    text = [
-        "# Benchmark floors",
-        "",
+    about = [
         "Written by `make bench-floors` (`tests/bench/floors.py`): what lies under the goals `make bench`",
         "misses, each floor measured side by side with our own path in the same run. How each one is",
         "measured is in the script's docstring.",
-        "",
-        f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s",
-        f"- Machine: {machine()}",
-        f"- Command: `make bench-floors` ({settings})",
-        "",
-        "```",
-        *"\n\n".join(sections).splitlines(),
-        "```",
-        "",
     ]
-    REPORT.write_text("\n".join(text), encoding="utf-8")
+    command = f"`make bench-floors` ({settings})"
+    write_fenced_report(REPORT, "Benchmark floors", about, command, seconds, "\n\n".join(sections))
 
 
 def main() -> None:

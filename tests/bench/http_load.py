@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,6 +410,50 @@ def measure_side_by_side(engines: list[str], directory: Path, runs: int) -> dict
                     _figures(_load(bare_server, engine, tokens, first, CASES_PER_CONNECTION, True))
                 )
     return {engine: _medians(ours[engine], bare[engine]) for engine in engines}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One server of `load_in_turn`: its engine, the checkout whose code it serves, and the work its
+    workers leave out (`tests/bench/bounds.py`), if any."""
+
+    name: str
+    engine: str
+    checkout: Path = ROOT
+    bound: str | None = None
+
+
+def load_in_turn(
+    sides: list[Side], rounds: int, report_round: Callable[[dict[str, list[dict[str, float]]]], None]
+) -> dict[str, list[dict[str, float]]]:
+    """Each side's `_figures`, round by round: every side's server is up at once, on its own scratch
+    database, and each round loads them all in turn (16 connections, whole lifecycles), the first
+    rotating, so that the machine's drift weighs on every side alike. `report_round` is given the
+    figures so far after each round."""
+    measured: dict[str, list[dict[str, float]]] = {side.name: [] for side in sides}
+    with tempfile.TemporaryDirectory(prefix="desa-binaan-in-turn-") as scratch, ExitStack() as stack:
+        directory = Path(scratch)
+        servers: dict[str, tuple[Gunicorn, dict[str, str]]] = {}
+        for number, side in enumerate(sides):
+            url = stack.enter_context(scratch_database(side.engine, directory))
+            tokens = _prepare(url)
+            turn = directory / f"write-turn-{number}" if side.engine == "sqlite" else None
+            if turn is not None:
+                turn.mkdir()
+            log = directory / f"{number}.log"
+            server = Gunicorn("wsgi:app", url, log, turn, checkout=side.checkout, bound=side.bound)
+            stack.callback(server.stop)  # before its database is dropped
+            servers[side.name] = (server, tokens)
+            _load(server, side.engine, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches
+        for round_number in range(rounds):
+            first = (round_number + 1) * CONNECTIONS * CASES_PER_CONNECTION
+            shift = round_number % len(sides)
+            for side in sides[shift:] + sides[:shift]:
+                server, tokens = servers[side.name]
+                outcome = _load(server, side.engine, tokens, first, CASES_PER_CONNECTION, bare=False)
+                measured[side.name].append(_figures(outcome))
+            report_round(measured)
+    return measured
 
 
 def _medians(ours: list[dict[str, float]], bare: list[dict[str, float]]) -> dict[str, float]:

@@ -63,6 +63,7 @@ from tests.bench.dataset import (
 from tests.server.harness import free_port
 
 FRACTIONS = (("10%", 0.1), ("50%", 0.5), ("100%", 1.0))
+FIGURES = ("case", "office_list", "report", "as_of", "register_csv")  # as `_read_requests` names them
 SAMPLES = 200  # requests per figure and run
 WARM_UP = 20  # requests per figure before the first run, unmeasured
 SECONDS_PER_FIGURE = 20.0  # ... unless they take longer: then fewer, at least MIN_SAMPLES
@@ -243,9 +244,6 @@ def measure_reads(engine: str, directory: Path, scale: float, runs: int) -> dict
             results[label]["worker_rss_mb"] = worker_rss_mb(served[label][1].pid)
             print(f"  {engine} {label}: {_row(results[label])}", file=sys.stderr, flush=True)
     return results
-
-
-FIGURES = ("case", "office_list", "report", "as_of", "register_csv")
 
 
 def _read_requests(world: World, plan: Plan) -> dict[str, tuple[list[str], str]]:
