@@ -50,8 +50,9 @@ bench: $(VENV)/.installed-bench
 bench-floors: $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench.floors
 
-## bench-bounds: commands over HTTP on PostgreSQL with some of their work taken away (authentication's
-## lookup, the daily counts), beside the code as it is and SQLite: what any change of that kind could gain
+## bench-bounds: commands over HTTP on PostgreSQL with some of their work taken away (a token's check,
+## the daily counts, the write lock's round trip), beside the code as it is and SQLite: what any change
+## of that kind could gain
 bench-bounds: $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench.bounds
 
