@@ -86,7 +86,8 @@ def _head_in_database() -> None:
     from events.prepared import Prepared
     from events.schema import events, ledger_head
 
-    # Positions of this worker's own for the case rows and the register, which keep them unique.
+    # Positions of this worker's own for the case rows and the register, which keep them unique; ten
+    # apart, as an append numbers its events after the head it is given.
     made_up_positions = itertools.count(10**12 + os.getpid() * 10**6, 10)
 
     def locked_head(conn: Any) -> Any:
