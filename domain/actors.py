@@ -26,10 +26,6 @@ class Actor:
     office_code: str | None = None
     region_code: str | None = None
 
-    def summary(self) -> dict[str, str]:
-        """The `by` object of a case's stage: names people, because four-eyes names people."""
-        return {"username": self.username, "name": self.name, "role": self.role.value}
-
 
 def scope_problem(role: Role, office_code: str | None, region_code: str | None) -> dict[str, list[str]]:
     """What is missing or superfluous in a user's scope for the role; empty when it fits."""

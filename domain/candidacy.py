@@ -20,9 +20,7 @@ from domain.commands import (
     Withdraw,
 )
 from domain.errors import InvalidInput
-from domain.lifecycle import Action, GuardedState, Stage, available_actions, next_stage
-from domain.places import Office, Village
-from events.types import (
+from domain.events import (
     CandidacyAssessed,
     CandidacyCoordinated,
     CandidacyDesignated,
@@ -33,6 +31,8 @@ from events.types import (
     CandidacyWithdrawn,
     Event,
 )
+from domain.lifecycle import Action, Stage, available_actions, next_stage
+from domain.places import Office, Village
 
 ACTION_OF_EVENT: dict[type[Event], Action] = {
     CandidacyProposed: Action.PROPOSE,
@@ -88,7 +88,8 @@ class Candidacy:
         )
 
     def apply(self, event: Event, actor: str) -> Candidacy:
-        state = replace(self, version=self.version + 1, stage=next_stage(self, ACTION_OF_EVENT[type(event)]))
+        stage = next_stage(self.stage, ACTION_OF_EVENT[type(event)], self.assessment_met_criteria)
+        state = replace(self, version=self.version + 1, stage=stage)
         match event:
             case CandidacyCoordinated(held_on=held_on):
                 return replace(state, coordinated_on=held_on)
@@ -101,9 +102,10 @@ class Candidacy:
         return state
 
 
-def allowed_actions(state: GuardedState, role: Role) -> list[Action]:
+def allowed_actions(stage: Stage, assessment_met_criteria: bool, role: Role) -> list[Action]:
     """What the lifecycle allows now and the role may do: the case's `allowed_actions`."""
-    return [action for action in available_actions(state) if rules.may_perform(role, action)]
+    available = available_actions(stage, assessment_met_criteria)
+    return [action for action in available if rules.may_perform(role, action)]
 
 
 def propose(
@@ -168,7 +170,10 @@ def decide(
     """Decide an action on a case the actor may read: permission, version, stage, then the data."""
     rules.check_may_perform(actor, command.action)
     rules.check_expected_version(expected_version, case.version)
-    next_stage(case, command.action, allowed_for_caller=allowed_actions(case, actor.role))
+    met = case.assessment_met_criteria
+    next_stage(
+        case.stage, command.action, met, allowed_for_caller=allowed_actions(case.stage, met, actor.role)
+    )
     match command:
         case Coordinate():
             rules.check_not_in_future("held_on", command.held_on, now)

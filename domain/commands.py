@@ -83,3 +83,23 @@ class Withdraw:
 
 
 CaseCommand = Coordinate | Socialize | Assess | Designate | Reject | Return | Withdraw
+
+
+@dataclass(frozen=True, slots=True)
+class ActOnCase:
+    """A lifecycle action on one case, meant for the version the caller saw (None: as it is now)."""
+
+    candidacy_id: str
+    command: CaseCommand
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetTarget:
+    """An office's target for a year, with its basis (a decree or a letter)."""
+
+    office_code: str
+    year: int
+    target: int
+    basis: str
+    expected_version: int | None = None

@@ -2,16 +2,14 @@
 
 The `transitions` machine is used as a table, not bound to a model: building or binding a machine per
 request is slow, and the aggregate stays a frozen value. Guards are named in the table and evaluated
-against the aggregate, so the table says everything about when an action applies.
+against the case's facts, so the table says everything about when an action applies.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from transitions import Machine
 
@@ -83,46 +81,32 @@ _MACHINE = Machine(
 _ACTION_ORDER = {action: index for index, action in enumerate(Action)}
 
 
-class GuardedState(Protocol):
-    """What the table's guards read: the aggregate, or a read-model view of it."""
-
-    @property
-    def stage(self) -> Stage: ...
-
-    @property
-    def assessment_met_criteria(self) -> bool: ...
-
-
-def _guards_pass(state: GuardedState, action: Action) -> bool:
-    transitions = _MACHINE.get_transitions(trigger=action.value, source=state.stage.value)
-    return any(
-        all(bool(getattr(state, condition.func)) == condition.target for condition in t.conditions)
-        for t in transitions
-    )
-
-
-def available_actions(state: GuardedState) -> list[Action]:
-    """The actions the lifecycle allows from the state, guards included, whoever asks."""
-    return list(_available(state.stage, bool(state.assessment_met_criteria)))
+def _guards_pass(stage: Stage, action: Action, assessment_met_criteria: bool) -> bool:
+    """Whether the table's guards let `action` happen from `stage`; the guards are named facts."""
+    facts = {"assessment_met_criteria": assessment_met_criteria}
+    transitions = _MACHINE.get_transitions(trigger=action.value, source=stage.value)
+    return any(all(facts[c.func] == c.target for c in t.conditions) for t in transitions)
 
 
 @functools.cache
-def _available(stage: Stage, assessment_met_criteria: bool) -> tuple[Action, ...]:
-    """Worked out once per state, as the table is fixed: every case in a reply lists its actions."""
-    state = _Guarded(stage, assessment_met_criteria)
-    triggers = _MACHINE.get_triggers(stage.value)
-    actions = [Action(t) for t in triggers if _guards_pass(state, Action(t))]
+def available_actions(stage: Stage, assessment_met_criteria: bool) -> tuple[Action, ...]:
+    """The actions the lifecycle allows from the state, guards included, whoever asks. Worked out once
+    per state, as the table is fixed: every case in a reply lists its actions."""
+    triggers = [Action(t) for t in _MACHINE.get_triggers(stage.value)]
+    actions = [a for a in triggers if _guards_pass(stage, a, assessment_met_criteria)]
     return tuple(sorted(actions, key=_ACTION_ORDER.__getitem__))
 
 
-def next_stage(state: GuardedState, action: Action, allowed_for_caller: Iterable[Action] = ()) -> Stage:
+def next_stage(
+    stage: Stage, action: Action, assessment_met_criteria: bool, allowed_for_caller: Iterable[Action] = ()
+) -> Stage:
     """The stage the action leads to, or `ActionNotAllowed` naming what the caller may do instead."""
-    applies, destination = _outcome(state.stage, action, bool(state.assessment_met_criteria))
+    applies, destination = _outcome(stage, action, assessment_met_criteria)
     if destination is None:
         reason = (
             "the assessment did not find that the village meets the criteria"
             if applies
-            else f"it does not apply to a {state.stage.value} case"
+            else f"it does not apply to a {stage.value} case"
         )
         raise ActionNotAllowed(
             f"{action.value} is not allowed now: {reason}",
@@ -131,17 +115,11 @@ def next_stage(state: GuardedState, action: Action, allowed_for_caller: Iterable
     return destination
 
 
-@dataclass(frozen=True, slots=True)
-class _Guarded:
-    stage: Stage
-    assessment_met_criteria: bool
-
-
 @functools.cache
 def _outcome(stage: Stage, action: Action, assessment_met_criteria: bool) -> tuple[bool, Stage | None]:
     """Whether the table has the action from the stage, and where it leads given the assessment (None:
-    a guard stops it). The table is fixed, so each answer is worked out once: a rebuild asks per event."""
+    a guard stops it). Worked out once per state and action: a rebuild asks for every event."""
     transitions = _MACHINE.get_transitions(trigger=action.value, source=stage.value)
-    if not transitions or not _guards_pass(_Guarded(stage, assessment_met_criteria), action):
+    if not transitions or not _guards_pass(stage, action, assessment_met_criteria):
         return bool(transitions), None
     return True, Stage(transitions[0].dest)

@@ -45,13 +45,9 @@ def quarter_of(day: dt.date) -> str:
     return QUARTERS[(day.month - 1) // 3]
 
 
-def median_days(days: Sequence[int]) -> float | None:
-    """The middle value, or the mean of the two middle ones; None of no days."""
-    return median_of_ascending(sorted(days))
-
-
 def median_of_ascending(days: Sequence[int]) -> float | None:
-    """`median_days` of days already in ascending order, without sorting them again."""
+    """The middle value of days in ascending order, or the mean of the two middle ones; None of no
+    days."""
     count = len(days)
     if not count:
         return None

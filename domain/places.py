@@ -8,15 +8,10 @@ from dataclasses import dataclass
 # PP.KK.CC.DDDD; the first D is 1 (kelurahan), 2 (desa) or 3 (desa adat). ASCII only: a bare \d also
 # matches other scripts' digits, which would let one village pass under two different codes.
 VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.[123]\d{3}$", re.ASCII)
-REGENCY_CODE = re.compile(r"^\d{2}\.\d{2}$", re.ASCII)
 
 
 def is_village_code(code: str) -> bool:
     return bool(VILLAGE_CODE.fullmatch(code))
-
-
-def is_regency_code(code: str) -> bool:
-    return bool(REGENCY_CODE.fullmatch(code))
 
 
 def regency_of(village_code: str) -> str:

@@ -7,8 +7,8 @@ import datetime as dt
 from domain.actors import Actor, Role
 from domain.calendar import latest_today
 from domain.errors import InvalidInput, NotFound, NotPermitted
+from domain.events import TargetSet
 from domain.places import Office
-from events.types import TargetSet
 
 FIRST_TARGET_YEAR = 2000
 

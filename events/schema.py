@@ -13,7 +13,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -58,19 +57,6 @@ ledger_head = Table(
     Column("position", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("recorded_at", String(32), nullable=False),
-)
-
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("username", String(64), nullable=False),
-    Column("key", String(200), nullable=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("status", Integer, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("headers", JSON, nullable=False),
-    Column("created_at", String(32), nullable=False),
-    PrimaryKeyConstraint("username", "key", name="pk_idempotency_keys"),
 )
 
 # The cases that hold their village: the partial unique index's condition, which a query must state in

@@ -1,39 +1,33 @@
 """The append-only event store: expected-version appends, one gap-free global order, a hash chain.
 
-Functions take a `Connection` inside a transaction from `Database.write()`/`read()`; the caller's unit
-of work owns commit and rollback.
+Functions take a `Connection` inside a transaction from `Database.write()` or `read()`; appending
+needs the write lock that `Database.write()` holds, and the unit of work owns commit and rollback.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from events.database import LOCKED_HEAD, locked_head
-from events.prepared import Prepared
+from domain.events import REGISTRY, Event, EventRegistry, JsonDict
 from events.schema import GENESIS_HASH, events, ledger_head
-from events.types import REGISTRY, Event, EventRegistry, JsonDict
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-# The statements of every command, built once: building SQLAlchemy statements per call cost more CPU
-# than executing them.
 _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at).where(
     ledger_head.c.id == 1
 )
 _STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
-# The statements every command runs are `Prepared`: compiled once, sent on the driver's cursor.
-_LOAD_STREAM = Prepared(
-    select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
-)
+_LOAD_STREAM = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
 _STREAMS_AFTER = (
     select(events)
     .where(
@@ -42,8 +36,7 @@ _STREAMS_AFTER = (
     .order_by(events.c.stream_id, events.c.version)
     .limit(bindparam("limit"))
 )
-_INSERT_EVENTS = Prepared(insert(events))
-_ADVANCE_HEAD = Prepared(
+_ADVANCE_HEAD = (
     update(ledger_head)
     .where(ledger_head.c.id == 1)
     .values(position=bindparam("new_position"), hash=bindparam("new_hash"), recorded_at=bindparam("new_at"))
@@ -131,83 +124,44 @@ class RecordedEvent:
     def computed_hash(self) -> str:
         return chain_hash(self.hashed_content())
 
-
-def chain_hash(content: JsonDict) -> str:
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
-
-
-# In the hashed content's canonical JSON, the values the head decides: its keys sort next to each
-# other, so the rest is made before the lock, in one part before them and one after.
-_HEAD_DECIDED = '"position":0,"prev_hash":"","recorded_at":""'
-
-
-@dataclass(frozen=True, slots=True)
-class _Drafted:
-    """An event to append, made as far as it can be before the write lock: all but its position, its
-    predecessor's hash and its recorded time, which the head decides. Encoding the hashed content
-    (the data included) and the data's column is most of an append's CPU: done here, the lock is not
-    held meanwhile, and under it the hash needs only those three values put in."""
-
-    data_json: str
-    # Its data as a read gives it back (canonical key order), so that the live projection and a
-    # rebuild from the log store the same JSON; position, prev_hash, recorded_at and hash blank.
-    template: RecordedEvent
-    hashed_before: str  # the hashed content's canonical JSON up to the position's value
-    hashed_after: str  # and from after the recorded time's value to its end
-
     @classmethod
-    def of(
+    def first_recorded(
         cls,
-        new_event: Event,
-        event_id: str,
+        event: Event,
+        position: int,
         stream_type: str,
         stream_id: str,
         version: int,
         metadata: EventMetadata,
-    ) -> _Drafted:
-        data = json.loads(canonical_json(new_event.to_data()))
-        template = RecordedEvent(
-            position=0,
-            event_id=event_id,
+        recorded_at: str,
+        prev_hash: str,
+    ) -> RecordedEvent:
+        """A new event as it is stored, its hash computed over everything stored."""
+        unhashed = cls(
+            position=position,
+            event_id=str(uuid.uuid4()),
             stream_type=stream_type,
             stream_id=stream_id,
             version=version,
-            type=new_event.type_name,
-            schema_version=new_event.schema_version,
-            data=data,
+            type=event.type_name,
+            schema_version=event.schema_version,
+            # As a read gives it back (canonical key order, lists for tuples): the live projection
+            # and a rebuild from the log then store the same JSON.
+            data=json.loads(canonical_json(event.to_data())),
             actor_username=metadata.actor_username,
             actor_name=metadata.actor_name,
             actor_role=metadata.actor_role,
             actor_office=metadata.actor_office,
             request_id=metadata.request_id,
-            recorded_at="",
-            prev_hash="",
+            recorded_at=recorded_at,
+            prev_hash=prev_hash,
             hash="",
         )
-        hashed = canonical_json(template.hashed_content())
-        # The last: the data before it may hold the same text, the fixed fields after it cannot.
-        at = hashed.rindex(_HEAD_DECIDED)
-        return cls(
-            data_json=canonical_json(data),
-            template=template,
-            hashed_before=hashed[: at + len('"position":')],
-            hashed_after=hashed[at + len(_HEAD_DECIDED) :],
-        )
+        return dataclasses.replace(unhashed, hash=unhashed.computed_hash())
 
-    def recorded(self, position: int, prev_hash: str, recorded_at: str) -> RecordedEvent:
-        """The event as appended after a head at `position - 1` whose hash is `prev_hash`: its hash is
-        `chain_hash(its hashed_content())`, made from the parts already encoded."""
-        decided = (
-            f'{position},"prev_hash":{canonical_json(prev_hash)},"recorded_at":{canonical_json(recorded_at)}'
-        )
-        hashed = self.hashed_before + decided + self.hashed_after
-        return replace(
-            self.template,
-            position=position,
-            prev_hash=prev_hash,
-            recorded_at=recorded_at,
-            hash=hashlib.sha256(hashed.encode("utf-8")).hexdigest(),
-        )
+
+def chain_hash(content: JsonDict) -> str:
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
 class EventStore:
@@ -225,6 +179,7 @@ class EventStore:
     def append(
         self,
         conn: Connection,
+        head: LedgerHead,
         *,
         stream_type: str,
         stream_id: str,
@@ -232,54 +187,34 @@ class EventStore:
         new_events: Sequence[Event],
         metadata: EventMetadata,
         now: dt.datetime,
-        version_known: bool = False,
     ) -> list[RecordedEvent]:
-        """Append after `expected_version` of the stream (0: a new stream), under the ledger lock.
-
-        `version_known`: the caller read the stream in this write transaction (or made up a new id),
-        so `expected_version` is its current version and need not be read again; the unique key on
-        (stream_id, version) still turns any mistake, or a writer that came in between a read made
-        before the lock and this append, into a ConcurrencyError. (Inside `pipelined` on PostgreSQL
-        the INSERT is not waited for: that error is raised where the pipeline waits, as the key's
-        IntegrityError.)
-        """
-        # What does not depend on the head is made before the lock, which the writers wait for.
-        stamp = format_timestamp(now)
-        drafted = [
-            _Drafted.of(
-                new_event, str(uuid.uuid4()), stream_type, stream_id, expected_version + offset, metadata
-            )
-            for offset, new_event in enumerate(new_events, start=1)
-        ]
-        head_row = locked_head(conn)
-        if not version_known or not new_events:
-            actual = self.stream_version(conn, stream_id)
-            if actual != expected_version:
-                raise ConcurrencyError(f"stream {stream_id} is at version {actual}, not {expected_version}")
-        if not new_events:  # nothing to write; an empty INSERT would fail and read as a lost race
-            return []
+        """Append after `expected_version` of the stream (0: a new stream) and after `head`, the
+        ledger head as read under the write lock the caller holds."""
+        actual = self.stream_version(conn, stream_id)
+        if actual != expected_version:
+            raise ConcurrencyError(f"stream {stream_id} is at version {actual}, not {expected_version}")
         # Recorded times never go backwards along the log, even if the clock does.
-        recorded_at = max(stamp, head_row.recorded_at)
-        position, prev_hash = head_row.position, head_row.hash
+        recorded_at = max(format_timestamp(now), head.recorded_at)
+        position, prev_hash = head.position, head.hash
         recorded: list[RecordedEvent] = []
-        rows: list[dict[str, Any]] = []
-        for draft in drafted:
+        for version, new_event in enumerate(new_events, start=expected_version + 1):
             position += 1
-            event = draft.recorded(position, prev_hash, recorded_at)
+            event = RecordedEvent.first_recorded(
+                new_event, position, stream_type, stream_id, version, metadata, recorded_at, prev_hash
+            )
             recorded.append(event)
-            rows.append(_to_row(event, draft.data_json))
             prev_hash = event.hash
+        if not recorded:
+            return []
         try:
-            _INSERT_EVENTS.execute(conn, rows)
-        except IntegrityError as error:  # the unique (stream_id, version) key: a writer won the race
+            conn.execute(insert(events), [_to_row(event) for event in recorded])
+        except IntegrityError as error:  # the unique (stream_id, version) key
             raise ConcurrencyError(f"stream {stream_id} changed while appending") from error
-        _ADVANCE_HEAD.execute(conn, {"new_position": position, "new_hash": prev_hash, "new_at": recorded_at})
-        if LOCKED_HEAD in conn.info:
-            conn.info[LOCKED_HEAD] = LedgerHead(position, prev_hash, recorded_at)
+        conn.execute(_ADVANCE_HEAD, {"new_position": position, "new_hash": prev_hash, "new_at": recorded_at})
         return recorded
 
     def load_stream(self, conn: Connection, stream_id: str) -> list[RecordedEvent]:
-        rows = _LOAD_STREAM.execute(conn, {"stream_id": stream_id})
+        rows = conn.execute(_LOAD_STREAM, {"stream_id": stream_id})
         return [self._from_row(row) for row in rows]
 
     def read_all(
@@ -367,8 +302,7 @@ class VerificationResult:
     first_bad_position: int | None
 
 
-def _to_row(recorded: RecordedEvent, data_json: str | None = None) -> dict[str, Any]:
-    """The event's row; `data_json`: its data's canonical JSON, if already made."""
+def _to_row(recorded: RecordedEvent) -> dict[str, Any]:
     return {
         "position": recorded.position,
         "event_id": recorded.event_id,
@@ -377,7 +311,7 @@ def _to_row(recorded: RecordedEvent, data_json: str | None = None) -> dict[str, 
         "version": recorded.version,
         "type": recorded.type,
         "schema_version": recorded.schema_version,
-        "data": canonical_json(recorded.data) if data_json is None else data_json,
+        "data": canonical_json(recorded.data),
         "actor_username": recorded.actor_username,
         "actor_name": recorded.actor_name,
         "actor_role": recorded.actor_role,

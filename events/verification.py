@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, MetaData, String, Table, Text, cast, select
 
-from events.projections import LIVE, ReadModels, replay
+from events.projections import LIVE, ReadModels
+from events.rebuild import replay
 from events.store import EventStore
 
 # Scratch names differ from the live ones: an unqualified name finds a temporary table first on both

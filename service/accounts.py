@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from domain.actors import Role, scope_problem
+from domain import rules
+from domain.actors import Actor, Role, scope_problem
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.places import Office
 from events.store import format_timestamp
@@ -74,6 +75,22 @@ _OFFICE_HEADINGS = select(
 def list_office_headings(conn: Connection) -> list[OfficeHeading]:
     """Every office by code, without the regencies it serves."""
     return [OfficeHeading._make(row) for row in conn.execute(_OFFICE_HEADINGS)]
+
+
+def visible_offices(
+    conn: Connection,
+    actor: Actor,
+    region: str | None = None,
+    all_offices: list[OfficeHeading] | None = None,
+) -> list[OfficeHeading]:
+    """The offices whose figures the actor may read, by code; `region` narrows them further."""
+    rules.check_may_read_cases(actor)
+    return [
+        office
+        for office in (all_offices if all_offices is not None else list_office_headings(conn))
+        if rules.may_read_office(actor, office.code, office.region_code)
+        and (region is None or office.region_code == region)
+    ]
 
 
 def add_office(conn: Connection, office: Office) -> Office:

@@ -11,14 +11,12 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
-from events.database import Database
-from events.idempotency import IdempotencyKeyReused
-from events.prepared import PreconditionFailed
+from events.database import CommitFailed, Database
 from events.store import ConcurrencyError
-from service import http, logs
+from service import logs, web
 from service.application import Application
-from service.auth import KnownTokens
 from service.config import DEFAULTS, settings_from_environment
+from service.idempotency import IdempotencyKeyReused
 from service.problems import PROBLEM_JSON, domain_problem, flatten_errors, problem, validation_problem
 from service.schemas import ProblemSchema
 
@@ -80,14 +78,11 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     database = Database(app.config["DATABASE_URL"])
     app.extensions["desa_binaan"] = Application(database, app.config["CLOCK"])
-    app.extensions["desa_binaan_known_tokens"] = KnownTokens()
 
     logs.configure(app)
-    app.before_request(http.assign_request_id)
-    app.before_request(http.authenticate)
-    app.before_request(http.check_json_body)
-    app.after_request(http.confirm_remembered_token)
-    app.teardown_request(http.end_remembered_token)
+    app.before_request(web.assign_request_id)
+    app.before_request(web.authenticate)
+    app.before_request(web.check_json_body)
 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -108,9 +103,21 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
             kind="concurrent-change",
         )
 
-    @app.errorhandler(PreconditionFailed)
-    def _token_no_longer_live(error: PreconditionFailed) -> Response:
-        return http.forget_refused_token()
+    @app.errorhandler(CommitFailed)
+    def _commit_failed(error: CommitFailed) -> Response:
+        # Whether the write reached the disk is unknown, and so is the state this process holds of
+        # the database (after a failed fsync, the kernel may have dropped the pages): it stops, and
+        # a fresh one takes its place. The client retries; with its Idempotency-Key a retry finds
+        # the first reply only if the write was committed after all.
+        logs.logger().critical("a commit failed; this process stops", exc_info=error)
+        response = problem(
+            503,
+            "the database did not confirm the write; retry it (with the same Idempotency-Key)",
+            kind="unavailable",
+            headers={"Retry-After": "1"},
+        )
+        response.call_on_close(app.config["STOP_PROCESS"])
+        return response
 
     @app.errorhandler(IdempotencyKeyReused)
     def _key_reused(error: IdempotencyKeyReused) -> Response:

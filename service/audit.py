@@ -23,31 +23,29 @@ def start_position(after: int | None, cursor: str | None) -> int:
     return after or 0
 
 
-def event_feed(
-    conn: Connection, store: EventStore, actor: Actor, *, after: int, limit: int
-) -> tuple[Page, dict[str, Any]]:
+def event_feed(conn: Connection, actor: Actor, *, after: int, limit: int) -> tuple[Page, dict[str, Any]]:
     """Up to `limit` events after `after`, and the ledger head of the same snapshot.
 
     Positions are handed out under the one write lock and committed in order, so a snapshot never
     holds position n+1 without n: a client tailing with `after=<last seen>` never skips an event.
     """
     rules.check_may_audit(actor)
-    head = ledger_head(conn, store, actor)
+    head = ledger_head(conn, actor)
     # As recorded, not upcast: a downstream system checks each hash over exactly these fields.
-    recorded = store.read_all(conn, after=min(after, MAX_POSITION), limit=limit, upcast=False)
+    recorded = EventStore().read_all(conn, after=min(after, MAX_POSITION), limit=limit, upcast=False)
     items = [event_as_dict(e) for e in recorded]
     more = bool(recorded) and recorded[-1].position < head["position"]
     next_cursor = encode_cursor("p", recorded[-1].position) if more else None
     return Page(items=items, next_cursor=next_cursor), head
 
 
-def ledger_head(conn: Connection, store: EventStore, actor: Actor) -> dict[str, Any]:
+def ledger_head(conn: Connection, actor: Actor) -> dict[str, Any]:
     rules.check_may_audit(actor)
-    head = store.head(conn)
+    head = EventStore().head(conn)
     return {"position": head.position, "digest": head.hash, "recorded_at": head.recorded_at or None}
 
 
-def verify_ledger(conn: Connection, store: EventStore, actor: Actor) -> dict[str, Any]:
+def verify_ledger(conn: Connection, actor: Actor) -> dict[str, Any]:
     rules.check_may_audit(actor)
-    result = store.verify(conn)
+    result = EventStore().verify(conn)
     return {"ok": result.ok, "checked": result.checked, "first_bad_position": result.first_bad_position}

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from domain.actors import Role
 from domain.errors import DomainError, InvalidInput
-from events import projections, verification
+from events import rebuild, verification
 from service import accounts, registry
 from service.application import Application
 from service.migrate import upgrade
@@ -126,7 +126,7 @@ def projections_rebuild() -> None:
     with app.db.write() as conn:
         total = app.store.count(conn)
         with click.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
-            replayed = projections.rebuild(conn, app.store, progress=bar.update)
+            replayed = rebuild.rebuild(conn, app.store, progress=bar.update)
     click.echo(f"read models rebuilt from {replayed} events")
 
 

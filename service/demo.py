@@ -15,17 +15,19 @@ from sqlalchemy import select
 
 from domain.actors import Actor, Role
 from domain.commands import (
+    ActOnCase,
     Assess,
     CaseCommand,
     Coordinate,
     Designate,
     Indicators,
     ProposeCandidacy,
+    SetTarget,
     Socialize,
     Withdraw,
 )
 from domain.places import Office
-from service import accounts
+from service import accounts, handlers
 from service.application import Application
 from service.tables import users
 
@@ -81,19 +83,11 @@ class StoryClock:
 
 
 @dataclass(frozen=True)
-class TargetChange:
-    office_code: str
-    year: int
-    target: int
-    basis: str
-
-
-@dataclass(frozen=True)
 class Step:
     at: str
     username: str
     village: str  # the village code names the case ("" for a target)
-    command: ProposeCandidacy | CaseCommand | TargetChange
+    command: ProposeCandidacy | CaseCommand | SetTarget
 
 
 TARGET_BASIS = "Keputusan Menteri Hukum dan HAM M.HH-01.OT.01.01 Tahun 2024"
@@ -140,8 +134,8 @@ def _assessment(day: str, score: int, met: bool) -> Assess:
 
 
 STORY = [
-    Step("2024-01-15T02:00:00", "kadiv.jabar", "", TargetChange("BOGOR", 2024, 3, TARGET_BASIS)),
-    Step("2024-01-15T02:05:00", "kadiv.jabar", "", TargetChange("SUKABUMI", 2024, 2, TARGET_BASIS)),
+    Step("2024-01-15T02:00:00", "kadiv.jabar", "", SetTarget("BOGOR", 2024, 3, TARGET_BASIS)),
+    Step("2024-01-15T02:05:00", "kadiv.jabar", "", SetTarget("SUKABUMI", 2024, 2, TARGET_BASIS)),
     Step(
         "2024-02-12T02:00:00",
         "petugas.bogor",
@@ -252,7 +246,7 @@ def seed(app: Application, base_url: str, echo: Callable[[str], Any]) -> None:
 
 def _record_story(app: Application) -> None:
     clock = StoryClock(_at(STORY[0].at))
-    story_app = Application(app.db, clock, app.store)
+    story_app = Application(app.db, clock)
     people = {user.username: user for user in USERS}
     case_ids: dict[str, str] = {}
     for step in STORY:
@@ -260,14 +254,12 @@ def _record_story(app: Application) -> None:
         user = people[step.username]
         actor = Actor(user.username, user.name, user.role, user.office_code, user.region_code)
         request_id = f"demo-{step.at}"
-        if isinstance(step.command, TargetChange):
-            change = step.command
-            story_app.set_target(
-                actor, change.office_code, change.year, change.target, change.basis, request_id=request_id
-            )
-            continue
-        if isinstance(step.command, ProposeCandidacy):
-            location = story_app.propose(actor, step.command, request_id=request_id).headers["Location"]
-            case_ids[step.village] = location.rsplit("/", 1)[1]
-        else:
-            story_app.act(actor, case_ids[step.village], step.command, request_id=request_id)
+        match step.command:
+            case SetTarget():
+                story_app.execute(handlers.set_target, actor, step.command, request_id=request_id)
+            case ProposeCandidacy():
+                case = story_app.execute(handlers.propose, actor, step.command, request_id=request_id)
+                case_ids[step.village] = case["id"]
+            case _:
+                command = ActOnCase(case_ids[step.village], step.command)
+                story_app.execute(handlers.act, actor, command, request_id=request_id)

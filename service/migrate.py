@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, select
 
-from events import projections
+from events import rebuild
 from events.database import Database
 from events.schema import ledger_head
 from events.store import EventStore
@@ -75,4 +75,4 @@ def _rebuild_read_models(conn: Connection) -> None:
     # The ledger lock keeps writers of other instances out while the read models are replaced.
     conn.execute(select(ledger_head.c.position).where(ledger_head.c.id == 1).with_for_update())
     if store.head(conn).position > 0:
-        projections.rebuild(conn, store)
+        rebuild.rebuild(conn, store)

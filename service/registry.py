@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, select
@@ -12,7 +12,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.errors import InvalidInput
 from domain.places import Village
-from events.prepared import Prepared
 from service.tables import areas
 
 # ASCII digits only: a bare \d also matches other scripts' digits.
@@ -49,36 +48,28 @@ def import_areas(conn: Connection, path: Path) -> int:
     return len(rows)
 
 
-# Prepared: a proposal sends both before it reads either (see `Prepared.send`).
-_ANY_VILLAGE = Prepared(select(areas.c.code).where(areas.c.level == 4).limit(1))
+_ANY_VILLAGE = select(areas.c.code).where(areas.c.level == 4).limit(1)
 _ANCESTRY = ("province", "regency", "district", "village")
-_NAMES_OF = Prepared(
-    select(areas.c.code, areas.c.name).where(areas.c.code.in_([bindparam(part) for part in _ANCESTRY]))
+_NAMES_OF = select(areas.c.code, areas.c.name).where(
+    areas.c.code.in_([bindparam(part) for part in _ANCESTRY])
 )
 
 
-def is_loaded_later(conn: Connection) -> Callable[[], bool]:
-    """Whether a registry is loaded, when called: one that knows any village is the authority on
-    every village code."""
-    found = _ANY_VILLAGE.send(conn)
-    return lambda: found().one_or_none() is not None
+def is_loaded(conn: Connection) -> bool:
+    """Whether a registry is loaded: one that knows any village is the authority on every village code."""
+    return conn.execute(_ANY_VILLAGE).first() is not None
 
 
-def find_village_later(conn: Connection, code: str) -> Callable[[], Village | None]:
-    """The village with the names of its district, regency and province, if the registry knows it,
-    when called."""
-    found = _NAMES_OF.send(conn, dict(zip(_ANCESTRY, (code[:2], code[:5], code[:8], code), strict=True)))
-
-    def village() -> Village | None:
-        names = dict(found().all())
-        if code not in names:
-            return None
-        return Village(
-            code=code,
-            name=names[code],
-            district=names.get(code[:8]),
-            regency=names.get(code[:5]),
-            province=names.get(code[:2]),
-        )
-
-    return village
+def find_village(conn: Connection, code: str) -> Village | None:
+    """The village with the names of its district, regency and province, if the registry knows it."""
+    parts = dict(zip(_ANCESTRY, (code[:2], code[:5], code[:8], code), strict=True))
+    names = dict(conn.execute(_NAMES_OF, parts).all())
+    if code not in names:
+        return None
+    return Village(
+        code=code,
+        name=names[code],
+        district=names.get(code[:8]),
+        regency=names.get(code[:5]),
+        province=names.get(code[:2]),
+    )

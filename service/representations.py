@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from domain.actors import Role
@@ -11,16 +10,8 @@ from domain.lifecycle import Stage
 from events.store import RecordedEvent
 
 
-@dataclass(frozen=True, slots=True)
-class CaseView:
-    """What the lifecycle guards read, taken from a read-model row."""
-
-    stage: Stage
-    assessment_met_criteria: bool
-
-
 def case_as_dict(row: Any, role: Role) -> dict[str, Any]:
-    view = CaseView(Stage(row["stage"]), bool((row["assessed"] or {}).get("meets_criteria")))
+    met = bool((row["assessed"] or {}).get("meets_criteria"))
     return {
         "id": row["id"],
         "stage": row["stage"],
@@ -34,7 +25,7 @@ def case_as_dict(row: Any, role: Role) -> dict[str, Any]:
         },
         "office_code": row["office_code"],
         "region_code": row["region_code"],
-        "allowed_actions": [action.value for action in allowed_actions(view, role)],
+        "allowed_actions": [action.value for action in allowed_actions(Stage(row["stage"]), met, role)],
         "proposed": row["proposed"],
         "coordinated": row["coordinated"],
         "socialized": row["socialized"],

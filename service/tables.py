@@ -1,9 +1,20 @@
-"""Reference tables the service keeps beside the log: offices, users and their tokens, the village
-registry. They describe who may act and where, not what happened, so they are plain tables."""
+"""Tables the service keeps beside the log: offices, users and their tokens, the village registry (who
+may act and where, not what happened, so plain tables), and the replies kept for idempotency keys."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 from events.schema import metadata
 
@@ -49,4 +60,19 @@ areas = Table(
     Column("code", String(13), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("level", Integer, nullable=False),
+)
+
+# A request's reply kept with its Idempotency-Key, in the transaction that recorded its work: a retry
+# gets it back, byte for byte, and records nothing new.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("username", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    PrimaryKeyConstraint("username", "key", name="pk_idempotency_keys"),
 )

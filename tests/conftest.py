@@ -6,17 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from psycopg.pq import Trace
 from sqlalchemy import create_engine, insert, text
 
 from domain.actors import Actor, Role
@@ -37,42 +35,6 @@ SHARED_WILAYAH = (
 )
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-class ProtocolTrace:
-    """What psycopg's connections send to PostgreSQL, one protocol message a line ("Parse ...",
-    "Bind ...", "Flush", "Sync"), from libpq's trace of each connection followed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = path.open("w")
-        self._followed: list[Any] = []
-
-    def follow(self, pgconn: Any) -> None:
-        if pgconn not in self._followed:
-            pgconn.trace(self._file.fileno())
-            pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
-            self._followed.append(pgconn)
-
-    def sent(self) -> list[str]:
-        """Every message sent so far; the tracing ends."""
-        for pgconn in self._followed:
-            pgconn.untrace()
-        self._followed.clear()
-        self._file.close()
-        messages: list[str] = []  # each line starts one ("F\tlength\tmessage"), but a statement may span many
-        for line in self.path.read_text().splitlines():
-            if line.startswith(("F\t", "B\t")):
-                messages.append(line)
-            else:
-                messages[-1] += "\n" + line
-        return [message.split("\t", 2)[2] for message in messages if message.startswith("F")]
-
-
-def waits_for_the_server(sent: Sequence[str]) -> int:
-    """How many times the client waited for replies: each Sync or Flush, or run of them, in `sent`."""
-    markers = [message.split()[0] in ("Sync", "Flush") for message in sent]
-    return sum(1 for i, marker in enumerate(markers) if marker and (i == 0 or not markers[i - 1]))
 
 
 @contextmanager
@@ -234,6 +196,11 @@ def build_world(application: Application) -> World:
             )
             actors[username] = Actor(username, name, role, office, region)
     return World(tokens, actors)
+
+
+def by(actor: Actor) -> dict[str, str]:
+    """How a read model names who did something: the `by` of a case's stage, a target's `set_by`."""
+    return {"username": actor.username, "name": actor.name, "role": actor.role.value}
 
 
 @pytest.fixture

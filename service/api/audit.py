@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 
-from service import audit, http
+from service import audit, web
 from service.api import docs
 from service.schemas import EventFeedQuerySchema, EventFeedSchema, LedgerHeadSchema, LedgerVerificationSchema
 
@@ -20,11 +20,9 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The event 
 @docs.errors(401, 403, 422)
 def get_events(args: dict[str, Any]) -> Response:
     """The whole log in position order; tail it with `after=<last position seen>`."""
-    app = http.application()
     after = audit.start_position(args.get("after"), args.get("cursor"))
-    with app.db.read() as conn:
-        page, head = audit.event_feed(conn, app.store, http.actor(), after=after, limit=args["limit"])
-    return http.json_response({"items": page.items, "next_cursor": page.next_cursor, "ledger": head})
+    page, head = web.application().query(audit.event_feed, web.actor(), after=after, limit=args["limit"])
+    return web.json_response({"items": page.items, "next_cursor": page.next_cursor, "ledger": head})
 
 
 @blp.route("/ledger")
@@ -32,9 +30,7 @@ def get_events(args: dict[str, Any]) -> Response:
 @docs.errors(401, 403)
 def get_ledger() -> Response:
     """The newest position and its digest: keep it elsewhere to prove later that nothing changed."""
-    app = http.application()
-    with app.db.read() as conn:
-        return http.json_response(audit.ledger_head(conn, app.store, http.actor()))
+    return web.json_response(web.application().query(audit.ledger_head, web.actor()))
 
 
 @blp.route("/ledger/verify")
@@ -42,6 +38,4 @@ def get_ledger() -> Response:
 @docs.errors(401, 403)
 def verify_ledger() -> Response:
     """Walk the hash chain from the first event; `first_bad_position` names where it breaks."""
-    app = http.application()
-    with app.db.read() as conn:
-        return http.json_response(audit.verify_ledger(conn, app.store, http.actor()))
+    return web.json_response(web.application().query(audit.verify_ledger, web.actor()))

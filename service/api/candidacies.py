@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
@@ -10,11 +11,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain import commands, rules
+from domain.actors import Role
 from domain.errors import NotFound
 from domain.lifecycle import Action
-from service import http
+from service import cases, handlers, web
 from service.api import docs
-from service.application import CaseFilters
+from service.idempotency import Reply
+from service.representations import case_as_dict
 from service.schemas import (
     ACTION_SCHEMAS,
     CandidacyPageSchema,
@@ -35,7 +38,7 @@ IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "maxLength": http.MAX_IDEMPOTENCY_KEY},
+    "schema": {"type": "string", "maxLength": web.MAX_IDEMPOTENCY_KEY},
     "description": "Retry-safe key: the same key and body return the first answer and record nothing new.",
 }
 IF_MATCH_HEADER = {
@@ -52,7 +55,7 @@ def _checked_id(candidacy_id: str) -> str:
     try:
         return str(uuid.UUID(candidacy_id))
     except ValueError:
-        rules.check_may_read_cases(http.actor())
+        rules.check_may_read_cases(web.actor())
         raise NotFound(f"no candidacy {candidacy_id}") from None
 
 
@@ -63,20 +66,19 @@ class Candidacies(MethodView):
     @docs.errors(401, 403, 422)
     def get(self, args: dict[str, Any]) -> Response:
         """List the candidacies the caller may read, newest proposal first."""
-        filters = CaseFilters(**{k: args.get(k) for k in ("office", "region", "stage", "year", "q")})
-        page = http.application().list_cases(http.actor(), filters, args["limit"], args.get("cursor"))
-        return http.json_response({"items": page.items, "next_cursor": page.next_cursor})
+        filters = cases.CaseFilters(**{k: args.get(k) for k in ("office", "region", "stage", "year", "q")})
+        page = web.application().query(
+            cases.list_cases, web.actor(), filters, args["limit"], args.get("cursor")
+        )
+        return web.json_response({"items": page.items, "next_cursor": page.next_cursor})
 
-    @http.permits(Action.PROPOSE)
+    @web.permits(Action.PROPOSE)
     @blp.arguments(ProposeSchema())
     @blp.response(201, CandidacySchema, headers={**docs.ETAG, **docs.LOCATION})
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     @docs.errors(400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
         """Propose a village of the caller's office."""
-        idempotency_request = http.idempotency_request()
-        if isinstance(idempotency_request, Response):
-            return idempotency_request
         command = commands.ProposeCandidacy(
             village_code=data["village_code"],
             office_code=data["office_code"],
@@ -84,10 +86,13 @@ class Candidacies(MethodView):
             indicators=commands.Indicators(**data["indicators"]),
             village_name=data.get("village_name"),
         )
-        stored = http.application().propose(
-            http.actor(), command, request_id=http.request_id(), idempotency_request=idempotency_request
-        )
-        return http.reply(stored)
+        role = web.actor().role
+
+        def created(row: dict[str, Any]) -> Reply:
+            location = f"{blp.url_prefix}/{row['id']}"
+            return Reply.json(201, case_as_dict(row, role), ETag=f'"{row["version"]}"', Location=location)
+
+        return web.perform(handlers.propose, command, created)
 
 
 @blp.route("/<candidacy_id>")
@@ -95,8 +100,8 @@ class Candidacies(MethodView):
 @docs.errors(*docs.READ)
 def get_candidacy(candidacy_id: str) -> Response:
     """One case, with who did each stage and what the caller may do now."""
-    case = http.application().get_case(http.actor(), _checked_id(candidacy_id))
-    return http.json_response(case, ETag=f'"{case["version"]}"')
+    case = web.application().query(cases.get_case, web.actor(), _checked_id(candidacy_id))
+    return web.json_response(case, ETag=f'"{case["version"]}"')
 
 
 @blp.route("/<candidacy_id>/events")
@@ -104,8 +109,13 @@ def get_candidacy(candidacy_id: str) -> Response:
 @docs.errors(*docs.READ)
 def get_candidacy_events(candidacy_id: str) -> Response:
     """The case's events in order, each with its actor, time and hash."""
-    items = http.application().case_events(http.actor(), _checked_id(candidacy_id))
-    return http.json_response({"items": items, "next_cursor": None})
+    items = web.application().query(cases.case_events, web.actor(), _checked_id(candidacy_id))
+    return web.json_response({"items": items, "next_cursor": None})
+
+
+def case_reply(role: Role) -> Callable[[dict[str, Any]], Reply]:
+    """A case as the caller sees it, with its version as ETag."""
+    return lambda row: Reply.json(200, case_as_dict(row, role), ETag=f'"{row["version"]}"')
 
 
 def _command(action: Action, data: dict[str, Any]) -> commands.CaseCommand:
@@ -124,24 +134,16 @@ def _command(action: Action, data: dict[str, Any]) -> commands.CaseCommand:
 
 
 def _register_action(action: Action) -> None:
-    @http.permits(action)
+    @web.permits(action)
     @blp.arguments(ACTION_SCHEMAS[action]())
     @blp.response(200, CandidacySchema, headers=docs.ETAG)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER], operationId=f"{action.value}_candidacy")
     @docs.errors(*docs.WRITE)
     def view(data: dict[str, Any], candidacy_id: str) -> Response:
-        idempotency_request = http.idempotency_request()
-        if isinstance(idempotency_request, Response):
-            return idempotency_request
-        stored = http.application().act(
-            http.actor(),
-            _checked_id(candidacy_id),
-            _command(action, data),
-            request_id=http.request_id(),
-            expected_version=http.expected_version(),
-            idempotency_request=idempotency_request,
+        command = commands.ActOnCase(
+            _checked_id(candidacy_id), _command(action, data), expected_version=web.expected_version()
         )
-        return http.reply(stored)
+        return web.perform(handlers.act, command, case_reply(web.actor().role))
 
     view.__name__ = f"{action.value}_candidacy"
     view.__doc__ = f"{action.value.capitalize()} the case (see the lifecycle)."

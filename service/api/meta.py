@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service import http
+from service import web
 from service.api import docs
 from service.problems import problem
 from service.schemas import HealthSchema
@@ -22,8 +22,11 @@ blp = Blueprint("health", __name__, description="Liveness and readiness.")
 def healthz() -> Response:
     """Whether the service is up and reaches its database."""
     try:
-        with http.application().db.read() as conn:
-            conn.execute(text("SELECT 1"))
+        web.application().query(_ping)
     except SQLAlchemyError:
         return problem(503, "the database does not answer", kind="unavailable")
-    return http.json_response({"status": "ok", "database": http.application().db.dialect})
+    return web.json_response({"status": "ok", "database": web.application().db.dialect})
+
+
+def _ping(conn: Connection) -> None:
+    conn.execute(text("SELECT 1"))

@@ -12,8 +12,9 @@ from flask_smorest import Blueprint
 from domain import rules
 from domain.errors import NotFound
 from domain.places import Office
-from service import accounts, http
+from service import accounts, handlers, web
 from service.api import docs
+from service.idempotency import Reply
 from service.pagination import decode_cursor, encode_cursor
 from service.schemas import (
     CODE_PATTERN,
@@ -45,7 +46,7 @@ def office_from(code: str, data: dict[str, Any]) -> Office:
     )
 
 
-admin_only = http.checked_before_body(rules.check_may_manage_accounts)
+admin_only = web.checked_before_body(rules.check_may_manage_accounts)
 
 
 @blp.route("")
@@ -57,11 +58,10 @@ class Offices(MethodView):
         """Every office with its region and the regencies it serves, by code."""
         limit, cursor = args["limit"], args.get("cursor")
         after = decode_cursor("o", cursor) if cursor else None
-        with http.application().db.read() as conn:
-            found = accounts.list_offices(conn, limit=limit + 1, after_code=after)
+        found = web.application().query(accounts.list_offices, limit=limit + 1, after_code=after)
         items = [accounts.office_as_dict(o) for o in found[:limit]]
         next_cursor = encode_cursor("o", found[limit - 1].code) if len(found) > limit else None
-        return http.json_response({"items": items, "next_cursor": next_cursor})
+        return web.json_response({"items": items, "next_cursor": next_cursor})
 
     @admin_only
     @blp.arguments(OfficeCreateSchema())
@@ -70,11 +70,9 @@ class Offices(MethodView):
     def post(self, data: dict[str, Any]) -> Response:
         """Add an office (admin)."""
         office = office_from(data["code"], data)
-        with http.application().db.write() as conn:
-            accounts.add_office(conn, office)
-        return http.json_response(
-            accounts.office_as_dict(office), 201, Location=f"/api/v1/offices/{office.code}"
-        )
+        location = f"{blp.url_prefix}/{office.code}"
+        created = lambda added: Reply.json(201, accounts.office_as_dict(added), Location=location)  # noqa: E731
+        return web.perform(handlers.add_office, office, created, idempotent=False)
 
 
 @blp.route("/<code>")
@@ -83,11 +81,10 @@ class OfficeByCode(MethodView):
     @docs.errors(401, 404)
     def get(self, code: str) -> Response:
         """One office."""
-        with http.application().db.read() as conn:
-            office = accounts.get_office(conn, checked_office_code(code))
+        office = web.application().query(accounts.get_office, checked_office_code(code))
         if office is None:
             raise NotFound(f"no office {code}")
-        return http.json_response(accounts.office_as_dict(office))
+        return web.json_response(accounts.office_as_dict(office))
 
     @admin_only
     @blp.arguments(OfficeFieldsSchema())
@@ -96,6 +93,5 @@ class OfficeByCode(MethodView):
     def put(self, data: dict[str, Any], code: str) -> Response:
         """Replace an office's name, region and working area (admin)."""
         office = office_from(checked_office_code(code), data)
-        with http.application().db.write() as conn:
-            accounts.replace_office(conn, office)
-        return http.json_response(accounts.office_as_dict(office))
+        replaced = lambda done: Reply.json(200, accounts.office_as_dict(done))  # noqa: E731
+        return web.perform(handlers.replace_office, office, replaced, idempotent=False)

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from domain import rules
 from domain.calendar import day_of
-from service import http, reports
+from service import performance_report, register, web
 from service.api import docs
 from service.schemas import (
     DesignationPageSchema,
@@ -38,16 +38,16 @@ CSV_DOC = {
 @docs.errors(401, 403, 422)
 def designation_register(args: dict[str, Any]) -> Response:
     """Every designated village with who proposed, coordinated, socialized, assessed and approved it."""
-    filters = reports.RegisterFilters(
+    filters = register.RegisterFilters(
         year=args.get("year"), office=args.get("office"), region=args.get("region")
     )
-    with http.application().db.read() as conn:
-        if http.wants_csv(args.get("format")):
-            name = "designations" + (f"-{filters.year}" if filters.year else "") + ".csv"
-            rows = reports.register_csv_rows(conn, http.actor(), filters)
-            return negotiated(http.csv_response(reports.REGISTER_CSV_COLUMNS, rows, name))
-        page = reports.designation_register(conn, http.actor(), filters, args["limit"], args.get("cursor"))
-    return negotiated(http.json_response({"items": page.items, "next_cursor": page.next_cursor}))
+    application, actor = web.application(), web.actor()
+    if web.wants_csv(args.get("format")):
+        name = "designations" + (f"-{filters.year}" if filters.year else "") + ".csv"
+        rows = application.query(register.register_csv_rows, actor, filters)
+        return negotiated(web.csv_response(register.REGISTER_CSV_COLUMNS, rows, name))
+    page = application.query(register.designation_register, actor, filters, args["limit"], args.get("cursor"))
+    return negotiated(web.json_response({"items": page.items, "next_cursor": page.next_cursor}))
 
 
 @blp.route("/reports/performance")
@@ -57,19 +57,24 @@ def designation_register(args: dict[str, Any]) -> Response:
 @docs.errors(401, 403, 422)
 def performance(args: dict[str, Any]) -> Response:
     """Target, realization, achievement and rating per office, region and nation; now or as of a day."""
-    actor = http.actor()
+    actor = web.actor()
     as_of: dt.date | None = args.get("as_of")
     if as_of is not None:
-        rules.check_not_in_future("as_of", as_of, http.application().clock())
-    year = args.get("year") or (as_of or day_of(http.application().clock())).year
-    with http.application().db.read() as conn:
-        report = reports.performance_report(conn, actor, year, args.get("region"), as_of)
-    if http.wants_csv(args.get("format")):
+        rules.check_not_in_future("as_of", as_of, web.application().clock())
+    year = args.get("year") or (as_of or day_of(web.application().clock())).year
+    report = web.application().query(
+        performance_report.performance_report, actor, year, args.get("region"), as_of
+    )
+    if web.wants_csv(args.get("format")):
         name = f"performance-{year}" + (f"-as-of-{as_of.isoformat()}" if as_of else "") + ".csv"
         return negotiated(
-            http.csv_response(reports.PERFORMANCE_CSV_COLUMNS, reports.performance_csv_rows(report), name)
+            web.csv_response(
+                performance_report.PERFORMANCE_CSV_COLUMNS,
+                performance_report.performance_csv_rows(report),
+                name,
+            )
         )
-    return negotiated(http.json_response(report))
+    return negotiated(web.json_response(report))
 
 
 def negotiated(response: Response) -> Response:

@@ -9,10 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain import targets as target_rules
-from service import http, reports
+from domain.commands import SetTarget
+from service import handlers, targets, web
 from service.api import docs
 from service.api.candidacies import IDEMPOTENCY_HEADER, IF_MATCH_HEADER
 from service.api.offices import checked_office_code
+from service.idempotency import Reply
 from service.schemas import TargetBodySchema, TargetPageSchema, TargetQuerySchema, TargetSchema
 
 blp = Blueprint("targets", __name__, url_prefix="/api/v1/targets", description="Yearly performance targets.")
@@ -25,32 +27,25 @@ class Targets(MethodView):
     @docs.errors(401, 403, 422)
     def get(self, args: dict[str, Any]) -> Response:
         """The targets of the offices the caller may read, each with its history of changes."""
-        with http.application().db.read() as conn:
-            page = reports.list_targets(
-                conn, http.actor(), args.get("year"), args["limit"], args.get("cursor")
-            )
-        return http.json_response({"items": page.items, "next_cursor": page.next_cursor})
+        page = web.application().query(
+            targets.list_targets, web.actor(), args.get("year"), args["limit"], args.get("cursor")
+        )
+        return web.json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @blp.route("/<office_code>/<int(signed=True):year>", methods=["PUT"])
-@http.checked_before_body(target_rules.check_may_set_targets)
+@web.checked_before_body(target_rules.check_may_set_targets)
 @blp.arguments(TargetBodySchema())
 @blp.response(200, TargetSchema, headers=docs.ETAG)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER])
 @docs.errors(*docs.WRITE)
 def put_target(data: dict[str, Any], office_code: str, year: int) -> Response:
     """Set or change an office's target for a year, with its basis (decree or letter)."""
-    idempotency_request = http.idempotency_request()
-    if isinstance(idempotency_request, Response):
-        return idempotency_request
-    stored = http.application().set_target(
-        http.actor(),
-        checked_office_code(office_code),
-        year,
-        data["target"],
-        data["basis"],
-        request_id=http.request_id(),
-        expected_version=http.expected_version(),
-        idempotency_request=idempotency_request,
+    command = SetTarget(
+        checked_office_code(office_code), year, data["target"], data["basis"], web.expected_version()
     )
-    return http.reply(stored)
+    return web.perform(handlers.set_target, command, _target_reply)
+
+
+def _target_reply(target: dict[str, Any]) -> Reply:
+    return Reply.json(200, target, ETag=f'"{target["version"]}"')

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from domain.events import Event
 from events.database import Database
 from events.store import EventMetadata, EventStore, RecordedEvent
-from events.types import Event
 from tests.integration.support import METADATA, T0
 
 Append = Callable[..., list[RecordedEvent]]
@@ -36,6 +36,7 @@ def append(database: Database, store: EventStore) -> Append:
         with database.write() as conn:
             return store.append(
                 conn,
+                store.head(conn),
                 stream_type=stream_type,
                 stream_id=stream_id,
                 expected_version=expected_version,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Text, cast, select
 
 from events.database import Database
-from events.projections import PROJECTIONS
+from events.projections import LIVE
 from events.store import EventMetadata
 
 T0 = dt.datetime(2024, 6, 1, 3, 0, tzinfo=dt.UTC)
@@ -37,9 +37,8 @@ def read_model_snapshot(conn: Connection) -> dict[str, list[dict[str, Any]]]:
     """Every row of every read-model table, in primary-key order, JSON columns as the text stored:
     a rebuild must give the same bytes, key order included, not merely equal values."""
     snapshot: dict[str, list[dict[str, Any]]] = {}
-    for projection in PROJECTIONS:
-        for table in projection.tables:
-            columns = [cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in table.columns]
-            query = select(*columns).order_by(*table.primary_key.columns)
-            snapshot[table.name] = [dict(row) for row in conn.execute(query).mappings()]
+    for table in LIVE.tables():
+        columns = [cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in table.columns]
+        query = select(*columns).order_by(*table.primary_key.columns)
+        snapshot[table.name] = [dict(row) for row in conn.execute(query).mappings()]
     return snapshot

@@ -16,12 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from domain.actors import Role
+from domain.events import CandidacyRejected
 from events.database import Database
 from events.schema import candidacies
 from events.store import EventMetadata, EventStore, RecordedEvent
-from events.types import CandidacyRejected
-from service import accounts
-from service import application as application_module
+from service import accounts, handlers
 from service.application import Application
 from tests.conftest import ACTION_BODIES, World, proposal
 
@@ -145,49 +144,52 @@ def test_eight_proposals_of_one_village_create_one_case(
         assert EventStore().verify(conn).ok
 
 
-def test_a_command_overtaken_between_its_read_and_its_append_decides_again(
+def test_a_command_decides_under_the_write_lock_and_the_next_one_decides_on_its_result(
     app: Flask, application: Application, client: FlaskClient, world: World, registry: None, monkeypatch: Any
 ) -> None:
-    """A command reads and decides before it takes the write lock; when another write of its case
-    lands in between, it must decide again on the case as that left it (here: refused as already
-    coordinated), never append on a stale case nor fail with a bare conflict."""
+    """A command takes the write lock before it loads its case: another command on the same case,
+    sent while the first is deciding, waits for it, and is then decided on the case as the first left
+    it (here: refused as already coordinated), never on a stale case nor with a bare conflict."""
     created = client.post("/api/v1/candidacies", json=proposal(), headers=world.headers("officer"))
     case_id = created.get_json()["id"]
-    decided_on: list[int] = []
-    overtaking: dict[str, Any] = {}
-    decide = application_module.candidacy_rules.decide
+    decided_on: list[tuple[str, int]] = []
+    waiting: dict[str, Any] = {}
+    decide = handlers.candidacy_rules.decide
 
-    def overtake() -> None:
+    def second_command() -> None:
         response = app.test_client().post(
             f"/api/v1/candidacies/{case_id}/coordinate",
             json=ACTION_BODIES["coordinate"],
             headers=world.headers("head"),
         )
-        overtaking["status"] = response.status_code
+        waiting["status"] = response.status_code
+        waiting["body"] = response.get_json()
 
-    def decide_while_another_writes(case: Any, *args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread() is threading.main_thread():
-            decided_on.append(case.version)
-            if len(decided_on) == 1:
-                overtaking["thread"] = threading.Thread(target=overtake)
-                overtaking["thread"].start()
-                overtaking["thread"].join(10)  # were our write holding the lock, it would still wait
-        return decide(case, *args, **kwargs)
+    def decide_while_another_is_sent(case: Any, command: Any, actor: Any, **kwargs: Any) -> Any:
+        decided_on.append((actor.username, case.version))
+        if actor.username == "section_head":
+            waiting["thread"] = threading.Thread(target=second_command)
+            waiting["thread"].start()
+            waiting["thread"].join(0.5)
+            waiting["finished_while_first_decided"] = "status" in waiting
+        return decide(case, command, actor, **kwargs)
 
-    monkeypatch.setattr(application_module.candidacy_rules, "decide", decide_while_another_writes)
+    monkeypatch.setattr(handlers.candidacy_rules, "decide", decide_while_another_is_sent)
     ours = client.post(
         f"/api/v1/candidacies/{case_id}/coordinate",
         json=ACTION_BODIES["coordinate"],
         headers=world.headers("section_head"),
     )
-    overtaking["thread"].join(JOIN_TIMEOUT_S)
+    waiting["thread"].join(JOIN_TIMEOUT_S)
 
     with application.db.read() as conn:
         stream = EventStore().load_stream(conn, case_id)
     assert [e.type for e in stream] == ["CandidacyProposed", "CandidacyCoordinated"]
-    assert (overtaking["status"], ours.status_code, decided_on) == (200, 409, [1, 2])
-    assert ours.get_json()["type"].endswith("action-not-allowed")
-    assert stream[1].actor_username == "head"
+    assert stream[1].actor_username == "section_head"
+    assert waiting["finished_while_first_decided"] is False
+    assert (ours.status_code, waiting["status"]) == (200, 409)
+    assert waiting["body"]["type"].endswith("action-not-allowed")
+    assert decided_on == [("section_head", 1), ("head", 2)]
 
 
 def test_eight_retries_of_one_proposal_under_one_idempotency_key_all_get_its_reply(
@@ -238,6 +240,7 @@ def test_concurrent_appends_get_every_position_once_in_commit_order(database: Da
                 with database.write() as conn:
                     recorded = store.append(
                         conn,
+                        store.head(conn),
                         stream_type="candidacy",
                         stream_id=f"stream-{writer}",
                         expected_version=version,

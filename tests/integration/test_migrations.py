@@ -14,22 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, delete, func, inspect, select, text
 
-from events import projections
-from events.database import Database
-from events.schema import (
-    GENESIS_HASH,
-    READ_MODEL_TABLES,
-    candidacies,
-    designations,
-    events,
-    idempotency_keys,
-    ledger_head,
-    metadata,
-    pipeline_counts,
-    stage_changes,
-)
-from events.store import EventMetadata, EventStore, LedgerHead, format_timestamp
-from events.types import (
+from domain.events import (
     CandidacyAssessed,
     CandidacyCoordinated,
     CandidacyDesignated,
@@ -39,8 +24,23 @@ from events.types import (
     CandidacyWithdrawn,
     Event,
 )
+from events import projections, rebuild
+from events.database import Database
+from events.schema import (
+    GENESIS_HASH,
+    READ_MODEL_TABLES,
+    candidacies,
+    designations,
+    events,
+    ledger_head,
+    metadata,
+    pipeline_counts,
+    stage_changes,
+)
+from events.store import EventMetadata, EventStore, LedgerHead, format_timestamp
 from service import tables  # noqa: F401  (registers the service's tables on the metadata)
 from service.migrate import _reshapes_read_models, alembic_config, upgrade
+from service.tables import idempotency_keys
 from tests.integration.support import METADATA, T0, read_model_snapshot
 
 
@@ -92,6 +92,7 @@ def test_upgrade_again_is_harmless(database: Database) -> None:
     with database.write() as conn:
         store.append(
             conn,
+            store.head(conn),
             stream_type="candidacy",
             stream_id="case-a",
             expected_version=0,
@@ -269,6 +270,7 @@ def append_history(database: Database) -> None:
         with database.write() as conn:
             store.append(
                 conn,
+                store.head(conn),
                 stream_type="candidacy",
                 stream_id=stream_id,
                 expected_version=store.stream_version(conn, stream_id),
@@ -385,7 +387,7 @@ def test_upgrade_fills_the_read_models_as_the_live_path_would(database_at_0001: 
         assert read_model_snapshot(conn) == upgraded
 
     with db.write() as conn:
-        projections.rebuild(conn, EventStore())
+        rebuild.rebuild(conn, EventStore())
     with db.read() as conn:
         assert read_model_snapshot(conn) == upgraded
 
@@ -473,3 +475,13 @@ def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
     assert _reshapes_read_models(config, "0003", "0004")  # stage levels are a new read model
     assert _reshapes_read_models(config, "0004", "0005")  # designation days are one
     assert _reshapes_read_models(config, "0005", "0006")  # closings are one
+    assert not _reshapes_read_models(config, "0006", "0008")  # a procedure, then its removal
+
+
+def test_no_procedure_is_left_behind(database: Database) -> None:
+    """0007's token procedure served a way of writing that is gone; 0008 drops it."""
+    if database.is_sqlite:
+        pytest.skip("SQLite has no stored procedures")
+    with database.read() as conn:
+        found = conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'confirm_live_token'"))
+        assert found.scalar_one() == 0

@@ -12,11 +12,13 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import JSON, Connection, Table, Text, cast, delete, insert, select, text, update
 
-from events import projections, verification
+from domain.commands import SetTarget
+from events import rebuild, verification
 from events.projections import LIVE
 from events.schema import candidacies, designations, pipeline_counts, stage_changes, target_history, targets
 from events.store import EventStore
 from events.verification import Difference, DifferenceKind
+from service import handlers
 from service.application import Application
 from tests.integration import test_report_projections
 from tests.integration.support import read_model_snapshot
@@ -94,7 +96,7 @@ def test_replay_into_scratch_tables_gives_the_live_rows(
         scratch = verification.scratch_read_models()
         for table in scratch.tables():
             table.create(conn)
-        assert projections.replay(conn, BatchedStore(batch_size), scratch) == total
+        assert rebuild.replay(conn, BatchedStore(batch_size), scratch) == total
         replayed = {
             live_table.name: rows_of(conn, scratch_table)
             for live_table, scratch_table in zip(LIVE.tables(), scratch.tables(), strict=True)
@@ -312,7 +314,7 @@ def test_a_rebuild_answers_what_verify_found(application: Application, story: St
             damage(conn, story)
     assert not check(application).ok
     with application.db.write() as conn:
-        projections.rebuild(conn, EventStore())
+        rebuild.rebuild(conn, EventStore())
     assert check(application).ok
 
 
@@ -332,14 +334,17 @@ def test_a_write_during_verify_is_not_blocked_and_not_seen(application: Applicat
             for number, batch in enumerate(super().iterate_by_stream(conn, batch_size=5)):
                 yield batch
                 if number == 1:
-                    stored = application.set_target(
-                        supervisor, "SUKABUMI", 2026, 7, "Surat Kakanwil", request_id="req-midway"
+                    done = application.execute(
+                        handlers.set_target,
+                        supervisor,
+                        SetTarget("SUKABUMI", 2026, 7, "Surat Kakanwil"),
+                        request_id="req-midway",
                     )
-                    written.append(stored.status)
+                    written.append(done["target"])
 
     result = check(application, WriteMidway())
 
-    assert written == [200]
+    assert written == [7]
     assert result.ok, [str(d) for d in result.differences]
     assert result.replayed == total
     after = check(application)

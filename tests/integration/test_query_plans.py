@@ -12,7 +12,7 @@ from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from events.database import Database
 from events.schema import HOLDS_VILLAGE
 from events.store import _LOAD_STREAM
-from service.application import _STAGE_HOLDING_VILLAGE
+from service.cases import _STAGE_HOLDING_VILLAGE
 
 
 def _plan(conn: Connection, statement: ClauseElement) -> str:
@@ -32,7 +32,7 @@ def test_the_index_and_the_lookup_release_a_village_in_the_stages_the_lifecycle_
 
 
 def test_a_proposal_finds_who_holds_the_village_in_the_partial_unique_index(database: Database) -> None:
-    statement: Any = _STAGE_HOLDING_VILLAGE.statement
+    statement: Any = _STAGE_HOLDING_VILLAGE
     with database.write() as conn:
         plan = _plan(conn, statement.params(village_code="32.01.01.2001"))
     assert "uq_candidacies_village_held" in plan, plan
@@ -40,7 +40,7 @@ def test_a_proposal_finds_who_holds_the_village_in_the_partial_unique_index(data
 
 
 def test_a_command_loads_its_stream_by_the_stream_key(database: Database) -> None:
-    statement: Any = _LOAD_STREAM.statement
+    statement: Any = _LOAD_STREAM
     with database.write() as conn:
         plan = _plan(conn, statement.params(stream_id="a-case"))
     assert "SCAN events" not in plan and "Seq Scan" not in plan, plan

@@ -5,7 +5,6 @@ rebuild from the log, in batches of any size, gives exactly the same rows."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from domain.commands import (
+    ActOnCase,
     Assess,
     CaseCommand,
     Coordinate,
@@ -22,11 +22,12 @@ from domain.commands import (
     ProposeCandidacy,
     Reject,
     Return,
+    SetTarget,
     Socialize,
     Withdraw,
 )
 from domain.errors import NotFound, NotPermitted, StaleVersion
-from events import projections
+from events import projections, rebuild
 from events.schema import (
     READ_MODEL_TABLES,
     candidacies,
@@ -40,8 +41,9 @@ from events.schema import (
     targets,
 )
 from events.store import EventStore, format_timestamp
+from service import handlers
 from service.application import Application
-from tests.conftest import FakeClock, World, load_areas
+from tests.conftest import FakeClock, World, by, load_areas
 from tests.integration.support import read_model_snapshot
 from tests.integration.test_projections import BatchedStore
 
@@ -133,7 +135,8 @@ class Story:
     def propose(self, name: str, username: str, village_code: str) -> None:
         actor = self.world.actors[username]
         assert actor.office_code is not None
-        stored = self.application.propose(
+        body = self.application.execute(
+            handlers.propose,
             actor,
             ProposeCandidacy(
                 village_code=village_code,
@@ -143,31 +146,29 @@ class Story:
             ),
             request_id=f"req-propose-{name}",
         )
-        assert stored.status == 201
-        body = json.loads(stored.body)
         assert body["stage"] == "proposed"
         self.cases[name], self.office[name] = body["id"], actor.office_code
         self._happened(name, "proposed", username)
 
     def act(self, name: str, username: str, command: CaseCommand, stage: str) -> None:
-        stored = self.application.act(
-            self.world.actors[username], self.cases[name], command, request_id=f"req-{name}-{stage}"
+        case = self.application.execute(
+            handlers.act,
+            self.world.actors[username],
+            ActOnCase(self.cases[name], command),
+            request_id=f"req-{name}-{stage}",
         )
-        assert stored.status == 200
-        assert json.loads(stored.body)["stage"] == stage
+        assert case["stage"] == stage
         # A return sends the case back to socialized; it is no socialization of its own.
         self._happened(name, stage, None if isinstance(command, Return) else username)
 
     def set_target(self, username: str, office: str, year: int, target: int) -> None:
-        stored = self.application.set_target(
+        done = self.application.execute(
+            handlers.set_target,
             self.world.actors[username],
-            office,
-            year,
-            target,
-            f"Surat Kakanwil {office}/{year}/{target}",
+            SetTarget(office, year, target, f"Surat Kakanwil {office}/{year}/{target}"),
             request_id=f"req-target-{office}-{year}-{target}",
         )
-        assert stored.status == 200
+        assert done["target"] == target
 
     def _happened(self, name: str, stage: str, username: str | None) -> None:
         self.timeline.append(Transition(self.now, name, stage))
@@ -279,13 +280,13 @@ def assert_a_rebuild_gives_the_live_rows(application: Application) -> None:
     with application.db.read() as conn:
         live = read_model_snapshot(conn)
     with application.db.write() as conn:
-        projections.rebuild(conn, EventStore())
+        rebuild.rebuild(conn, EventStore())
     with application.db.read() as conn:
         assert read_model_snapshot(conn) == live
 
 
 def person(world: World, username: str, at: str) -> dict[str, str]:
-    return {**world.actors[username].summary(), "at": stamp(at)}
+    return {**by(world.actors[username]), "at": stamp(at)}
 
 
 # ---- the pipeline now -------------------------------------------------------------------------
@@ -563,7 +564,7 @@ def test_targets_hold_the_latest_change_and_the_history_every_change(
             key: store.load_stream(conn, f"target:{key[0]}:{key[1]}")
             for key in [("BOGOR", 2024), ("SUKABUMI", 2024), ("SURABAYA", 2024), ("BOGOR", 2025)]
         }
-    supervisor, jatim = world.actors["supervisor"].summary(), world.actors["jatim_supervisor"].summary()
+    supervisor, jatim = by(world.actors["supervisor"]), by(world.actors["jatim_supervisor"])
 
     def current(office: str, year: int, target: int, version: int, at: str, by: dict) -> dict[str, Any]:
         return {
@@ -617,22 +618,23 @@ def test_a_refused_target_change_leaves_no_trace(
         before = read_model_snapshot(conn)
         head = EventStore().head(conn)
     story.at("2025-01-06T02:00:00Z")
+
+    def set_target(username: str, office: str, expected_version: int | None = None) -> None:
+        command = SetTarget(office, 2025, 20, "x", expected_version)
+        application.execute(handlers.set_target, world.actors[username], command, request_id="r")
+
     with pytest.raises(NotPermitted):
-        application.set_target(world.actors["head"], "BOGOR", 2025, 20, "x", request_id="r1")
+        set_target("head", "BOGOR")
     with pytest.raises(NotFound):
-        application.set_target(world.actors["supervisor"], "SURABAYA", 2025, 20, "x", request_id="r2")
+        set_target("supervisor", "SURABAYA")
     with pytest.raises(NotFound):
-        application.set_target(world.actors["supervisor"], "NOWHERE", 2025, 20, "x", request_id="r3")
+        set_target("supervisor", "NOWHERE")
     with pytest.raises(StaleVersion):
-        application.set_target(
-            world.actors["supervisor"], "BOGOR", 2025, 20, "x", request_id="r4", expected_version=0
-        )
+        set_target("supervisor", "BOGOR", expected_version=0)
     with application.db.read() as conn:
         assert EventStore().head(conn) == head
         assert read_model_snapshot(conn) == before
-    application.set_target(
-        world.actors["supervisor"], "BOGOR", 2025, 20, "x", request_id="r5", expected_version=1
-    )
+    set_target("supervisor", "BOGOR", expected_version=1)
     assert [r["target"] for r in fetch(application, targets) if r["year"] == 2025] == [20]
 
 
@@ -644,9 +646,7 @@ def test_the_snapshot_covers_every_report_table(application: Application, story:
         snapshot = read_model_snapshot(conn)
     assert set(snapshot) == REPORT_TABLES
     # What a rebuild empties and refills is every read model of the schema.
-    assert {table.name for p in projections.PROJECTIONS for table in p.tables} == {
-        table.name for table in READ_MODEL_TABLES
-    }
+    assert {table.name for table in projections.LIVE.tables()} == {table.name for table in READ_MODEL_TABLES}
     assert all(snapshot[name] for name in REPORT_TABLES)
 
 
@@ -656,7 +656,7 @@ def test_rebuild_gives_exactly_the_live_rows(application: Application, story: St
         live = read_model_snapshot(conn)
         total = EventStore().count(conn)
     with application.db.write() as conn:
-        assert projections.rebuild(conn, BatchedStore(batch_size)) == total
+        assert rebuild.rebuild(conn, BatchedStore(batch_size)) == total
     with application.db.read() as conn:
         assert read_model_snapshot(conn) == live
 
@@ -667,11 +667,11 @@ def test_rebuild_writing_the_daily_changes_in_many_statements_gives_the_same_row
 ) -> None:
     """A long log's daily changes are held to the end and written a part at a time; one row per
     statement, each key's change and each year's closings must still come to the live rows."""
-    monkeypatch.setattr(projections._CaseReplay, "CHANGES_PER_STATEMENT", 1)
+    monkeypatch.setattr(rebuild._CaseReplay, "CHANGES_PER_STATEMENT", 1)
     with application.db.read() as conn:
         live = read_model_snapshot(conn)
     with application.db.write() as conn:
-        projections.rebuild(conn, BatchedStore(batch_size))
+        rebuild.rebuild(conn, BatchedStore(batch_size))
     with application.db.read() as conn:
         assert read_model_snapshot(conn) == live
 
@@ -693,6 +693,6 @@ def test_rebuild_repairs_the_report_tables(application: Application, story: Stor
     assert {name for name in REPORT_TABLES if damaged[name] != live[name]} == REPORT_TABLES - {"candidacies"}
 
     with application.db.write() as conn:
-        projections.rebuild(conn, EventStore())
+        rebuild.rebuild(conn, EventStore())
     with application.db.read() as conn:
         assert read_model_snapshot(conn) == live

@@ -1,5 +1,5 @@
 """The event store against a real database: expected-version appends, gap-free positions, metadata,
-the append-only triggers, the hash chain and what `verify()` makes of tampering; idempotency keys."""
+the append-only triggers, the hash chain and what `verify()` makes of tampering."""
 
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
-from events import idempotency
-from events.database import LOCKED_HEAD, Database
-from events.idempotency import IdempotencyKeyReused, StoredResponse
+from domain.events import CandidacyCoordinated, CandidacyRejected, CandidacyWithdrawn, Event
+from events.database import Database
 from events.schema import GENESIS_HASH, events, ledger_head
 from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent
-from events.types import CandidacyCoordinated, CandidacyRejected, CandidacyWithdrawn, Event
 from tests.integration.conftest import Append
 from tests.integration.support import METADATA, T0, drop_append_only_triggers
 
@@ -198,57 +196,28 @@ def test_conflict_inside_a_larger_transaction_rolls_back_its_earlier_appends(
 ) -> None:
     """The unit of work owns the transaction: a failed append undoes what it already wrote."""
     with pytest.raises(ConcurrencyError), database.write() as conn:
-        store.append(
-            conn,
-            stream_type="candidacy",
-            stream_id="case-a",
-            expected_version=0,
-            new_events=[coordinated()],
-            metadata=METADATA,
-            now=T0,
-        )
-        store.append(
-            conn,
-            stream_type="candidacy",
-            stream_id="case-a",
-            expected_version=0,
-            new_events=[coordinated()],
-            metadata=METADATA,
-            now=T0,
-        )
+        _append_in(conn, store, "case-a", 0)
+        _append_in(conn, store, "case-a", 0)
     assert ledger_state(database) == (0, GENESIS_HASH, "", 0)
 
 
-def _append_in(conn: Any, store: EventStore, stream_id: str, expected: int, **options: Any) -> Any:
+def _append_in(conn: Any, store: EventStore, stream_id: str, expected: int) -> Any:
     return store.append(
         conn,
+        store.head(conn),
         stream_type="candidacy",
         stream_id=stream_id,
         expected_version=expected,
         new_events=[coordinated()],
         metadata=METADATA,
         now=T0,
-        **options,
     )
 
 
-def test_a_known_version_that_is_wrong_is_still_a_conflict(database: Database, store: EventStore) -> None:
-    """Skipping the version read relies on the unique key: a stale expected version cannot slip in."""
+def test_appends_in_one_write_follow_each_other(database: Database, store: EventStore) -> None:
     with database.write() as conn:
-        _append_in(conn, store, "case-a", 0, version_known=True)
-        _append_in(conn, store, "case-a", 1, version_known=True)
-    with pytest.raises(ConcurrencyError), database.write() as conn:
-        _append_in(conn, store, "case-a", 1, version_known=True)
-    assert ledger_state(database)[0] == 2
-    assert verify(database, store).ok
-
-
-def test_appends_in_one_write_follow_each_other_on_the_locked_head(
-    database: Database, store: EventStore
-) -> None:
-    with database.write() as conn:
-        first = _append_in(conn, store, "case-a", 0, version_known=True)
-        second = _append_in(conn, store, "case-b", 0, version_known=True)
+        first = _append_in(conn, store, "case-a", 0)
+        second = _append_in(conn, store, "case-b", 0)
     assert [first[0].position, second[0].position] == [1, 2]
     assert second[0].prev_hash == first[0].hash
     assert verify(database, store).ok
@@ -266,19 +235,6 @@ def test_an_append_in_a_rolled_back_savepoint_leaves_no_trace_in_the_next(
     assert after[0].position == 2
     assert ledger_state(database)[0] == 2
     assert verify(database, store).ok
-
-
-def test_the_locked_head_is_forgotten_when_the_write_ends(database: Database, store: EventStore) -> None:
-    with database.write() as conn:
-        _append_in(conn, store, "case-a", 0)
-        assert LOCKED_HEAD in conn.info
-    with pytest.raises(ConcurrencyError), database.write() as conn:
-        _append_in(conn, store, "case-a", 0)
-    for _ in range(3):  # whichever pooled connection comes back, it remembers no head
-        with database.engine.connect() as conn:
-            assert LOCKED_HEAD not in conn.info
-    with database.write() as conn:
-        assert _append_in(conn, store, "case-b", 0)[0].position == 2
 
 
 # ---- metadata and time -----------------------------------------------------------------------------
@@ -588,72 +544,3 @@ def test_verify_reports_progress_per_batch(database: Database, append: Append) -
     with database.read() as conn:
         result = SmallBatches().verify(conn, progress=seen.append)
     assert (result.ok, result.checked, seen) == (True, 7, [3, 3, 1])
-
-
-# ---- idempotency keys ----------------------------------------------------------------------------
-
-RESPONSE = StoredResponse(
-    status=201,
-    body=json.dumps({"id": "c-1", "stage": "proposed", "village": "Tugu Selatan"}),
-    headers={"ETag": '"1"', "Location": "/api/v1/candidacies/c-1"},
-)
-
-
-def test_idempotency_key_returns_the_stored_response(database: Database) -> None:
-    key_print = idempotency.fingerprint("POST", "/api/v1/candidacies", {"b": 1, "a": [1, 2]})
-    with database.write() as conn:
-        assert idempotency.find(conn, "officer", "key-1", key_print) is None
-        idempotency.save(conn, "officer", "key-1", key_print, RESPONSE, "2024-06-01T03:00:00.000000Z")
-
-    # Key order in the body does not make another request.
-    same = idempotency.fingerprint("POST", "/api/v1/candidacies", {"a": [1, 2], "b": 1})
-    assert same == key_print
-    with database.read() as conn:
-        assert idempotency.find(conn, "officer", "key-1", same) == RESPONSE
-        # Keys belong to a user: another user's identical key is another request.
-        assert idempotency.find(conn, "head", "key-1", same) is None
-        assert idempotency.find(conn, "officer", "key-2", same) is None
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [
-        ("POST", "/api/v1/candidacies", {"b": 2, "a": [1, 2]}),
-        ("POST", "/api/v1/candidacies", {"b": 1, "a": [2, 1]}),
-        ("POST", "/api/v1/candidacies/c-1/coordinate", {"b": 1, "a": [1, 2]}),
-        ("PUT", "/api/v1/candidacies", {"b": 1, "a": [1, 2]}),
-    ],
-)
-def test_idempotency_key_reused_for_another_request(
-    database: Database, method: str, path: str, body: dict[str, Any]
-) -> None:
-    first = idempotency.fingerprint("POST", "/api/v1/candidacies", {"b": 1, "a": [1, 2]})
-    with database.write() as conn:
-        idempotency.save(conn, "officer", "key-1", first, RESPONSE, "2024-06-01T03:00:00.000000Z")
-    other = idempotency.fingerprint(method, path, body)
-    assert other != first
-    with database.read() as conn, pytest.raises(IdempotencyKeyReused):
-        idempotency.find(conn, "officer", "key-1", other)
-
-
-def test_idempotency_key_is_unique_per_user(database: Database) -> None:
-    key_print = idempotency.fingerprint("POST", "/p", {})
-    with database.write() as conn:
-        idempotency.save(conn, "officer", "key-1", key_print, RESPONSE, "2024-06-01T03:00:00.000000Z")
-        idempotency.save(conn, "head", "key-1", key_print, RESPONSE, "2024-06-01T03:00:00.000000Z")
-    with pytest.raises(IntegrityError), database.write() as conn:
-        idempotency.save(conn, "officer", "key-1", key_print, RESPONSE, "2024-06-01T03:00:01.000000Z")
-
-
-def test_idempotency_key_survives_a_new_database_object(database: Database, database_url: str) -> None:
-    key_print = idempotency.fingerprint("POST", "/api/v1/candidacies", {"village_code": "32.01.25.2006"})
-    with database.write() as conn:
-        idempotency.save(conn, "officer", "key-1", key_print, RESPONSE, "2024-06-01T03:00:00.000000Z")
-    database.dispose()
-
-    reopened = Database(database_url)
-    try:
-        with reopened.read() as conn:
-            assert idempotency.find(conn, "officer", "key-1", key_print) == RESPONSE
-    finally:
-        reopened.dispose()

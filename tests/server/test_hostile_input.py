@@ -27,8 +27,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from events.schema import candidacies, events, idempotency_keys, ledger_head, metadata
-from service.tables import areas, offices
+from events.schema import candidacies, events, ledger_head
+from service.tables import areas, idempotency_keys, metadata, offices
 from tests.conftest import ACTION_BODIES, proposal
 from tests.server.conftest import Deployment
 

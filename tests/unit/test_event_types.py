@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from events.types import (
+from domain.events import (
     CANDIDACY_EVENTS,
     REGISTRY,
     CandidacyAssessed,
@@ -176,7 +176,7 @@ def test_a_missing_upcaster_is_an_error_not_a_silent_pass() -> None:
 
 
 def test_the_system_day_of_a_stored_timestamp_turns_at_17_utc() -> None:
-    from events.projections import day_of_timestamp
+    from events.folds import day_of_timestamp
 
     assert day_of_timestamp("2024-06-01T16:59:59.999999Z").isoformat() == "2024-06-01"
     assert day_of_timestamp("2024-06-01T17:00:00.000000Z").isoformat() == "2024-06-02"

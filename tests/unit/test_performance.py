@@ -12,7 +12,6 @@ import pytest
 from domain.performance import (
     QUARTERS,
     achievement_pct,
-    median_days,
     median_of_ascending,
     quarter_of,
     rating,
@@ -198,9 +197,6 @@ def test_quarters_are_named_in_order() -> None:
     ],
 )
 def test_median_days(days: list[int], expected: float) -> None:
-    median = median_days(days)
-    assert isinstance(median, float)
-    assert median == expected
     ascending = median_of_ascending(sorted(days))
     assert isinstance(ascending, float)
     assert ascending == expected
@@ -208,7 +204,6 @@ def test_median_days(days: list[int], expected: float) -> None:
 
 @pytest.mark.parametrize("empty", [[], ()])
 def test_no_median_of_nothing(empty: list[int]) -> None:
-    assert median_days(empty) is None
     assert median_of_ascending(empty) is None
 
 

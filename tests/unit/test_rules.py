@@ -12,7 +12,7 @@ from domain.actors import OFFICE_ROLES, Actor, Role, scope_problem
 from domain.calendar import day_of, latest_today
 from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken, StaleVersion
 from domain.lifecycle import Action, Stage
-from domain.places import Office, Village, is_regency_code, is_village_code, regency_of
+from domain.places import Office, Village, is_village_code, regency_of
 
 # api.md's roles table, written out independently of domain.rules.ACTION_ROLES.
 SECTION_HEAD_ACTIONS = {Action.PROPOSE, Action.COORDINATE, Action.SOCIALIZE, Action.ASSESS, Action.WITHDRAW}
@@ -223,21 +223,6 @@ def test_invalid_village_codes(code: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         rules.check_village_code(code)
     assert list(refused.value.errors) == ["village_code"]
-
-
-@pytest.mark.parametrize(
-    ("code", "valid"),
-    [
-        ("32.01", True),
-        ("35.78", True),
-        ("32.1", False),
-        ("3201", False),
-        ("32.01.25", False),
-        ("\u0663\u0662.01", False),
-    ],
-)
-def test_regency_code_shape(code: str, valid: bool) -> None:
-    assert is_regency_code(code) is valid
 
 
 def test_regency_of_a_village() -> None:

@@ -10,9 +10,9 @@ import pytest
 from domain import targets
 from domain.actors import OFFICE_ROLES, Actor, Role
 from domain.errors import InvalidInput, NotFound, NotPermitted
+from domain.events import REGISTRY, TargetSet
 from domain.places import Office
 from events.schema import events
-from events.types import REGISTRY, TargetSet
 
 BOGOR = Office("BOGOR", "Kantor Imigrasi Bogor", "JABAR", "Kanwil Jawa Barat", frozenset({"32.01", "32.71"}))
 SURABAYA = Office("SURABAYA", "Kantor Imigrasi Surabaya", "JATIM", "Kanwil Jawa Timur", frozenset({"35.78"}))

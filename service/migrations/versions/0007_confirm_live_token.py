@@ -44,4 +44,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_context().dialect.name != "sqlite":
-        op.execute("DROP PROCEDURE confirm_live_token(text, text, text, text, text)")
+        op.execute("DROP PROCEDURE IF EXISTS confirm_live_token(text, text, text, text, text)")

@@ -1,4 +1,5 @@
-"""The HTTP edge shared by every blueprint: who is calling, request ids, body checks, replies."""
+"""The HTTP edge shared by every blueprint: who is calling, request ids, body checks, running a
+command, replies."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
-from typing import Any, NamedTuple
+from typing import Any
 
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -17,10 +18,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from domain import rules
 from domain.actors import Actor
 from domain.lifecycle import Action
-from events.idempotency import StoredResponse, fingerprint
-from events.prepared import Precondition
-from service.application import Application, IdempotencyRequest
-from service.auth import KnownTokens, actor_for_digest, hash_token, live_token_precondition
+from service.application import Application, C, Handler, R
+from service.auth import actor_for_digest, hash_token
+from service.idempotency import IdempotencyRequest, Reply, fingerprint
 from service.problems import problem
 
 API_PREFIX = "/api/v1"
@@ -46,30 +46,11 @@ def assign_request_id() -> None:
     g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CHALLENGE = 'Bearer realm="desa-binaan"'
 
 
-class _RememberedToken(NamedTuple):
-    """What a request authenticated by a remembered token keeps in `g.remembered_token`."""
-
-    digest: str
-    precondition: Precondition  # that its write transactions send
-    end: Callable[[], None]  # ends the requirement, when the request is over
-
-
-def known_tokens() -> KnownTokens:
-    return current_app.extensions["desa_binaan_known_tokens"]
-
-
 def authenticate() -> Response | None:
-    """Every API path needs a live bearer token; the answer to a bad one says no more than that.
-
-    On PostgreSQL a write request whose token this process has looked up before is not looked up
-    again: its writes confirm the token in their own transactions, with their first statements
-    (`live_token_precondition`), and `confirm_remembered_token` looks it up before answering if
-    none did, or if the answer is not a success. Reads, and every request on SQLite (where a lookup
-    costs no round trip), look their token up first."""
+    """Every API path needs a live bearer token; the answer to a bad one says no more than that."""
     if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
         return None
     header = request.headers.get("Authorization", "")
@@ -77,60 +58,12 @@ def authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not token.strip():
         challenge = {"WWW-Authenticate": _CHALLENGE}
         return problem(401, "send Authorization: Bearer <token>", kind="unauthenticated", headers=challenge)
-    digest = hash_token(token.strip())
-    database = application().db
-    confirmed_in_writes = request.method in _WRITE_METHODS and not database.is_sqlite
-    if confirmed_in_writes and (remembered := known_tokens().get(digest)) is not None:
-        precondition = live_token_precondition(digest, remembered)
-        g.actor = remembered
-        g.remembered_token = _RememberedToken(digest, precondition, database.require_in_writes(precondition))
-        return None
-    with database.lookup() as conn:
-        found = actor_for_digest(conn, digest)
+    found = application().query(actor_for_digest, hash_token(token.strip()))
     if found is None:
-        known_tokens().forget(digest)
-        return token_refused()
-    if confirmed_in_writes:
-        known_tokens().remember(digest, found)
+        challenge = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
+        return problem(401, "the token is unknown or revoked", kind="unauthenticated", headers=challenge)
     g.actor = found
     return None
-
-
-def token_refused() -> Response:
-    challenge = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
-    return problem(401, "the token is unknown or revoked", kind="unauthenticated", headers=challenge)
-
-
-def confirm_remembered_token(response: Response) -> Response:
-    """A request authenticated by a remembered token is answered as it is only if one of its write
-    transactions confirmed the token and it succeeded; otherwise the token is looked up now, and if
-    it is no longer live (or no longer its actor's) the answer is a 401 instead."""
-    remembered: _RememberedToken | None = g.get("remembered_token")
-    if remembered is None:
-        return response
-    if remembered.precondition.sent and response.status_code < 300:
-        return response
-    with application().db.lookup() as conn:
-        found = actor_for_digest(conn, remembered.digest)
-    if found == g.actor:
-        return response
-    known_tokens().forget(remembered.digest)
-    return token_refused()
-
-
-def forget_refused_token() -> Response:
-    """A write transaction found the remembered token no longer live: it was rolled back."""
-    remembered: _RememberedToken | None = g.get("remembered_token")
-    if remembered is not None:
-        known_tokens().forget(remembered.digest)
-    return token_refused()
-
-
-def end_remembered_token(_error: BaseException | None) -> None:
-    """The request is over: its writes no longer confirm its token."""
-    remembered: _RememberedToken | None = g.pop("remembered_token", None)
-    if remembered is not None:
-        remembered.end()
 
 
 def check_json_body() -> Response | None:
@@ -187,6 +120,20 @@ def permits(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]
     return checked_before_body(lambda caller: rules.check_may_perform(caller, action))
 
 
+def perform(
+    handler: Handler[C, R], command: C, respond: Callable[[R], Reply], *, idempotent: bool = True
+) -> Response:
+    """Run a command for the caller in one unit of work; `respond` makes the reply from its result.
+    With `idempotent`, an `Idempotency-Key` makes a retry get the first reply and record nothing."""
+    key = idempotency_request() if idempotent else None
+    if isinstance(key, Response):
+        return key
+    done = application().reply_to(
+        handler, actor(), command, request_id=request_id(), respond=respond, idempotency_request=key
+    )
+    return reply(done)
+
+
 def idempotency_request() -> IdempotencyRequest | Response | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -209,7 +156,7 @@ def expected_version() -> int | None:
     return int(match.group(2)) if match and not match.group(1) else -1
 
 
-def reply(stored: StoredResponse) -> Response:
+def reply(stored: Reply) -> Response:
     response = Response(stored.body, status=stored.status, mimetype="application/json")
     for name, value in stored.headers.items():
         response.headers[name] = value

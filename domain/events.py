@@ -1,7 +1,7 @@
-"""Event types: frozen, named in the past tense, versioned; and their encoding.
+"""Event types: frozen, named in the past tense, versioned; and their encoding to plain data.
 
-Pure Python on purpose: the domain decides by creating these, the store encodes them, and neither
-needs the other to do so. Old schema versions are upcast when read, never rewritten in the log.
+The domain decides by creating these; the store (in `events/`) records them. Old schema versions are
+upcast when read, never rewritten in the log.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 JsonDict = dict[str, Any]
+
+# The kinds of stream in the log: a candidacy's (its id), an office's target for a year.
+CANDIDACY_STREAM = "candidacy"
+TARGET_STREAM = "target"
 
 
 @dataclass(frozen=True, slots=True)

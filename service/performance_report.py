@@ -1,8 +1,8 @@
-"""Targets, the designation register and performance against target, now or as of any past day.
+"""Performance against target per office, region and nation, now or as of the end of any past day.
 
 Every figure is a query over read models kept by the projections: the current pipeline from
-per-office counters, a past one from per-day stage changes summed up to that day; designations and
-target changes carry the day they were recorded, so "as of" is a filter, never a replay.
+per-office counters, a past one from per-day levels; designations and target changes carry the day
+they were recorded, so "as of" is a filter, never a replay.
 """
 
 from __future__ import annotations
@@ -10,33 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    Connection,
-    Select,
-    String,
-    and_,
-    bindparam,
-    cast,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, String, bindparam, cast, func, select
 
 from domain import rules
 from domain.actors import Actor
 from domain.calendar import SYSTEM_TIMEZONE
-from domain.errors import InvalidInput
 from domain.lifecycle import CLOSING_STAGES, LIVE_STAGES, Stage
 from domain.performance import QUARTERS, achievement_pct, median_of_ascending, rating
-from domain.places import Office
 from events.schema import (
     GENESIS_HASH,
     closings,
@@ -52,27 +37,9 @@ from events.schema import (
 )
 from events.store import format_timestamp
 from service import accounts
-from service.accounts import OfficeHeading
-from service.pagination import MAX_POSITION, Page, decode_cursor, encode_cursor
+from service.accounts import OfficeHeading, visible_offices
 
 PIPELINE_STAGES = [s.value for s in Stage if s in LIVE_STAGES]
-PEOPLE = ("proposed_by", "coordinated_by", "socialized_by", "assessed_by", "approved_by")
-
-
-def visible_offices(
-    conn: Connection,
-    actor: Actor,
-    region: str | None = None,
-    all_offices: list[OfficeHeading] | None = None,
-) -> list[OfficeHeading]:
-    """The offices whose figures the actor may read, by code; `region` narrows them further."""
-    rules.check_may_read_cases(actor)
-    return [
-        office
-        for office in (all_offices if all_offices is not None else accounts.list_office_headings(conn))
-        if rules.may_read_office(actor, office.code, office.region_code)
-        and (region is None or office.region_code == region)
-    ]
 
 
 def end_of_day(day: dt.date) -> str:
@@ -95,223 +62,6 @@ def ledger_at(conn: Connection, as_of: dt.date | None) -> dict[str, Any]:
             .limit(1)
         ).one_or_none()
     return {"position": row.position, "digest": row.hash} if row else {"position": 0, "digest": GENESIS_HASH}
-
-
-# ---- targets ---------------------------------------------------------------------------------
-
-
-def target_as_dict(row: Any, office: Office | OfficeHeading, history: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "office_code": office.code,
-        "office_name": office.name,
-        "region_code": office.region_code,
-        "year": row["year"],
-        "target": row["target"],
-        "basis": row["basis"],
-        "version": row["version"],
-        "set_at": row["set_at"],
-        "set_by": row["set_by"],
-        "history": history,
-    }
-
-
-def _history(
-    conn: Connection, keys: Iterable[tuple[str, int]]
-) -> dict[tuple[str, int], list[dict[str, Any]]]:
-    keys = list(keys)
-    found: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
-    if not keys:
-        return found
-    offices_wanted = {k[0] for k in keys}
-    years_wanted = {k[1] for k in keys}
-    rows = conn.execute(
-        select(target_history)
-        .where(target_history.c.office_code.in_(offices_wanted), target_history.c.year.in_(years_wanted))
-        .order_by(target_history.c.position)
-    ).mappings()
-    for row in rows:
-        found[(row["office_code"], row["year"])].append(
-            {
-                "version": row["version"],
-                "target": row["target"],
-                "basis": row["basis"],
-                "at": row["set_at"],
-                "by": row["set_by"],
-            }
-        )
-    return found
-
-
-def target_of(conn: Connection, office: Office, year: int) -> dict[str, Any]:
-    row = (
-        conn.execute(select(targets).where(targets.c.office_code == office.code, targets.c.year == year))
-        .mappings()
-        .one()
-    )
-    return target_as_dict(row, office, _history(conn, [(office.code, year)])[(office.code, year)])
-
-
-def list_targets(conn: Connection, actor: Actor, year: int | None, limit: int, cursor: str | None) -> Page:
-    offices = {o.code: o for o in visible_offices(conn, actor)}
-    query = (
-        select(targets)
-        .where(targets.c.office_code.in_(offices))
-        .order_by(targets.c.year, targets.c.office_code)
-        .limit(limit + 1)
-    )
-    if year is not None:
-        query = query.where(targets.c.year == year)
-    if cursor:
-        after_year, _, after_office = decode_cursor("t", cursor).partition("/")
-        if not after_year.isdigit() or not after_office:
-            raise InvalidInput.field("cursor", "not a cursor this API gave out for this list")
-        query = query.where(
-            or_(
-                targets.c.year > int(after_year),
-                and_(targets.c.year == int(after_year), targets.c.office_code > after_office),
-            )
-        )
-    rows = conn.execute(query).mappings().all()
-    shown = rows[:limit]
-    history = _history(conn, [(r["office_code"], r["year"]) for r in shown])
-    items = [
-        target_as_dict(r, offices[r["office_code"]], history[(r["office_code"], r["year"])]) for r in shown
-    ]
-    last = shown[-1] if shown else None
-    next_cursor = (
-        encode_cursor("t", f"{last['year']}/{last['office_code']}") if last and len(rows) > limit else None
-    )
-    return Page(items=items, next_cursor=next_cursor)
-
-
-# ---- the designation register ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RegisterFilters:
-    year: int | None = None
-    office: str | None = None
-    region: str | None = None
-
-
-def designation_as_dict(row: Any) -> dict[str, Any]:
-    return {
-        "candidacy_id": row["candidacy_id"],
-        "village": {
-            "code": row["village_code"],
-            "name": row["village_name"],
-            "district": row["district_name"],
-            "regency": row["regency_name"],
-            "province": row["province_name"],
-        },
-        "office_code": row["office_code"],
-        "region_code": row["region_code"],
-        "decree_number": row["decree_number"],
-        "decree_date": row["decree_date"],
-        "quarter": row["quarter"],
-        "fostering_officers": row["fostering_officers"],
-        **{person: row[person] for person in PEOPLE},
-        "days_to_designation": row["days_to_designation"],
-    }
-
-
-def designation_register(
-    conn: Connection, actor: Actor, filters: RegisterFilters, limit: int, cursor: str | None
-) -> Page:
-    """A page of designated villages in decree order."""
-    query = _register_query(conn, actor, filters, select(designations))
-    if cursor:
-        after_date, after_position = _register_cursor(cursor)
-        query = query.where(
-            or_(
-                designations.c.decree_date > after_date,
-                and_(designations.c.decree_date == after_date, designations.c.position > after_position),
-            )
-        )
-    rows = conn.execute(query.limit(limit + 1)).mappings().all()
-    shown = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last = shown[-1]
-        next_cursor = encode_cursor("d", f"{last['decree_date']}/{last['position']}")
-    return Page(items=[designation_as_dict(r) for r in shown], next_cursor=next_cursor)
-
-
-def _register_query(
-    conn: Connection, actor: Actor, filters: RegisterFilters, query: Select[Any]
-) -> Select[Any]:
-    offices = [o.code for o in visible_offices(conn, actor, filters.region)]
-    query = query.where(designations.c.office_code.in_(offices)).order_by(
-        designations.c.decree_date, designations.c.position
-    )
-    if filters.year is not None:
-        query = query.where(designations.c.decree_year == filters.year)
-    if filters.office:
-        query = query.where(designations.c.office_code == filters.office)
-    return query
-
-
-def _register_cursor(cursor: str) -> tuple[str, int]:
-    after_date, _, after_position = decode_cursor("d", cursor).partition("/")
-    try:
-        day = dt.date.fromisoformat(after_date).isoformat()
-    except ValueError:
-        day = ""
-    if not day or not after_position.isdigit() or int(after_position) > MAX_POSITION:
-        raise InvalidInput.field("cursor", "not a cursor this API gave out for this list")
-    return day, int(after_position)
-
-
-REGISTER_CSV_COLUMNS = [
-    "candidacy_id",
-    "village_code",
-    "village_name",
-    "district",
-    "regency",
-    "province",
-    "office_code",
-    "region_code",
-    "decree_number",
-    "decree_date",
-    "quarter",
-    "fostering_officers",
-    *[f"{person}_{part}" for person in PEOPLE for part in ("username", "name", "role", "at")],
-    "days_to_designation",
-]
-
-
-_REGISTER_CSV_SOURCE = select(
-    designations.c.candidacy_id,
-    designations.c.village_code,
-    designations.c.village_name,
-    designations.c.district_name,
-    designations.c.regency_name,
-    designations.c.province_name,
-    designations.c.office_code,
-    designations.c.region_code,
-    designations.c.decree_number,
-    designations.c.decree_date,
-    designations.c.quarter,
-    designations.c.fostering_officers,
-    *[designations.c[person] for person in PEOPLE],
-    designations.c.days_to_designation,
-)
-
-
-def register_csv_rows(conn: Connection, actor: Actor, filters: RegisterFilters) -> Iterator[list[Any]]:
-    """Every designated village in decree order, as cells in REGISTER_CSV_COLUMNS order. Rows are
-    turned into cells as the cursor gives them: a national year is thousands, none held as objects."""
-    for row in conn.execute(_register_query(conn, actor, filters, _REGISTER_CSV_SOURCE)):
-        *place_and_decree, fostering_officers = row[:12]
-        yield [
-            *place_and_decree,
-            "; ".join(fostering_officers),
-            *[person[part] for person in row[12:17] for part in ("username", "name", "role", "at")],
-            row[17],
-        ]
-
-
-# ---- performance against target --------------------------------------------------------------
 
 
 # What a tally counts, in one list: an office's is a handful of additions, and a region's or the

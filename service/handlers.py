@@ -1,0 +1,80 @@
+"""The command handlers: each is `(tx, actor, command) -> result`, run in one unit of work
+(`Application.execute`): load what the rules need, let the domain decide, append, return what the
+reply shows (read back from the read models the append has just projected)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from domain import candidacy as candidacy_rules
+from domain import rules
+from domain import targets as target_rules
+from domain.actors import Actor
+from domain.candidacy import Candidacy
+from domain.commands import ActOnCase, ProposeCandidacy, SetTarget
+from domain.errors import NotFound, RuleBroken
+from domain.events import CANDIDACY_STREAM, REGISTRY, TARGET_STREAM
+from domain.places import Office
+from events.unit_of_work import WriteTransaction
+from service import accounts, cases, registry, targets
+
+
+def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> dict[str, Any]:
+    candidacy_id = str(uuid.uuid4())
+    event = candidacy_rules.propose(
+        command,
+        actor,
+        candidacy_id=candidacy_id,
+        office=accounts.get_office(tx.conn, command.office_code),
+        registry_village=registry.find_village(tx.conn, command.village_code),
+        registry_loaded=registry.is_loaded(tx.conn),
+        holding_stage=cases.stage_holding_village(tx.conn, command.village_code),
+        now=tx.now,
+    )
+    try:
+        tx.append(CANDIDACY_STREAM, candidacy_id, 0, [event])
+    except IntegrityError as error:
+        # Only the database's backstop of the rule just checked can get here (one held candidacy
+        # per village): the transaction is rolled back with it, log and read models alike.
+        raise RuleBroken("the village already has a live candidacy", rule="duplicate_candidacy") from error
+    return cases.case_row(tx.conn, candidacy_id)
+
+
+def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any]:
+    history = tx.load(command.candidacy_id)
+    if not history or history[0].stream_type != CANDIDACY_STREAM:
+        rules.check_may_read_cases(actor)
+        raise NotFound(f"no candidacy {command.candidacy_id}")
+    case = Candidacy.from_history(
+        (REGISTRY.decode(e.type, e.schema_version, e.data), e.actor_username) for e in history
+    )
+    rules.check_may_read_case(actor, case.office_code, case.region_code, command.candidacy_id)
+    event = candidacy_rules.decide(
+        case, command.command, actor, now=tx.now, expected_version=command.expected_version
+    )
+    tx.append(CANDIDACY_STREAM, command.candidacy_id, case.version, [event])
+    return cases.case_row(tx.conn, command.candidacy_id)
+
+
+def set_target(tx: WriteTransaction, actor: Actor, command: SetTarget) -> dict[str, Any]:
+    found = accounts.get_office(tx.conn, command.office_code)
+    office = target_rules.office_for_target(actor, found, command.office_code)
+    event = target_rules.set_target(actor, office, command.year, command.target, command.basis, tx.now)
+    stream_id = target_rules.target_stream_id(office.code, command.year)
+    version = tx.stream_version(stream_id)
+    rules.check_expected_version(command.expected_version, version)
+    tx.append(TARGET_STREAM, stream_id, version, [event])
+    return targets.target_of(tx.conn, office, command.year)
+
+
+def add_office(tx: WriteTransaction, actor: Actor, office: Office) -> Office:
+    rules.check_may_manage_accounts(actor)
+    return accounts.add_office(tx.conn, office)
+
+
+def replace_office(tx: WriteTransaction, actor: Actor, office: Office) -> Office:
+    rules.check_may_manage_accounts(actor)
+    return accounts.replace_office(tx.conn, office)
