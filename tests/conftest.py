@@ -97,7 +97,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
-    flask_app = create_app({"DATABASE_URL": database_url, "CLOCK": clock, "TESTING": True})
+    settings = {"DATABASE_URL": database_url, "CLOCK": clock, "TESTING": True}
+    # A failed commit stops the process it happened in: not the test runner's.
+    flask_app = create_app({**settings, "STOP_PROCESS": lambda: None})
     application: Application = flask_app.extensions["desa_binaan"]
     upgrade(application.db)
     yield flask_app

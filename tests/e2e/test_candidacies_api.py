@@ -5,18 +5,14 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy
 from flask.testing import FlaskClient
-from psycopg.pq import TransactionStatus
 
 from service.application import Application
-from tests.conftest import ACTION_BODIES, FakeClock, ProtocolTrace, proposal, waits_for_the_server
+from tests.conftest import ACTION_BODIES, FakeClock, proposal
 from tests.e2e.conftest import CASES, Api, assert_problem, etag, snapshot, unknown_id
 
 TUGU_SELATAN = "32.01.25.2006"
@@ -669,87 +665,6 @@ def test_two_clients_with_the_same_etag_one_wins(api: Api) -> None:
     assert api.case("head", case["id"])["stage"] == "socialized"
 
 
-@pytest.mark.usefixtures("registry")
-def test_on_postgresql_a_commands_commit_travels_with_its_writes(api: Api, application: Application) -> None:
-    """COMMIT is sent in the pipeline behind a command's writes, so that the row lock it holds is let
-    go a round trip sooner: when SQLAlchemy ends the transaction the driver has nothing left to send.
-    A command with an Idempotency-Key keeps its reply in the transaction first, and commits as usual."""
-    if application.db.is_sqlite:
-        pytest.skip("SQLite's driver has no pipeline; a commit there is one call into the library")
-    still_open: list[bool] = []
-
-    def on_commit(conn: Any) -> None:
-        status = conn.connection.dbapi_connection.pgconn.transaction_status
-        still_open.append(status != TransactionStatus.IDLE)
-
-    sqlalchemy.event.listen(application.db.engine, "commit", on_commit)
-    try:
-        case = api.proposed("officer")
-        api.acted("section_head", case["id"], "coordinate")
-        assert api.propose("officer", idempotency_key="k1", village_code="32.01.25.2001").status_code == 201
-    finally:
-        sqlalchemy.event.remove(application.db.engine, "commit", on_commit)
-    assert still_open == [False, False, True]
-    assert event_count(application) == 3
-
-
-@contextmanager
-def _sent_on_write_connections(application: Application, tmp_path: Path) -> Iterator[list[str]]:
-    """The protocol messages sent on the write connections checked out inside; filled in at the end."""
-    trace, sent = ProtocolTrace(tmp_path / "trace"), []
-
-    def follow(dbapi_connection: Any, *_: Any) -> None:
-        trace.follow(dbapi_connection.pgconn)
-
-    sqlalchemy.event.listen(application.db.engine, "checkout", follow)
-    try:
-        yield sent
-    finally:
-        sqlalchemy.event.remove(application.db.engine, "checkout", follow)
-        sent.extend(trace.sent())
-
-
-@pytest.mark.usefixtures("registry")
-def test_on_postgresql_an_action_waits_for_the_server_three_times(
-    api: Api, application: Application, tmp_path: Path
-) -> None:
-    """On its write connection: for BEGIN and the stream's load together, for the write lock, and for
-    the writes with COMMIT. Nothing is read back in between: the day's pipeline levels are copied
-    from the counters by the database itself."""
-    if application.db.is_sqlite:
-        pytest.skip("SQLite has no server to wait for")
-    case = api.proposed("officer")
-    with _sent_on_write_connections(application, tmp_path) as sent:
-        api.acted("section_head", case["id"], "coordinate")
-    assert waits_for_the_server(sent) == 3
-    statements = [message.split('"')[3] for message in sent if message.startswith("Parse")]
-    assert statements[0] == "BEGIN"
-    assert statements[-1] == "COMMIT"
-    assert api.case("officer", case["id"])["stage"] == "coordinated"
-
-
-@pytest.mark.usefixtures("registry")
-def test_on_postgresql_a_proposal_sends_its_reads_together(
-    api: Api, application: Application, tmp_path: Path
-) -> None:
-    """BEGIN with the village's names, whether a registry is loaded and who holds the village; then
-    the office (read through SQLAlchemy), the write lock, and the writes with COMMIT."""
-    if application.db.is_sqlite:
-        pytest.skip("SQLite has no server to wait for")
-    with _sent_on_write_connections(application, tmp_path) as sent:
-        case = api.proposed("officer")
-    assert waits_for_the_server(sent) == 4
-    first_wait = next(i for i, message in enumerate(sent) if message.split()[0] in ("Sync", "Flush"))
-    statements = [message.split('"')[3] for message in sent[:first_wait] if message.startswith("Parse")]
-    assert statements[0] == "BEGIN"
-    assert [statement.split()[1] for statement in statements[1:]] == [
-        "areas.code,",
-        "areas.code",
-        "candidacies.stage",
-    ]
-    assert case["village"]["name"]
-
-
 # ---- Idempotency-Key ------------------------------------------------------------------------------
 
 
@@ -821,6 +736,36 @@ def test_keys_belong_to_their_user(api: Api) -> None:
     second = api.propose("section_head", idempotency_key="shared", village_code="32.01.25.2001")
     assert first.status_code == second.status_code == 201
     assert first.get_json()["id"] != second.get_json()["id"]
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_commit_that_fails_answers_503_stops_the_process_and_is_never_replayed_as_success(
+    api: Api, app: Any, application: Application
+) -> None:
+    """The database does not confirm the commit (a failed fsync, a lost connection): the client is
+    told to retry, the process is asked to stop, nothing of the write is visible, and the retry with
+    the same key is done afresh: the one proposal in the log is the retry's."""
+    stops: list[bool] = []
+    app.config["STOP_PROCESS"] = lambda: stops.append(True)
+
+    def fail_once(_conn: Any) -> None:
+        sqlalchemy.event.remove(application.db.engine, "commit", fail_once)
+        raise OSError(5, "Input/output error")
+
+    sqlalchemy.event.listen(application.db.engine, "commit", fail_once)
+    failed = api.propose("officer", idempotency_key="unconfirmed")
+    failed.close()  # as a server does once the answer is sent
+    body = assert_problem(failed, 503)
+    assert body["type"].endswith("unavailable")
+    assert failed.headers["Retry-After"]
+    assert stops == [True]
+    assert event_count(application) == 0
+
+    retried = api.propose("officer", idempotency_key="unconfirmed")
+    assert retried.status_code == 201
+    assert event_count(application) == 1
+    assert api.case("officer", retried.get_json()["id"])["stage"] == "proposed"
+    assert stops == [True]
 
 
 @pytest.mark.usefixtures("registry")

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service import cases
 from service.application import Application
 from tests.conftest import ACTION_BODIES, proposal
 from tests.e2e.conftest import API, CASES, Api, assert_problem, snapshot, unknown_id
@@ -544,7 +545,7 @@ def test_an_internal_error_is_a_500_problem_without_details(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret connection string postgres://user:pw@db")
 
-    monkeypatch.setattr(Application, "list_cases", broken)
+    monkeypatch.setattr(cases, "list_cases", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.get(CASES, headers=api.world.headers("auditor"))
     body = assert_problem(response, 500)

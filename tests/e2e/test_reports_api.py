@@ -883,7 +883,7 @@ def test_openapi_documents_targets_register_and_report(api: Api) -> None:
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
-    from service.http import csv_cell
+    from service.web import csv_cell
 
     assert csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
