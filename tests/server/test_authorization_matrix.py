@@ -46,10 +46,10 @@ import requests
 from sqlalchemy import func, select
 
 from domain.actors import Actor, Role
-from events.schema import events, idempotency_keys
+from events.schema import events
 from events.store import EventStore
 from service import accounts
-from service.tables import api_tokens, offices, users
+from service.tables import api_tokens, idempotency_keys, offices, users
 from tests.conftest import ACTION_BODIES, proposal
 from tests.server.conftest import Deployment
 from tests.server.harness import Client, load_villages
