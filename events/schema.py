@@ -228,15 +228,3 @@ target_history = Table(
     Column("set_by", JSON, nullable=False),
     Index("ix_target_history_year", "year", "office_code", "set_day"),
 )
-
-READ_MODEL_TABLES = [
-    candidacies,
-    pipeline_counts,
-    stage_changes,
-    stage_levels,
-    designations,
-    designation_days,
-    closings,
-    targets,
-    target_history,
-]

@@ -26,9 +26,9 @@ from domain.events import (
 )
 from events import projections, rebuild
 from events.database import Database
+from events.projections import LIVE
 from events.schema import (
     GENESIS_HASH,
-    READ_MODEL_TABLES,
     candidacies,
     designations,
     events,
@@ -379,7 +379,7 @@ def test_upgrade_fills_the_read_models_as_the_live_path_would(database_at_0001: 
     assert all(upgraded[name] for name in ["candidacies", "pipeline_counts", "stage_changes", "designations"])
 
     with db.write() as conn:
-        for table in READ_MODEL_TABLES:
+        for table in LIVE.tables():
             conn.execute(delete(table))
         for recorded in EventStore().read_all(conn):
             projections.project(conn, [recorded])
@@ -420,7 +420,7 @@ def test_upgrade_of_an_empty_0001_database(database_at_0001: Database) -> None:
     with database_at_0001.read() as conn:
         snapshot = read_model_snapshot(conn)
         assert EventStore().head(conn) == LedgerHead(0, GENESIS_HASH, "")
-    assert snapshot == {table.name: [] for table in READ_MODEL_TABLES}
+    assert snapshot == {table.name: [] for table in LIVE.tables()}
     assert schema_differences(database_at_0001, metadata) == []
 
 

@@ -5,14 +5,11 @@ Where the machine's CPU goes is measured too, per request: the load generator's 
 server's (gunicorn's master and workers) and, on PostgreSQL, the database server's (every `postgres`
 process). The load, the server and the database share the machine's cores, so `cpu_bound_per_s`
 (cores / their summed CPU per request) is the rate the run could reach were the CPU its only limit.
-On SQLite, whose writers take turns, the server's workers also keep how long they held the turn
-(`tests/bench/write_turn_probe.py`): `turn_held_ms` per command, and `turn_bound_per_s`, the rate the
-run could reach were the single writer its only limit.
 
 With both engines (BENCH_DB), their servers are up at once and every run loads each in turn
 (`measure_side_by_side`), so that the PostgreSQL / SQLite ratio is measured side by side.
 
-    python -m tests.bench.http_load            # both engines (BENCH_DB), medians of BENCH_RUNS runs
+    python -m bench.http_load            # both engines (BENCH_DB), medians of BENCH_RUNS runs
 """
 
 from __future__ import annotations
@@ -33,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import bare_app
+from bench.common import ROOT, engines, median, percentile, runs, scratch_database
 from domain.actors import Role
 from events.database import Database
 from service import accounts
 from service.application import Application
 from service.config import system_clock
 from service.migrate import upgrade
-from tests.bench import bare_app, write_turn_probe
-from tests.bench.common import ROOT, engines, median, percentile, runs, scratch_database
 from tests.conftest import ACTION_BODIES, OFFICES, proposal
 from tests.server.harness import free_port
 
@@ -56,9 +53,6 @@ USERS = {
 
 
 # ---- the load, run in its own process ------------------------------------------------------------
-
-# What `tests/bench/bounds.py` reads in a server's workers: the work they leave out.
-BOUND_VARIABLE = "BENCH_BOUND"
 
 # No reply for this long: the server is stuck, and the run fails instead of hanging.
 REPLY_TIMEOUT_SECONDS = 60
@@ -200,7 +194,7 @@ def _own_cpu_seconds() -> float:
 
 
 def _load_process_main() -> None:
-    """`python -m tests.bench.http_load --load PORT FIRST CASES BARE` with the tokens on stdin."""
+    """`python -m bench.http_load --load PORT FIRST CASES BARE` with the tokens on stdin."""
     port, first, cases, bare = (int(arg) for arg in sys.argv[2:6])
     result = drive(port, json.loads(sys.stdin.read()), first, cases, bool(bare))
     print(json.dumps(result))
@@ -210,32 +204,12 @@ def _load_process_main() -> None:
 
 
 class Gunicorn:
-    def __init__(
-        self,
-        app: str,
-        database_url: str,
-        log: Path,
-        turn_directory: Path | None = None,
-        checkout: Path = ROOT,
-        bound: str | None = None,
-    ) -> None:
-        """`turn_directory`: where the workers keep how long they held the writers' turn (SQLite);
-        `checkout`: the project's folder whose code it serves; `bound`: the work its workers leave
-        out (`tests/bench/bounds.py`)."""
+    def __init__(self, app: str, database_url: str, log: Path, checkout: Path = ROOT) -> None:
+        """`app` served from `checkout`, the project's folder whose code (and gunicorn.conf.py, read
+        from the working directory) it runs, by 2 workers as `make run` serves it."""
         self.port = free_port()
-        self.turn_directory = turn_directory
         options = ["--bind", f"127.0.0.1:{self.port}", "--workers", "2"]
         env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-        env.pop(BOUND_VARIABLE, None)
-        config = None
-        if turn_directory is not None:
-            config = write_turn_probe.__name__
-            env[write_turn_probe.DIRECTORY_VARIABLE] = str(turn_directory)
-        if bound is not None:  # its configuration keeps the writers' turn too, where asked
-            config = "tests.bench.bounds"
-            env[BOUND_VARIABLE] = bound
-        if config is not None:
-            options += ["-c", f"python:{config}"]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *options, app],
             cwd=checkout,
@@ -314,13 +288,11 @@ def _load(
     seconds during the run to the load's outcome."""
     port = server.port
     server_before, database_before = _cpu_seconds(server, engine)
-    turn = server.turn_directory
-    turn_before = write_turn_probe.held_so_far(turn) if turn is not None else None
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "tests.bench.http_load",
+            "bench.http_load",
             "--load",
             str(port),
             str(first),
@@ -341,8 +313,6 @@ def _load(
     outcome["server_cpu_seconds"] = server_after - server_before
     if database_before is not None and database_after is not None:
         outcome["database_cpu_seconds"] = database_after - database_before
-    if turn is not None and turn_before is not None:
-        outcome["turn_seconds"] = write_turn_probe.held_so_far(turn)[1] - turn_before[1]
     return outcome
 
 
@@ -359,25 +329,19 @@ def _figures(outcome: dict[str, Any]) -> dict[str, float]:
         figures["database_cpu_ms"] = outcome["database_cpu_seconds"] / requests * 1000
     spent = figures["load_cpu_ms"] + figures["server_cpu_ms"] + figures.get("database_cpu_ms", 0.0)
     figures["cpu_bound_per_s"] = (os.cpu_count() or 1) * 1000 / spent
-    if "turn_seconds" in outcome:  # SQLite's writers, one at a time
-        figures["turn_held_ms"] = outcome["turn_seconds"] / requests * 1000
-        figures["turn_bound_per_s"] = 1000 / figures["turn_held_ms"]
     return figures
 
 
-def measure(engine: str, directory: Path, runs: int) -> dict[str, float]:
-    """{"cmds_per_s", "p50_ms", "p99_ms", "load_cpu_ms", "server_cpu_ms", "database_cpu_ms" (PostgreSQL),
-    "cpu_bound_per_s", and the same prefixed with "bare_" for the bare endpoint ("bare_per_s" its
-    rate), "of_bare"}: medians of `runs` runs, ours and the bare endpoint measured one after the other
-    in each run."""
-    return measure_side_by_side([engine], directory, runs)[engine]
-
-
 def measure_side_by_side(engines: list[str], directory: Path, runs: int) -> dict[str, dict[str, float]]:
-    """`measure`'s figures for each engine, with every engine's two servers up at once and each run
-    loading the engines in turn, the first alternating from run to run: the machine's speed, which
-    drifts by a third within minutes here, then weighs on every engine alike, and their ratio
-    compares the engines rather than the minutes they were measured in."""
+    """Per engine: {"cmds_per_s", "p50_ms", "p99_ms", "load_cpu_ms", "server_cpu_ms", "database_cpu_ms"
+    (PostgreSQL), "cpu_bound_per_s", and the same prefixed with "bare_" for the bare endpoint
+    ("bare_per_s" its rate), "of_bare"}: medians of `runs` runs, ours and the bare endpoint measured
+    one after the other in each run.
+
+    Every engine's two servers are up at once and each run loads the engines in turn, the first
+    alternating from run to run: the machine's speed, which drifts by a third within minutes here,
+    then weighs on every engine alike, and their ratio compares the engines rather than the minutes
+    they were measured in."""
     ours: dict[str, list[dict[str, float]]] = {engine: [] for engine in engines}
     bare: dict[str, list[dict[str, float]]] = {engine: [] for engine in engines}
     with ExitStack() as stack:
@@ -388,12 +352,9 @@ def measure_side_by_side(engines: list[str], directory: Path, runs: int) -> dict
             tokens = _prepare(app_url)
             bare_app.prepare(bare_url)
             log = directory / f"http-{engine}.log"
-            turn_directory = directory / f"write-turn-{engine}" if engine == "sqlite" else None
-            if turn_directory is not None:
-                turn_directory.mkdir(exist_ok=True)
-            app_server = Gunicorn("wsgi:app", app_url, log, turn_directory)
+            app_server = Gunicorn("wsgi:app", app_url, log)
             stack.callback(app_server.stop)  # before its database is dropped
-            bare_server = Gunicorn("tests.bench.bare_app:app", bare_url, log)
+            bare_server = Gunicorn("bench.bare_app:app", bare_url, log)
             stack.callback(bare_server.stop)
             servers[engine] = (app_server, bare_server, tokens)
         for engine, (app_server, bare_server, tokens) in servers.items():
@@ -414,13 +375,11 @@ def measure_side_by_side(engines: list[str], directory: Path, runs: int) -> dict
 
 @dataclass(frozen=True)
 class Side:
-    """One server of `load_in_turn`: its engine, the checkout whose code it serves, and the work its
-    workers leave out (`tests/bench/bounds.py`), if any."""
+    """One server of `load_in_turn`: its engine and the checkout whose code it serves."""
 
     name: str
     engine: str
     checkout: Path = ROOT
-    bound: str | None = None
 
 
 def load_in_turn(
@@ -437,11 +396,8 @@ def load_in_turn(
         for number, side in enumerate(sides):
             url = stack.enter_context(scratch_database(side.engine, directory))
             tokens = _prepare(url)
-            turn = directory / f"write-turn-{number}" if side.engine == "sqlite" else None
-            if turn is not None:
-                turn.mkdir()
             log = directory / f"{number}.log"
-            server = Gunicorn("wsgi:app", url, log, turn, checkout=side.checkout, bound=side.bound)
+            server = Gunicorn("wsgi:app", url, log, checkout=side.checkout)
             stack.callback(server.stop)  # before its database is dropped
             servers[side.name] = (server, tokens)
             _load(server, side.engine, tokens, 0, 1, bare=False)  # warm-up: imports, connections, caches

@@ -11,14 +11,15 @@ Persistence settings (the library reads them from the application's environment)
 
 - SQLite: `PERSISTENCE_MODULE` names `FullSyncSQLiteFactory` below, the library's `SQLiteFactory`
   whose connections also run `PRAGMA synchronous=FULL`, and `SQLITE_DBNAME` is a file. The library
-  itself puts a file database in WAL mode and opens each write with `BEGIN`; with synchronous=FULL
-  a commit is as durable as one of ours (WAL, `BEGIN IMMEDIATE`, and the WAL fsynced after each
-  commit before it is answered: `events.database.WalSyncedConnection`).
+  itself puts a file database in WAL mode and opens each write with a plain `BEGIN`; with
+  synchronous=FULL a commit is as durable as one of ours (`events.database`: WAL mode,
+  synchronous=FULL, the write lock taken at `BEGIN IMMEDIATE`). With one writer, as here, the
+  deferred `BEGIN` takes the same lock at the first write.
 - PostgreSQL: `PERSISTENCE_MODULE=eventsourcing.postgres` with `POSTGRES_DBNAME`, `POSTGRES_HOST`,
   `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD` (may be empty under trust auth) and
   `POSTGRES_SCHEMA` (a scratch schema). Each save takes `LOCK TABLE ... IN EXCLUSIVE MODE` on the
   events table (its gap-free notification order, as our ledger-head lock gives ours) and commits with
-  the server's `synchronous_commit` (on by default), as ours does.
+  the server's `synchronous_commit`, on by default, which ours pins on.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ class Candidacies(Application[UUID]):
 
 
 def environment(url: str) -> dict[str, str]:
-    """The library's settings for a scratch database `url` (as `tests.bench.common.scratch_database`
+    """The library's settings for a scratch database `url` (as `bench.common.scratch_database`
     yields: a SQLite file, or a PostgreSQL URL whose search_path names the scratch schema)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -8,11 +8,11 @@ in realistic proportions by the domain's own decisions (`domain.candidacy.propos
 of their (simulated) time, a transaction of many streams at a time, and projected in that transaction
 by `events.projections.project`: the live path, batched.
 
-Two ways of writing the log: `StoreWriter` appends each event with `EventStore.append`, as a command
-does; `BulkWriter` computes the very rows the store would (its `RecordedEvent`, `computed_hash` and row
-encoding, contiguous positions, the ledger head moved along) and inserts a batch at once. The bulk
-writer only *generates* logs faster (the one-million-event log of the rebuild figure); what the
-benchmarks measure (reads over HTTP, `events.projections.rebuild`) is the product's code either way.
+The log is written in bulk (`BulkWriter`): the very rows `EventStore.append` would write, computed
+with the store's own functions (its `RecordedEvent`, `computed_hash` and row encoding, contiguous
+positions, the ledger head moved along), a batch inserted at once. That only *generates* logs faster
+(the one-million-event log of the rebuild figure); what the benchmarks measure (reads over HTTP,
+`events.rebuild.rebuild`) is the product's code.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import Connection, insert, update
 
@@ -47,11 +46,11 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
+from domain.events import CANDIDACY_STREAM, TARGET_STREAM, Event
 from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from domain.places import Office, Village
 from events import projections
 from events.database import Database
-from events.projections import CANDIDACY_STREAM, TARGET_STREAM
 from events.schema import events as events_table
 from events.schema import ledger_head
 from events.store import (
@@ -62,7 +61,6 @@ from events.store import (
     canonical_json,
     format_timestamp,
 )
-from events.types import Event
 from service import accounts, registry
 
 # The newest provinces (Kalimantan Utara, 2012; four of Papua, 2022) are served by the regional office
@@ -483,31 +481,6 @@ def metadata_of(actor: Actor, serial: int) -> EventMetadata:
     )
 
 
-class Writer(Protocol):
-    def write(self, conn: Connection, batch: list[Decided], first_serial: int) -> list[RecordedEvent]: ...
-
-
-class StoreWriter:
-    """`EventStore.append`, one stream's event at a time, exactly as a command handler appends."""
-
-    def __init__(self) -> None:
-        self.store = EventStore()
-
-    def write(self, conn: Connection, batch: list[Decided], first_serial: int) -> list[RecordedEvent]:
-        recorded: list[RecordedEvent] = []
-        for serial, item in enumerate(batch, start=first_serial):
-            recorded += self.store.append(
-                conn,
-                stream_type=item.stream_type,
-                stream_id=item.stream_id,
-                expected_version=item.expected_version,
-                new_events=[item.event],
-                metadata=metadata_of(item.actor, serial),
-                now=item.now,
-            )
-        return recorded
-
-
 class BulkWriter:
     """The rows `EventStore.append` would write, computed with the store's own functions and inserted
     a batch at a time: contiguous positions, each hash chained to the one before, the head moved.
@@ -554,9 +527,10 @@ class BulkWriter:
 
 
 def write_log(
-    db: Database, decided: Iterable[Decided], writer: Writer, *, batch_size: int = 2000, project: bool = True
+    db: Database, decided: Iterable[Decided], *, batch_size: int = 2000, project: bool = True
 ) -> int:
     """Write the events a transaction of `batch_size` at a time, each projected in its transaction."""
+    writer = BulkWriter()
     written = 0
     batch: list[Decided] = []
 

@@ -2,16 +2,16 @@
 physical ceiling of one INSERT and COMMIT per command, on the same database and durability settings.
 
 Each case is the five-step lifecycle (propose, coordinate, socialize, assess, designate), each step
-its own transaction: for us `Application.propose`/`act` (load, decide, append, project, commit), for
-the library a repository get, the aggregate's method and a save (see `tests.bench.es_baseline`), for
-the ceiling a bare INSERT of a comparable row and a COMMIT. The three are measured side by side in
-each run, each on its own fresh scratch database: the run takes turns, a few cases of one, then of
-the next (the order rotating), and adds up each one's time. The disk and the CPU a shared machine
-leaves over change from second to second; taking turns this often exposes the three to the same
-conditions, so that the ratios (taken within each run, then their median) mean something even
-where the absolute figures do not.
+its own transaction: for us `Application.execute` of the handler `propose` or `act` (load, decide,
+append, project, commit), for the library a repository get, the aggregate's method and a save (see
+`bench.es_baseline`), for the ceiling a bare INSERT of a comparable row and a COMMIT. The three are
+measured side by side in each run, each on its own fresh scratch database: the run takes turns, a
+few cases of one, then of the next (the order rotating), and adds up each one's time. The disk and
+the CPU a shared machine leaves over change from second to second; taking turns this often exposes
+the three to the same conditions, so that the ratios (taken within each run, then their median)
+mean something even where the absolute figures do not.
 
-    python -m tests.bench.commands [--cases N] [--runs N]     # BENCH_DB=sqlite|postgres|both
+    python -m bench.commands [--cases N] [--runs N]     # BENCH_DB=sqlite|postgres|both
 """
 
 from __future__ import annotations
@@ -32,17 +32,17 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench.common import engines, machine, median, runs, scratch_database
 from domain.actors import Actor, Role
-from domain.commands import Assess, Coordinate, Designate, Indicators, ProposeCandidacy, Socialize
+from domain.commands import ActOnCase, Assess, Coordinate, Designate, Indicators, ProposeCandidacy, Socialize
 from domain.places import Office
 from events.database import SQLITE_BUSY_TIMEOUT_MS, Database
-from service import accounts
+from service import accounts, handlers
 from service.application import Application
 from service.migrate import upgrade
-from tests.bench.common import engines, machine, median, runs, scratch_database
 
 try:
-    from tests.bench import es_baseline
+    from bench import es_baseline
 except ModuleNotFoundError as missing:  # the baseline is a benchmark-only dependency
     raise SystemExit(f"{missing}: install the bench extra, pip install -e '.[test,bench]'") from missing
 
@@ -102,7 +102,7 @@ RunCase = Callable[[int], None]
 
 @contextmanager
 def ours(url: str) -> Iterator[RunCase]:
-    """The application's own path, in process: one `Application` call, one transaction, per command."""
+    """The application's own path, in process: one `Application.execute`, one transaction, per command."""
     db = Database(url)
     try:
         upgrade(db)
@@ -124,9 +124,8 @@ def ours(url: str) -> Iterator[RunCase]:
                 indicators=INDICATORS,
                 village_name=f"Desa {case}",
             )
-            reply = application.propose(OFFICER, command, request_id=f"bench-{case}-1")
-            assert reply.status == 201, reply.body
-            candidacy_id = reply.headers["Location"].rsplit("/", 1)[1]
+            row = application.execute(handlers.propose, OFFICER, command, request_id=f"bench-{case}-1")
+            candidacy_id = row["id"]
             for step, (actor, action) in enumerate(
                 (
                     (SECTION_HEAD, COORDINATE),
@@ -136,8 +135,10 @@ def ours(url: str) -> Iterator[RunCase]:
                 ),
                 start=2,
             ):
-                reply = application.act(actor, candidacy_id, action, request_id=f"bench-{case}-{step}")
-                assert reply.status == 200, reply.body
+                row = application.execute(
+                    handlers.act, actor, ActOnCase(candidacy_id, action), request_id=f"bench-{case}-{step}"
+                )
+            assert row["stage"] == "designated", row
 
         yield run_case
     finally:

@@ -1,6 +1,6 @@
 """Figures at national scale: reads over HTTP as the data grows, and the rebuild of a long log.
 
-`measure_reads`: the national data set (tests/bench/dataset.py) at 10 %, 50 % and 100 % of
+`measure_reads`: the national data set (bench/dataset.py) at 10 %, 50 % and 100 % of
 `scale` x 83,762 villages, each in a fresh database, all three served at once by gunicorn as `make
 run` serves it (2 sync workers); one client in this process asks sequentially, a fresh connection
 per request as a sync worker closes each. After a warm-up, each run samples every figure on each
@@ -8,11 +8,11 @@ fraction in turn, the first fraction rotating: up to SAMPLES requests (fewer whe
 see SECONDS_PER_FIGURE); each percentile is the median over the runs.
 
 `measure_rebuild`: a log of `events` events (every village, with closed cycles proposed again until
-the count is reached), then `events.projections.rebuild` in a fresh child process per run, as
+the count is reached), then `events.rebuild.rebuild` in a fresh child process per run, as
 `flask projections rebuild` does it (one write transaction, commit included). Memory: the child's
 peak RSS (VmHWM), absolute (`peak_mb`), and its growth over the RSS it had before the rebuild.
 
-    python -m tests.bench.national [reads|rebuild|both]     (BENCH_SCALE, BENCH_DB, BENCH_RUNS)
+    python -m bench.national [reads|rebuild|both]     (BENCH_SCALE, BENCH_DB, BENCH_RUNS)
 """
 
 from __future__ import annotations
@@ -32,12 +32,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from domain.actors import Role
-from events import projections
-from events.database import Database
-from events.store import EventStore
-from service.migrate import upgrade
-from tests.bench.common import (
+from bench.common import (
     ROOT,
     WILAYAH,
     engines,
@@ -48,10 +43,8 @@ from tests.bench.common import (
     scale,
     scratch_database,
 )
-from tests.bench.dataset import (
-    BulkWriter,
+from bench.dataset import (
     Plan,
-    StoreWriter,
     Wilayah,
     World,
     create_world,
@@ -60,6 +53,11 @@ from tests.bench.dataset import (
     read_wilayah,
     write_log,
 )
+from domain.actors import Role
+from events.database import Database
+from events.rebuild import rebuild
+from events.store import EventStore
+from service.migrate import upgrade
 from tests.server.harness import free_port
 
 FRACTIONS = (("10%", 0.1), ("50%", 0.5), ("100%", 1.0))
@@ -153,7 +151,6 @@ def build_national(
     villages: int,
     *,
     events: int | None = None,
-    bulk: bool = True,
     project: bool = True,
 ) -> tuple[World, Plan, float]:
     """Schema, offices, users, registry and the candidacies; returns the world, the plan and seconds."""
@@ -163,13 +160,7 @@ def build_national(
     plan = plan_national(
         world, wilayah, villages, events=events, years=(2024, 2024) if events is None else (2022, 2024)
     )
-    write_log(
-        db,
-        decide_all(world, wilayah, plan),
-        BulkWriter() if bulk else StoreWriter(),
-        batch_size=5000,
-        project=project,
-    )
+    write_log(db, decide_all(world, wilayah, plan), batch_size=5000, project=project)
     # The load's aftermath, done before anything is measured: a server at this size has long since
     # done it, and a checkpoint still writing the load out (minutes of it on PostgreSQL) would be
     # timed with the reads of the largest fraction alone.
@@ -272,7 +263,7 @@ def _read_requests(world: World, plan: Plan) -> dict[str, tuple[list[str], str]]
 def measure_rebuild(
     engine: str, directory: Path, runs: int, events: int = REBUILD_EVENTS
 ) -> dict[str, float]:
-    """`events_per_s` and the peak RSS of `events.projections.rebuild`, each run in a fresh process."""
+    """`events_per_s` and the peak RSS of `events.rebuild.rebuild`, each run in a fresh process."""
     wilayah = read_wilayah(WILAYAH)
     villages = min(len(wilayah.villages), max(200, events // EVENTS_PER_VILLAGE))
     with scratch_database(engine, directory) as url:
@@ -280,9 +271,7 @@ def measure_rebuild(
         try:
             # Not projected while generated: the first rebuild fills empty read models, the others
             # replace full ones (the difference, the DELETEs, is small beside the replay).
-            _, plan, build_seconds = build_national(
-                db, wilayah, villages, events=events, bulk=True, project=False
-            )
+            _, plan, build_seconds = build_national(db, wilayah, villages, events=events, project=False)
         finally:
             db.dispose()
         children = [_rebuild_in_child(url) for _ in range(runs)]
@@ -303,7 +292,7 @@ def measure_rebuild(
 
 def _rebuild_in_child(url: str) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.bench.national", "rebuild-child", url],
+        [sys.executable, "-m", "bench.national", "rebuild-child", url],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -313,7 +302,7 @@ def _rebuild_in_child(url: str) -> dict[str, float]:
 
 
 def rebuild_child(url: str) -> None:
-    """One timed `projections.rebuild`, as the CLI runs it; prints seconds, events and memory."""
+    """One timed `events.rebuild.rebuild`, as the CLI runs it; prints seconds, events and memory."""
     db = Database(url)
     store = EventStore()
     with db.read() as conn:  # connected, everything imported: the baseline
@@ -323,7 +312,7 @@ def rebuild_child(url: str) -> None:
     cpu_before = before.ru_utime + before.ru_stime
     started = time.perf_counter()
     with db.write() as conn:
-        replayed = projections.rebuild(conn, store)
+        replayed = rebuild(conn, store)
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - cpu_before

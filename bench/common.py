@@ -7,18 +7,15 @@ import os
 import platform
 import sqlite3
 import statistics
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
-from events.database import WRITER_LOCK_SUFFIX
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 WILAYAH = ROOT / ".." / "shared" / "data" / "wilayah" / "kode-wilayah.csv"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -56,7 +53,7 @@ def scratch_database(engine: str, directory: Path) -> Iterator[str]:
         try:
             yield f"sqlite:///{path}"
         finally:
-            for suffix in ("", "-wal", "-shm", WRITER_LOCK_SUFFIX):
+            for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     base = postgres_url()
@@ -84,13 +81,6 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def timed(work: Callable[[], object]) -> float:
-    """Seconds `work` took."""
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
 def machine() -> str:
     """CPU, cores, memory, OS and the engines' versions: what the figures depend on."""
     cpu = platform.processor() or platform.machine()
@@ -115,14 +105,3 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}{postgres}"
     )
-
-
-def write_fenced_report(
-    path: Path, title: str, about: list[str], command: str, seconds: float, body: str
-) -> None:
-    """A printed report kept for the record: its title and what it is, when, on which machine and by
-    which command it was measured (`command`, as Markdown), then the output as printed."""
-    lines = [f"# {title}", "", *about, ""]
-    lines += [f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s"]
-    lines += [f"- Machine: {machine()}", f"- Command: {command}", "", "```", *body.splitlines(), "```", ""]
-    path.write_text("\n".join(lines), encoding="utf-8")

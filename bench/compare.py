@@ -7,7 +7,7 @@ pair alternating. It prints each round, then the medians of each side and the me
 ratios (this checkout's figure over the other's).
 
     git worktree add ../baseline <commit>
-    python -m tests.bench.compare sqlite|postgres ../baseline [ROUNDS]    # ROUNDS: 10 by default
+    python -m bench.compare sqlite|postgres ../baseline [ROUNDS]    # ROUNDS: 10 by default
 
 The other checkout is served with this checkout's Python environment: its dependencies must be the
 same.
@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.bench.common import ROOT
-from tests.bench.http_load import Side, load_in_turn
+from bench.common import ROOT
+from bench.http_load import Side, load_in_turn
 
-FIGURES = ("per_s", "p50_ms", "p99_ms", "server_cpu_ms", "database_cpu_ms", "turn_held_ms")
+FIGURES = ("per_s", "p50_ms", "p99_ms", "server_cpu_ms", "database_cpu_ms")
 
 
 def compare(engine: str, baseline: Path, rounds: int) -> dict[str, dict[str, float]]:
@@ -54,7 +54,7 @@ def _print_round(measured: dict[str, list[dict[str, Any]]]) -> None:
 
 def main() -> None:
     if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("sqlite", "postgres"):
-        raise SystemExit("usage: python -m tests.bench.compare sqlite|postgres BASELINE_CHECKOUT [ROUNDS]")
+        raise SystemExit("usage: python -m bench.compare sqlite|postgres BASELINE_CHECKOUT [ROUNDS]")
     engine, baseline = sys.argv[1], Path(sys.argv[2])
     if not (baseline / "wsgi.py").is_file():
         raise SystemExit(f"{baseline} is not a checkout of the project (no wsgi.py)")
