@@ -6,10 +6,10 @@ Nothing is visible before it is durable, as far as each engine promises:
 - PostgreSQL write transactions pin `synchronous_commit=on`: the commit is answered, and visible to
   others, only once its WAL record is flushed.
 
-Every write transaction holds the one write lock from its first statement (SQLite `BEGIN IMMEDIATE`;
-PostgreSQL the ledger-head row `FOR UPDATE`), so writers run one at a time and the log's positions
-are handed out in commit order. A commit that fails raises `CommitFailed`: whether it reached the
-disk is unknown, so nothing may answer it as a success, and the process that saw it should stop.
+On SQLite a write transaction begins with `BEGIN IMMEDIATE`: it holds the database's one write lock
+from its first statement. (On PostgreSQL the log's writers take the ledger-head row instead: see
+`events.unit_of_work`.) A commit that fails raises `CommitFailed`: whether it reached the disk is
+unknown, so nothing may answer it as a success, and the process that saw it should stop.
 """
 
 from __future__ import annotations
@@ -18,15 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-
-from events.schema import ledger_head
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 _SYNCHRONOUS_COMMIT_ON = text("SET LOCAL synchronous_commit TO on")
-_LOCK_LEDGER_HEAD = select(ledger_head.c.id).where(ledger_head.c.id == 1).with_for_update()
 
 
 class CommitFailed(Exception):
@@ -54,8 +51,8 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction holding the write lock: committed when the block ends, rolled back if
-        it raises. A failed commit raises `CommitFailed`, and its connection is thrown away."""
+        """A durable write transaction: committed when the block ends, rolled back if it raises. A
+        failed commit raises `CommitFailed`, and its connection is thrown away."""
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_begin="IMMEDIATE")  # the lock, with the transaction
@@ -63,7 +60,6 @@ class Database:
             try:
                 if not self.is_sqlite:
                     conn.execute(_SYNCHRONOUS_COMMIT_ON)
-                    conn.execute(_LOCK_LEDGER_HEAD)
                 yield conn
             except BaseException:
                 transaction.rollback()

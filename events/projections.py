@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, insert, select, tuple_, update
+from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.events import CANDIDACY_STREAM, TARGET_STREAM, TargetSet
@@ -58,22 +58,27 @@ LIVE = ReadModels(
 )
 
 
-def project(conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels = LIVE) -> None:
-    """Bring every read model up to date with events just appended, in the caller's transaction."""
-    project_cases(conn, batch, models)
+def project(
+    conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels = LIVE
+) -> dict[str, dict[str, Any]]:
+    """Bring every read model up to date with events just appended, in the caller's transaction.
+    Returns the candidacy rows the events changed, by id, as they are now stored."""
+    cases = project_cases(conn, batch, models)
     project_targets(conn, batch, models)
+    return cases
 
 
-def project_cases(conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels) -> None:
+def project_cases(
+    conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels
+) -> dict[str, dict[str, Any]]:
     """Cases, the pipeline per office (now and per day) and the designation register."""
     relevant = [e for e in batch if e.stream_type == CANDIDACY_STREAM]
     if not relevant:
-        return
+        return {}
     table = models.candidacies
     ids = list(dict.fromkeys(e.stream_id for e in relevant))
-    before = {
-        row["id"]: dict(row) for row in conn.execute(select(table).where(table.c.id.in_(ids))).mappings()
-    }
+    found = conn.execute(_cases_by_id(table), {"ids": ids}).mappings()
+    before = {row["id"]: dict(row) for row in found}
     rows = dict(before)
     tally = Tally()
     for recorded in relevant:
@@ -84,6 +89,7 @@ def project_cases(conn: Connection, batch: Sequence[RecordedEvent], models: Read
     write_daily_changes(conn, models, sorted(tally.changes.items()))
     insert_rows(conn, models.designations, tally.register)
     write_designation_days(conn, models, tally.designated_days)
+    return {case_id: rows[case_id] for case_id in ids}
 
 
 def _write_cases(
@@ -97,7 +103,7 @@ def _write_cases(
         old = before[row["id"]]
         changed = {k: v for k, v in row.items() if k != "id" and old.get(k) != v}
         if changed:
-            conn.execute(update(table).where(table.c.id == row["id"]).values(changed))
+            conn.execute(_update_case(table, tuple(changed)), {**changed, "case_id": row["id"]})
     insert_rows(conn, table, [row for row in rows if row["id"] not in before])
 
 
@@ -247,7 +253,7 @@ def project_targets(conn: Connection, batch: Sequence[RecordedEvent], models: Re
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(table), rows)
+        conn.execute(_insert(table), rows)
 
 
 def _add_to_counters(conn: Connection, table: Table, column: str, rows: list[dict[str, Any]]) -> None:
@@ -260,7 +266,23 @@ def _dialect_insert(dialect_name: str, table: Table) -> Any:
     return (sqlite if dialect_name == "sqlite" else postgresql).insert(table)
 
 
-# Built once per table (live or scratch); scratch tables come and go with `projections verify`.
+# Statements built once per table (live or scratch) and columns, not on every command; scratch tables
+# come and go with `projections verify`, hence the bounded caches.
+@functools.lru_cache(maxsize=64)
+def _insert(table: Table) -> Insert:
+    return insert(table)
+
+
+@functools.lru_cache(maxsize=64)
+def _cases_by_id(table: Table) -> Select[Any]:
+    return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=256)  # a few column sets per kind of step
+def _update_case(table: Table, columns: tuple[str, ...]) -> Update:
+    return update(table).where(table.c.id == bindparam("case_id")).values({c: bindparam(c) for c in columns})
+
+
 @functools.lru_cache(maxsize=64)
 def _replacing_upsert(dialect_name: str, table: Table, columns: tuple[str, ...]) -> Insert:
     """The row's `columns` replace what is stored under its key."""

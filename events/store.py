@@ -26,6 +26,10 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at).where(
     ledger_head.c.id == 1
 )
+# The log's write lock: every writer takes the one ledger-head row first, so positions are handed
+# out one writer at a time, in commit order (SQLite, which has no FOR UPDATE, is locked by its
+# `BEGIN IMMEDIATE` already).
+_LOCK_HEAD = _HEAD.with_for_update()
 _STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream_id"))
 _LOAD_STREAM = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
 _STREAMS_AFTER = (
@@ -170,6 +174,11 @@ class EventStore:
 
     def head(self, conn: Connection) -> LedgerHead:
         row = conn.execute(_HEAD).one()
+        return LedgerHead(row.position, row.hash, row.recorded_at)
+
+    def lock_head(self, conn: Connection) -> LedgerHead:
+        """Take the log's write lock, held until the transaction ends, and read the head under it."""
+        row = conn.execute(_LOCK_HEAD).one()
         return LedgerHead(row.position, row.hash, row.recorded_at)
 
     def stream_version(self, conn: Connection, stream_id: str) -> int:

@@ -1,6 +1,6 @@
 """The unit of work: one write, top to bottom, in one transaction.
 
-    with uow.write(metadata) as tx:       # the write lock first, then the ledger head
+    with uow.write(metadata) as tx:       # the write lock first: the ledger head, locked
         history = tx.load(stream_id)      # the stream as it stands (nobody can change it now)
         event = decide(...)               # the domain
         tx.append(...)                    # position, previous hash, hash; the read models projected
@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -24,6 +26,12 @@ from events.database import Database
 from events.store import EventMetadata, EventStore, LedgerHead, RecordedEvent
 
 Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    events: list[RecordedEvent]
+    cases: dict[str, dict[str, Any]]  # the candidacy rows the events changed, as now stored
 
 
 class WriteTransaction:
@@ -51,7 +59,7 @@ class WriteTransaction:
 
     def append(
         self, stream_type: str, stream_id: str, expected_version: int, new_events: Sequence[Event]
-    ) -> list[RecordedEvent]:
+    ) -> Appended:
         """Append to the stream after `expected_version`, and bring every read model up to date."""
         if self._metadata is None:
             raise ValueError("this unit of work records no events: it was opened without metadata")
@@ -65,11 +73,11 @@ class WriteTransaction:
             metadata=self._metadata,
             now=self.now,
         )
-        if recorded:
-            last = recorded[-1]
-            self._head = LedgerHead(last.position, last.hash, last.recorded_at)
-            projections.project(self.conn, recorded)
-        return recorded
+        if not recorded:
+            return Appended([], {})
+        last = recorded[-1]
+        self._head = LedgerHead(last.position, last.hash, last.recorded_at)
+        return Appended(recorded, projections.project(self.conn, recorded))
 
 
 class UnitOfWork:
@@ -83,7 +91,8 @@ class UnitOfWork:
         """A write transaction under the write lock; `metadata` (who, in which request) goes on every
         event appended, and a unit of work without it records none (reference data, say)."""
         with self.database.write() as conn:
-            yield WriteTransaction(conn, self.store, self.store.head(conn), metadata, self.clock())
+            head = self.store.lock_head(conn)
+            yield WriteTransaction(conn, self.store, head, metadata, self.clock())
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

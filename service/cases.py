@@ -32,11 +32,6 @@ class CaseFilters:
     q: str | None = None
 
 
-def case_row(conn: Connection, candidacy_id: str) -> dict[str, Any]:
-    """A case's read-model row, which must exist."""
-    return dict(conn.execute(_CASE_BY_ID, {"candidacy_id": candidacy_id}).mappings().one())
-
-
 def stage_holding_village(conn: Connection, village_code: str) -> Stage | None:
     """The stage of the live or designated case that holds the village, if any."""
     stage = conn.execute(_STAGE_HOLDING_VILLAGE, {"village_code": village_code}).scalar_one_or_none()

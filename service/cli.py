@@ -123,10 +123,10 @@ def villages_import(path: Path) -> None:
 def projections_rebuild() -> None:
     """Drop every read model and replay the whole log into it."""
     app = _application()
-    with app.db.write() as conn:
-        total = app.store.count(conn)
+    with app.uow.write() as tx:  # the log's write lock: no event is appended meanwhile
+        total = app.store.count(tx.conn)
         with click.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
-            replayed = rebuild.rebuild(conn, app.store, progress=bar.update)
+            replayed = rebuild.rebuild(tx.conn, app.store, progress=bar.update)
     click.echo(f"read models rebuilt from {replayed} events")
 
 

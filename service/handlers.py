@@ -1,6 +1,6 @@
 """The command handlers: each is `(tx, actor, command) -> result`, run in one unit of work
 (`Application.execute`): load what the rules need, let the domain decide, append, return what the
-reply shows (read back from the read models the append has just projected)."""
+reply shows (the case's row as the append has just projected it)."""
 
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> di
         now=tx.now,
     )
     try:
-        tx.append(CANDIDACY_STREAM, candidacy_id, 0, [event])
+        appended = tx.append(CANDIDACY_STREAM, candidacy_id, 0, [event])
     except IntegrityError as error:
         # Only the database's backstop of the rule just checked can get here (one held candidacy
         # per village): the transaction is rolled back with it, log and read models alike.
         raise RuleBroken("the village already has a live candidacy", rule="duplicate_candidacy") from error
-    return cases.case_row(tx.conn, candidacy_id)
+    return appended.cases[candidacy_id]
 
 
 def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any]:
@@ -55,8 +55,8 @@ def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any
     event = candidacy_rules.decide(
         case, command.command, actor, now=tx.now, expected_version=command.expected_version
     )
-    tx.append(CANDIDACY_STREAM, command.candidacy_id, case.version, [event])
-    return cases.case_row(tx.conn, command.candidacy_id)
+    appended = tx.append(CANDIDACY_STREAM, command.candidacy_id, case.version, [event])
+    return appended.cases[command.candidacy_id]
 
 
 def set_target(tx: WriteTransaction, actor: Actor, command: SetTarget) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def append(database: Database, store: EventStore) -> Append:
         with database.write() as conn:
             return store.append(
                 conn,
-                store.head(conn),
+                store.lock_head(conn),
                 stream_type=stream_type,
                 stream_id=stream_id,
                 expected_version=expected_version,

@@ -240,7 +240,7 @@ def test_concurrent_appends_get_every_position_once_in_commit_order(database: Da
                 with database.write() as conn:
                     recorded = store.append(
                         conn,
-                        store.head(conn),
+                        store.lock_head(conn),
                         stream_type="candidacy",
                         stream_id=f"stream-{writer}",
                         expected_version=version,

@@ -78,16 +78,19 @@ def test_a_write_that_raises_is_rolled_back(probe: Database) -> None:
     assert probe_name(probe) == "before"
 
 
-def test_writers_take_turns_from_their_first_statement(probe: Database) -> None:
-    """A second writer waits until the first has committed, then sees its write: no lost update."""
+def test_writers_of_the_log_take_turns(probe: Database) -> None:
+    """A writer that takes the log's lock (SQLite: any writer, from BEGIN IMMEDIATE) waits until the
+    one holding it has committed, then sees its write: no lost update."""
     entered, second_saw = threading.Event(), []
 
     def second_writer() -> None:
         with probe.write() as conn:
+            EventStore().lock_head(conn)
             entered.set()
             second_saw.append(conn.execute(text("SELECT name FROM probe WHERE id = 1")).scalar_one())
 
     with probe.write() as conn:
+        EventStore().lock_head(conn)
         conn.execute(text("UPDATE probe SET name = 'first' WHERE id = 1"))
         thread = threading.Thread(target=second_writer)
         thread.start()

@@ -92,7 +92,7 @@ def test_upgrade_again_is_harmless(database: Database) -> None:
     with database.write() as conn:
         store.append(
             conn,
-            store.head(conn),
+            store.lock_head(conn),
             stream_type="candidacy",
             stream_id="case-a",
             expected_version=0,
@@ -270,7 +270,7 @@ def append_history(database: Database) -> None:
         with database.write() as conn:
             store.append(
                 conn,
-                store.head(conn),
+                store.lock_head(conn),
                 stream_type="candidacy",
                 stream_id=stream_id,
                 expected_version=store.stream_version(conn, stream_id),

@@ -204,7 +204,7 @@ def test_conflict_inside_a_larger_transaction_rolls_back_its_earlier_appends(
 def _append_in(conn: Any, store: EventStore, stream_id: str, expected: int) -> Any:
     return store.append(
         conn,
-        store.head(conn),
+        store.lock_head(conn),
         stream_type="candidacy",
         stream_id=stream_id,
         expected_version=expected,
