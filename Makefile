@@ -8,7 +8,7 @@ WORKERS ?= 2
 WILAYAH ?= ../shared/data/wilayah/kode-wilayah.csv
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test soak bench bench-floors bench-bounds lint serve clean
+.PHONY: run test soak bench lint serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,18 +43,7 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 ## bench: every benchmark figure on SQLite and PostgreSQL (BENCH_SCALE, BENCH_DB, BENCH_RUNS);
 ## prints a summary, writes docs/benchmarks.md, ends with one line of JSON
 bench: $(VENV)/.installed-bench
-	$(BIN)/python -m tests.bench.run
-
-## bench-floors: what the database work alone and the unavoidable Python cost under the missed goals
-## (our SQL replayed through the bare driver and SQLAlchemy; the rebuild's read, encode and write floors)
-bench-floors: $(VENV)/.installed-bench
-	$(BIN)/python -m tests.bench.floors
-
-## bench-bounds: commands over HTTP on PostgreSQL with some of their work taken away (a token's check,
-## the daily counts, the write lock's round trip), beside the code as it is and SQLite: what any change
-## of that kind could gain
-bench-bounds: $(VENV)/.installed-bench
-	$(BIN)/python -m tests.bench.bounds
+	$(BIN)/python -m bench.run
 
 ## soak: the real-server tests (load, kill -9, feed order, idempotency) at SOAK_FACTOR times the cases
 soak: $(VENV)/.installed-test

@@ -34,7 +34,7 @@ class Goal:
     label: str
     path: tuple[str, ...]  # where the figure sits under figures[engine]
     unit: str
-    meets: Callable[[float, dict[str, Any]], bool] | None = None
+    meets: Callable[[float, dict[str, Any], str], bool] | None = None  # value, its engine's figures, engine
     bar: str = ""
     engines: tuple[str, ...] = ("sqlite", "postgres")  # the engines the bar is set for
 
@@ -52,29 +52,30 @@ GOALS = [
     Goal("commands in process", ("commands", "ours_cmds_per_s"), "cmd/s"),
     Goal("eventsourcing 9.5, same lifecycle", ("commands", "eventsourcing_cmds_per_s"), "cmd/s"),
     Goal("bare INSERT+COMMIT ceiling", ("commands", "insert_ceiling_per_s"), "tx/s"),
-    Goal("ours / eventsourcing", ("commands", "vs_eventsourcing"), "x", lambda v, _: v >= 2, ">= 2"),
-    Goal("ours / ceiling", ("commands", "of_ceiling"), "", lambda v, _: v >= 0.6, ">= 0.6"),
-    Goal(
-        "HTTP commands (16 connections)",
-        ("http", "cmds_per_s"),
-        "cmd/s",
-        lambda v, _: v >= 800,
-        "SQLite >= 800",
-        ("sqlite",),
-    ),
+    Goal("ours / eventsourcing", ("commands", "vs_eventsourcing"), "x", lambda v, _f, _e: v >= 0.4, ">= 0.4"),
+    Goal("ours / ceiling", ("commands", "of_ceiling"), ""),
+    Goal("HTTP commands (16 connections)", ("http", "cmds_per_s"), "cmd/s"),
     Goal("HTTP p50", ("http", "p50_ms"), "ms"),
-    Goal("HTTP p99", ("http", "p99_ms"), "ms", lambda v, _: v < 50, "< 50"),
+    Goal("HTTP p99", ("http", "p99_ms"), "ms"),
     Goal("bare endpoint", ("http", "bare_per_s"), "req/s"),
-    Goal("HTTP / bare endpoint", ("http", "of_bare"), "", lambda v, _: v >= 0.5, ">= 0.5"),
+    Goal(
+        "HTTP / bare endpoint",
+        ("http", "of_bare"),
+        "",
+        lambda v, _f, engine: v >= OF_BARE_GUARD[engine],
+        "SQLite >= 0.4, PostgreSQL >= 0.25",
+    ),
     Goal("HTTP CPU per command: load generator", ("http", "load_cpu_ms"), "ms"),
     Goal("HTTP CPU per command: server", ("http", "server_cpu_ms"), "ms"),
     Goal("HTTP CPU per command: PostgreSQL", ("http", "database_cpu_ms"), "ms"),
     Goal("HTTP rate were CPU the only limit", ("http", "cpu_bound_per_s"), "cmd/s"),
     Goal("bare endpoint CPU per request: server", ("http", "bare_server_cpu_ms"), "ms"),
     Goal("bare endpoint CPU per request: PostgreSQL", ("http", "bare_database_cpu_ms"), "ms"),
-    Goal("rebuild", ("rebuild", "events_per_s"), "events/s", lambda v, _: v >= 100_000, ">= 100,000"),
-    Goal("rebuild peak memory", ("rebuild", "peak_mb"), "MB", lambda v, _: v < 300, "< 300"),
+    Goal("rebuild", ("rebuild", "events_per_s"), "events/s"),
+    Goal("rebuild peak memory", ("rebuild", "peak_mb"), "MB"),
 ]
+# The share of the bare endpoint's rate that commands over HTTP must reach, per engine.
+OF_BARE_GUARD = {"sqlite": 0.4, "postgres": 0.25}
 READ_FIGURES = [
     ("GET one case p95", "case_p95_ms", 5.0),
     ("list one office's cases p95", "office_list_p95_ms", None),
@@ -90,7 +91,7 @@ def _read_goal(label: str, name: str, limit: float | None, fraction: str) -> Goa
     if limit is None or fraction != "100%":
         return Goal(f"{label} at {fraction}", ("reads", fraction, name), "ms")
 
-    def meets(value: float, engine_figures: dict[str, Any]) -> bool:
+    def meets(value: float, engine_figures: dict[str, Any], _engine: str) -> bool:
         tenth = _at(engine_figures, ("reads", "10%", name))
         return value < limit and (tenth is None or value <= 1.5 * tenth)
 
@@ -109,7 +110,7 @@ GOALS.append(
         "server worker RSS, all data loaded",
         ("reads", "100%", "worker_rss_mb"),
         "MB",
-        lambda v, _: v < 150,
+        lambda v, _f, _e: v < 150,
         "< 150",
     )
 )
@@ -134,7 +135,7 @@ def summary_table(figures: dict[str, Any], measured: list[str]) -> list[str]:
             value = _at(figures[engine], goal.path)
             cell = _format(value, goal.unit)
             if goal.meets is not None and value is not None and engine in goal.engines:
-                cell += " ✓" if goal.meets(value, figures[engine]) else " ✗"
+                cell += " ✓" if goal.meets(value, figures[engine], engine) else " ✗"
             cells.append(cell)
         lines.append(f"| {goal.label} | " + " | ".join(cells) + f" | {goal.bar} |")
     if "sqlite" in measured and "postgres" in measured:
@@ -142,8 +143,7 @@ def summary_table(figures: dict[str, Any], measured: list[str]) -> list[str]:
         postgres_rate = _at(figures["postgres"], ("http", "cmds_per_s"))
         if sqlite_rate and postgres_rate:
             ratio = postgres_rate / sqlite_rate
-            mark = "✓" if ratio >= 0.75 else "✗"
-            lines.append(f"| HTTP PostgreSQL / SQLite | | {ratio:.2f} {mark} | >= 0.75 |")
+            lines.append(f"| HTTP PostgreSQL / SQLite | | {ratio:.2f} | |")
     return lines
 
 
@@ -167,7 +167,7 @@ def write_report(figures: dict[str, Any], table: list[str], command: str) -> Non
         "",
         "How each figure is measured is said in the docstring of its module: `bench/commands.py` "
         "(in process), `bench/http_load.py` (over HTTP), `bench/national.py` (the national data, "
-        "reads and rebuild). ✓ and ✗ compare with the goals of the benchmark issue.",
+        "reads and rebuild). ✓ and ✗ compare with the performance guards of the write-path issue.",
         "",
     ]
     REPORT.write_text("\n".join(text), encoding="utf-8")
