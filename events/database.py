@@ -79,6 +79,16 @@ class Database:
             yield conn
             conn.rollback()
 
+    @contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """For a query of one statement, which is a consistent snapshot by itself: no transaction
+        around it (on PostgreSQL, no BEGIN and ROLLBACK round trips; every request's token is one)."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                yield conn.execution_options(sqlite_begin=None)
+            else:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -103,7 +113,10 @@ def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads first and then
-        # writes gets SQLITE_BUSY at once whatever the busy timeout.
-        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
+        # writes gets SQLITE_BUSY at once whatever the busy timeout. None: a lookup's one statement,
+        # in SQLite's own autocommit.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode is not None:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

@@ -66,6 +66,11 @@ class Application:
         with self.uow.read() as conn:
             return query(conn, *args, **kwargs)
 
+    def lookup(self, query: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run a query of one statement, outside any transaction (it is a snapshot by itself)."""
+        with self.db.lookup() as conn:
+            return query(conn, *args, **kwargs)
+
 
 def _metadata(actor: Actor, request_id: str) -> EventMetadata:
     return EventMetadata(

@@ -58,7 +58,7 @@ def authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not token.strip():
         challenge = {"WWW-Authenticate": _CHALLENGE}
         return problem(401, "send Authorization: Bearer <token>", kind="unauthenticated", headers=challenge)
-    found = application().query(actor_for_digest, hash_token(token.strip()))
+    found = application().lookup(actor_for_digest, hash_token(token.strip()))
     if found is None:
         challenge = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
         return problem(401, "the token is unknown or revoked", kind="unauthenticated", headers=challenge)

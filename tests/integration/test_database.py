@@ -71,6 +71,24 @@ def test_a_read_is_one_snapshot(probe: Database) -> None:
     assert probe_name(probe) == "after"
 
 
+def test_a_lookup_is_one_statement_outside_any_transaction_and_sees_every_commit(probe: Database) -> None:
+    """What every request's token lookup runs in: no BEGIN or ROLLBACK around it, and a revocation
+    committed a moment ago is seen by the next lookup, on whichever pooled connection."""
+    for name in ("first", "second", "third"):
+        with probe.write() as writer:
+            writer.execute(text("UPDATE probe SET name = :name WHERE id = 1"), {"name": name})
+        with probe.lookup() as conn:
+            assert conn.execute(text("SELECT name FROM probe WHERE id = 1")).scalar_one() == name
+            if probe.is_sqlite:
+                assert not conn.connection.driver_connection.in_transaction
+            else:  # in a transaction, now() would be the transaction's start, not the statement's
+                assert conn.execute(text("SELECT now() = statement_timestamp()")).scalar_one()
+    with probe.read() as conn:  # reads on the same pooled connections are still one snapshot
+        if not probe.is_sqlite:
+            level = conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar_one()
+            assert level == "repeatable read"
+
+
 def test_a_write_that_raises_is_rolled_back(probe: Database) -> None:
     with pytest.raises(ZeroDivisionError), probe.write() as conn:
         conn.execute(text("UPDATE probe SET name = 'half done' WHERE id = 1"))
