@@ -3,6 +3,8 @@ time, reads as one snapshot, and a failed commit that is never taken for a succe
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, text
 
-from events.database import CommitFailed, Database
+from events.database import WRITERS_QUEUE_SUFFIX, CommitFailed, Database
 from events.store import EventStore
 from service.migrate import upgrade
 from tests.conftest import scratch_database_url
@@ -164,3 +166,69 @@ def test_a_connection_the_server_closed_is_replaced_before_use(database: Databas
     assert backend() != first  # the pool's ping found it gone, and the work went on on a new one
     with database.read() as conn:
         assert EventStore().head(conn).position == 0
+
+
+# ---- SQLite: writers queue for their turn on a lock file beside the database -----------------------
+
+
+def _sqlite_file(database: Database) -> str:
+    if not database.is_sqlite:
+        pytest.skip("the writers' lock file is SQLite's; PostgreSQL queues writers on the ledger-head row")
+    assert database.url.database
+    return database.url.database
+
+
+def _turn_is_free(path: str) -> bool:
+    """Whether another process could take the writers' turn now."""
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # also lets go of the lock if it was taken
+    return True
+
+
+def test_a_write_holds_the_writers_turn_until_it_ends(database: Database) -> None:
+    lock_file = _sqlite_file(database) + WRITERS_QUEUE_SUFFIX
+    with database.write() as conn:
+        conn.execute(text("SELECT 1"))
+        assert not _turn_is_free(lock_file)
+    assert _turn_is_free(lock_file)
+    with pytest.raises(ZeroDivisionError), database.write():
+        1 / 0  # noqa: B018 - a failed transaction lets go of the turn too
+    assert _turn_is_free(lock_file)
+
+
+def test_a_writer_waits_for_the_turn_another_process_holds(database: Database) -> None:
+    lock_file = _sqlite_file(database) + WRITERS_QUEUE_SUFFIX
+    held = os.open(lock_file, os.O_RDONLY | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as another server worker in its transaction would
+    entered = threading.Event()
+
+    def writer() -> None:
+        with database.write() as conn:
+            conn.execute(text("SELECT 1"))
+            entered.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert not entered.wait(0.3), "the writer went ahead of the one holding the turn"
+    finally:
+        os.close(held)
+    assert entered.wait(10), "the writer was not woken when the turn was let go"
+    thread.join(10)
+
+
+def test_a_second_write_in_the_same_thread_is_refused_not_waited_for(database: Database) -> None:
+    _sqlite_file(database)
+    with (
+        database.write(),
+        pytest.raises(RuntimeError, match="already open in this thread"),
+        database.write(),
+    ):
+        pass
+    with database.write() as conn:  # the refusal left the turn as it was
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
