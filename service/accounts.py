@@ -13,8 +13,8 @@ from domain.actors import Actor, Role, scope_problem
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.places import Office
 from events.store import format_timestamp
+from events.unit_of_work import Clock
 from service.auth import hash_token, new_token
-from service.config import Clock
 from service.tables import api_tokens, offices, users
 
 

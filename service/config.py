@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-from collections.abc import Callable
 from typing import Any
-
-Clock = Callable[[], dt.datetime]
 
 
 def system_clock() -> dt.datetime:
