@@ -8,8 +8,10 @@ Nothing is visible before it is durable, as far as each engine promises:
 
 On SQLite a write transaction begins with `BEGIN IMMEDIATE`: it holds the database's one write lock
 from its first statement, after its turn in the application's writers' queue (`_WritersQueue`). (On
-PostgreSQL the log's writers take the ledger-head row instead: see `events.unit_of_work`.) A commit that fails raises `CommitFailed`: whether it reached the disk is
-unknown, so nothing may answer it as a success, and the process that saw it should stop.
+PostgreSQL the log's writers take the ledger-head row instead: see `events.unit_of_work`.)
+
+A commit that fails raises `CommitFailed`: whether it reached the disk is unknown, so nothing may
+answer it as a success, and the process that saw it should stop.
 """
 
 from __future__ import annotations
