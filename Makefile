@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-WILAYAH ?= ../shared/data/wilayah/kode-wilayah.csv
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run test soak bench lint serve clean
@@ -22,11 +21,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-## run: migrate the SQLite database, load the village registry and the demo, serve the API
+## run: migrate the SQLite database (the national village registry with it), load the demo, serve the API
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
-	@if [ -f "$(WILAYAH)" ]; then $(FLASK) villages import "$(WILAYAH)"; \
-	else echo "No village registry at $(WILAYAH): proposals must name their village."; fi
 	$(FLASK) demo seed --base-url http://$(HOST):$(PORT)
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops it)"

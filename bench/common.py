@@ -15,8 +15,10 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
+from service.registry import BUNDLED_AREAS
+
 ROOT = Path(__file__).resolve().parents[1]
-WILAYAH = ROOT / ".." / "shared" / "data" / "wilayah" / "kode-wilayah.csv"
+WILAYAH = BUNDLED_AREAS  # the national list shipped with the package
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 

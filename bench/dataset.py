@@ -17,7 +17,6 @@ positions, the ledger head moved along), a batch inserted at once. That only *ge
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import random
@@ -110,15 +109,13 @@ def read_wilayah(path: Path) -> Wilayah:
     names: dict[str, str] = {}
     villages: list[str] = []
     regencies: dict[str, list[str]] = defaultdict(list)
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            code = row["code"].strip()
-            names[code] = row["name"].strip()
-            level = code.count(".") + 1
-            if level == 2:
-                regencies[code[:2]].append(code)
-            elif level == 4:
-                villages.append(code)
+    for row in registry.read_areas(path):
+        code, level = str(row["code"]), row["level"]
+        names[code] = str(row["name"])
+        if level == 2:
+            regencies[code[:2]].append(code)
+        elif level == 4:
+            villages.append(code)
     return Wilayah(names, villages, {p: sorted(r) for p, r in regencies.items()})
 
 

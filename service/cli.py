@@ -15,7 +15,7 @@ from domain.errors import DomainError, InvalidInput
 from events import rebuild, verification
 from service import accounts, registry
 from service.application import Application
-from service.migrate import upgrade
+from service.migrate import current_revision, upgrade
 from service.problems import flatten_errors
 from service.schemas import OfficeCreateSchema
 
@@ -43,9 +43,22 @@ def _fail(error: DomainError | ValidationError) -> None:
 
 @db_group.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the schema (running it again changes nothing)."""
-    upgrade(_application().db)
-    click.echo(f"schema is current ({_application().db.dialect})")
+    """Create or migrate the schema, and load the national village list into an empty registry
+    (running it again changes nothing)."""
+    database = _application().db
+    before = current_revision(database)
+    upgrade(database)
+    after = current_revision(database)
+    if before is None:
+        click.echo(f"schema created at revision {after} ({database.dialect})")
+    elif before != after:
+        click.echo(f"schema upgraded from revision {before} to {after} ({database.dialect})")
+    else:
+        click.echo(f"schema is current at revision {after} ({database.dialect})")
+    with database.write() as conn:
+        loaded = registry.load_bundled_if_empty(conn)
+    if loaded:
+        click.echo(f"village registry: {loaded} areas of the national list (Kepmendagri 300.2.2-2138/2025)")
 
 
 @offices_group.command("add")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +18,15 @@ from service.tables import areas
 # ASCII digits only: a bare \d also matches other scripts' digits.
 AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$", re.ASCII)
 IMPORT_BATCH = 5000
+# The national list shipped with the package (its source and licence: NOTICE beside it).
+BUNDLED_AREAS = Path(__file__).parent / "data" / "kode-wilayah.csv.gz"
 
 
 def read_areas(path: Path) -> Iterator[dict[str, object]]:
-    """Rows of a `code,name` CSV; a malformed row stops the import before anything is written."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    """Rows of a `code,name` CSV (gzip-compressed if its name ends in .gz); a malformed row stops the
+    import before anything is written."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or not {"code", "name"} <= set(reader.fieldnames):
             raise InvalidInput.field("path", f"{path.name} has no header row naming the columns code,name")
@@ -53,6 +58,14 @@ _ANCESTRY = ("province", "regency", "district", "village")
 _NAMES_OF = select(areas.c.code, areas.c.name).where(
     areas.c.code.in_([bindparam(part) for part in _ANCESTRY])
 )
+
+
+def load_bundled_if_empty(conn: Connection) -> int:
+    """Load the national list shipped with the package into an empty registry; returns the areas
+    loaded (none where a registry is there already: a newer one may have been imported)."""
+    if conn.execute(select(areas.c.code).limit(1)).first() is not None:
+        return 0
+    return import_areas(conn, BUNDLED_AREAS)
 
 
 def is_loaded(conn: Connection) -> bool:

@@ -30,9 +30,6 @@ POSTGRES_SKIP_REASON = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test "
     "(`bash .ci/run` sets it)"
 )
-SHARED_WILAYAH = (
-    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "wilayah" / "kode-wilayah.csv"
-)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -48,14 +48,46 @@ def bearer(token: str) -> dict[str, str]:
 def test_db_upgrade_is_idempotent_and_keeps_the_data(
     app: Flask, application: Application, database_url: str
 ) -> None:
+    """The schema is current already (the fixture migrated it); the empty registry gets the national
+    list shipped with the package, once; nothing else changes."""
     before = snapshot(application)
+    outputs = []
     for _ in range(2):
         result = run(app, "db", "upgrade")
         assert result.exit_code == 0, result.output
         assert "schema is current" in result.stdout
         assert ("sqlite" if database_url.startswith("sqlite") else "postgresql") in result.stdout
-    assert snapshot(application) == before
+        outputs.append(result.stdout)
+    assert "village registry: 91599 areas" in outputs[0]
+    assert "village registry" not in outputs[1]
+    after = snapshot(application)
+    assert {name: rows for name, rows in after.items() if name != "areas"} == {
+        name: rows for name, rows in before.items() if name != "areas"
+    }
+    assert count(application, areas) == 91_599
     assert count(application, offices) == 3
+
+
+def test_db_upgrade_of_a_brand_new_database_says_it_was_created(tmp_path: Path) -> None:
+    from service.app import create_app
+
+    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"})
+    result = run(fresh, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "schema created" in result.stdout
+    assert "village registry: 91599 areas" in result.stdout
+    fresh.extensions["desa_binaan"].db.dispose()
+
+
+@pytest.mark.usefixtures("world")
+def test_db_upgrade_leaves_an_imported_registry_alone(
+    app: Flask, application: Application, tmp_path: Path
+) -> None:
+    assert run(app, "villages", "import", str(write_csv(tmp_path / "w.csv", AREAS))).exit_code == 0
+    result = run(app, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "village registry" not in result.stdout
+    assert count(application, areas) == len(AREAS)
 
 
 # ---- offices add ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The real village registry (Kepmendagri 300.2.2-2138/2025), imported through the CLI, on both databases."""
+"""The real village registry (Kepmendagri 300.2.2-2138/2025), the copy shipped with the package,
+imported through the CLI, on both databases."""
 
 from __future__ import annotations
 
@@ -9,17 +10,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from service.application import Application
+from service.registry import BUNDLED_AREAS
 from service.tables import areas
-from tests.conftest import SHARED_WILAYAH
 from tests.e2e.conftest import Api
 
 AREA_COUNT = 91_599
 VILLAGE_COUNT = 83_762  # mission.md: desa and kelurahan of Indonesia
-
-pytestmark = pytest.mark.skipif(
-    not SHARED_WILAYAH.is_file(),
-    reason="the shared village registry (shared/data/wilayah/kode-wilayah.csv) is not beside this checkout",
-)
 
 
 def area_counts(application: Application) -> dict[int, int]:
@@ -33,7 +29,7 @@ def test_the_whole_registry_imports_twice_and_names_tugu_selatan(
 ) -> None:
     runner = app.test_cli_runner()
     started = time.perf_counter()
-    first = runner.invoke(args=["villages", "import", str(SHARED_WILAYAH)])
+    first = runner.invoke(args=["villages", "import", str(BUNDLED_AREAS)])
     first_seconds = time.perf_counter() - started
     assert first.exit_code == 0, first.output
     assert f"{AREA_COUNT} areas imported" in first.stdout
@@ -42,7 +38,7 @@ def test_the_whole_registry_imports_twice_and_names_tugu_selatan(
     assert counts[4] == VILLAGE_COUNT
     assert counts[2] == 514  # regencies and cities
 
-    second = runner.invoke(args=["villages", "import", str(SHARED_WILAYAH)])
+    second = runner.invoke(args=["villages", "import", str(BUNDLED_AREAS)])
     assert second.exit_code == 0, second.output
     assert f"{AREA_COUNT} areas imported" in second.stdout
     assert sum(area_counts(application).values()) == AREA_COUNT
