@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from domain import rules
 from domain.actors import Actor
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, RuleBroken
 from events.store import EventStore
 from service.pagination import MAX_POSITION, Page, decode_position_cursor, encode_cursor
 from service.representations import event_as_dict
@@ -31,6 +31,14 @@ def event_feed(conn: Connection, actor: Actor, *, after: int, limit: int) -> tup
     """
     rules.check_may_audit(actor)
     head = ledger_head(conn, actor)
+    if after > head["position"]:
+        # A consumer ahead of the log: the database was restored from a backup, or lost writes. An
+        # empty page would let it wait forever for positions that will be given to other events.
+        raise RuleBroken(
+            f"the ledger is behind your position: its head is {head['position']}, you have seen {after}"
+            " (a restore or a lost write); compare your last digest with GET /ledger",
+            rule="ledger_behind",
+        )
     # As recorded, not upcast: a downstream system checks each hash over exactly these fields.
     recorded = EventStore().read_all(conn, after=min(after, MAX_POSITION), limit=limit, upcast=False)
     items = [event_as_dict(e) for e in recorded]

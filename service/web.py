@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, g, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from domain import rules
 from domain.actors import Actor
@@ -25,7 +25,7 @@ from service.problems import problem
 
 API_PREFIX = "/api/v1"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_ETAG = re.compile(r'^\s*(W/)?"(\d{1,9})"\s*$')
+_ETAG = re.compile(r'\s*"(\d{1,9})"\s*')
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -148,12 +148,17 @@ def idempotency_request() -> IdempotencyRequest | Response | None:
 
 
 def expected_version() -> int | None:
-    """The version `If-Match` names; `*` or no header: any. A tag that is no version matches none."""
+    """The version `If-Match` names (`"3"`); `*` or no header: any. Anything else is a 400 that
+    names the expected form."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    match = _ETAG.match(header.split(",")[0])
-    return int(match.group(2)) if match and not match.group(1) else -1
+    match = _ETAG.fullmatch(header)
+    if match is None:
+        raise BadRequest(
+            f'If-Match must be one quoted version as the ETag gives it, such as "3"; not {header[:40]!r}'
+        )
+    return int(match.group(1))
 
 
 def reply(stored: Reply) -> Response:
