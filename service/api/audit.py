@@ -17,9 +17,10 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The event 
 @blp.route("/events")
 @blp.arguments(EventFeedQuerySchema(), location="query")
 @blp.response(200, EventFeedSchema)
-@docs.errors(401, 403, 422)
+@docs.errors(401, 403, 409, 422)
 def get_events(args: dict[str, Any]) -> Response:
-    """The whole log in position order; tail it with `after=<last position seen>`."""
+    """The whole log in position order; tail it with `after=<last position seen>`. A position beyond
+    the head is a 409: the ledger is behind the caller (a restore, or a lost write)."""
     after = audit.start_position(args.get("after"), args.get("cursor"))
     page, head = web.application().query(audit.event_feed, web.actor(), after=after, limit=args["limit"])
     return web.json_response({"items": page.items, "next_cursor": page.next_cursor, "ledger": head})
