@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, FlaskGroup
 from marshmallow import ValidationError
 
 from domain.actors import Role
@@ -205,3 +205,14 @@ def register_commands(app: Flask) -> None:
         demo_group,
     ):
         app.cli.add_command(group)
+
+
+def command_line() -> FlaskGroup:
+    """The `desa-binaan` command: the commands above, on the app `wsgi` serves (`DATABASE_URL`)."""
+    from service.app import create_app
+
+    return FlaskGroup(create_app=create_app, add_version_option=False, help="Desa Binaan Imigrasi.")
+
+
+def main() -> None:
+    command_line()()

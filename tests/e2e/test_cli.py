@@ -510,3 +510,22 @@ def test_demo_seed_beside_existing_offices(app: Flask, application: Application)
     assert result.exit_code == 0, result.output
     assert set(demo_tokens(result)) == {u.username for u in DEMO_USERS}
     assert count(application, candidacies) > 0
+
+
+# ---- the desa-binaan command -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("world")
+def test_the_desa_binaan_command_runs_the_same_commands(
+    application: Application, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from service.cli import command_line
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(command_line(), ["ledger", "verify"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "ledger intact: 0 events verified" in result.output
+    listed = CliRunner().invoke(command_line(), ["--help"])
+    assert all(group in listed.output for group in ("db", "users", "villages", "projections", "ledger"))
