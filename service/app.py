@@ -6,14 +6,14 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
 from events.database import CommitFailed, Database
 from events.store import ConcurrencyError
-from service import logs, web
+from service import docs_page, logs, web
 from service.application import Application
 from service.config import DEFAULTS, settings_from_environment
 from service.idempotency import IdempotencyKeyReused
@@ -58,6 +58,17 @@ class ProblemApi(Api):
         return problem(status, detail, headers=headers)
 
 
+def security_headers(response: Response) -> Response:
+    """On every answer: no content-type sniffing; API answers are never cached (they hold case data
+    and change with every write); the docs page allows nothing from another origin."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.path.startswith(web.API_PREFIX):
+        response.headers.setdefault("Cache-Control", "no-store")
+    if request.path.rstrip("/") == docs_page.DOCS_PATH and response.mimetype == "text/html":
+        docs_page.with_content_security_policy(response)
+    return response
+
+
 def default_database_url(app: Flask) -> str:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{Path(app.instance_path) / 'desa_binaan.sqlite3'}"
@@ -90,6 +101,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (meta.blp, offices.blp, candidacies.blp, targets.blp, reports.blp, audit.blp):
         api.register_blueprint(blueprint)
+    docs_page.register(app, app.config["API_TITLE"])
+    app.after_request(security_headers)
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
