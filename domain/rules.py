@@ -39,6 +39,12 @@ def check_may_read_cases(actor: Actor) -> None:
         raise NotPermitted(f"the role {actor.role.value} has no access to candidacies")
 
 
+def check_may_read_reports(actor: Actor) -> None:
+    """Targets, the register and the reports are read by whoever reads cases, in the same scope."""
+    if actor.role not in CASE_READERS:
+        raise NotPermitted(f"the role {actor.role.value} may not read reports")
+
+
 def may_read_office(actor: Actor, office_code: str, region_code: str) -> bool:
     """Office staff read their office, regional supervisors their region, auditors everything."""
     if actor.role in OFFICE_ROLES:

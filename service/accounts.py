@@ -84,7 +84,7 @@ def visible_offices(
     all_offices: list[OfficeHeading] | None = None,
 ) -> list[OfficeHeading]:
     """The offices whose figures the actor may read, by code; `region` narrows them further."""
-    rules.check_may_read_cases(actor)
+    rules.check_may_read_reports(actor)
     return [
         office
         for office in (all_offices if all_offices is not None else list_office_headings(conn))

@@ -29,6 +29,15 @@ class FullMatch(validate.Regexp):
         return value
 
 
+class IsoDate(fields.Date):
+    """A calendar date, and an error that says how to write one."""
+
+    default_error_messages = {
+        "invalid": "not a date: write it YYYY-MM-DD",
+        "format": "{input} cannot be formatted as a date.",
+    }
+
+
 class Text(fields.String):
     """A non-blank string without control characters, of bounded length."""
 
@@ -94,7 +103,7 @@ class ProposeSchema(StrictSchema):
 
 
 class CoordinateSchema(StrictSchema):
-    held_on = fields.Date(required=True)
+    held_on = IsoDate(required=True)
     venue = Text(required=True, max_length=300)
     agencies = _non_empty_list(Text(max_length=200), required=True)
     minutes_ref = Text(required=True, max_length=200)
@@ -102,14 +111,14 @@ class CoordinateSchema(StrictSchema):
 
 
 class SocializeSchema(StrictSchema):
-    held_on = fields.Date(required=True)
+    held_on = IsoDate(required=True)
     speakers = _non_empty_list(Text(max_length=200), required=True)
     attendees = _int(required=True, validate=validate.Range(min=1, max=1_000_000))
     topics = fields.List(Text(max_length=300), required=True, validate=validate.Length(max=50))
 
 
 class AssessSchema(StrictSchema):
-    assessed_on = fields.Date(required=True)
+    assessed_on = IsoDate(required=True)
     score = _int(required=True, validate=validate.Range(min=0, max=100))
     meets_criteria = StrictBoolean(required=True)
     criteria = fields.Dict(
@@ -123,7 +132,7 @@ class AssessSchema(StrictSchema):
 
 class DesignateSchema(StrictSchema):
     decree_number = Text(required=True, max_length=200)
-    decree_date = fields.Date(required=True)
+    decree_date = IsoDate(required=True)
     fostering_officers = _non_empty_list(Text(max_length=200), required=True)
 
 
@@ -188,7 +197,7 @@ class PerformanceQuerySchema(Schema):
         validate=validate.Range(min=1900, max=9999), metadata={"description": "default: this year"}
     )
     region = fields.String(validate=FullMatch(CODE_PATTERN))
-    as_of = fields.Date(metadata={"description": "answer as the system stood at the end of this day (WIB)"})
+    as_of = IsoDate(metadata={"description": "answer as the system stood at the end of this day (WIB)"})
     format = FORMAT
 
 

@@ -552,3 +552,10 @@ def test_an_internal_error_is_a_500_problem_without_details(
     text = response.get_data(as_text=True)
     assert "secret" not in text and "RuntimeError" not in text
     assert "logged" in body["detail"]
+
+
+@pytest.mark.parametrize("bad", ["2024-13-01", "16/04/2024", "kemarin"])
+def test_a_date_that_is_no_date_says_how_to_write_one(api: Api, bad: str) -> None:
+    response = api.get("auditor", f"{API}/reports/performance", as_of=bad)
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == {"as_of": ["not a date: write it YYYY-MM-DD"]}

@@ -13,7 +13,7 @@ from domain.actors import Role
 from events.schema import GENESIS_HASH
 from service.application import Application
 from tests.conftest import ACTION_BODIES, FakeClock
-from tests.e2e.conftest import CASES, Api, assert_problem
+from tests.e2e.conftest import API, CASES, Api, assert_problem
 from tests.e2e.dated import (
     DESIGNATIONS,
     PERFORMANCE,
@@ -891,3 +891,9 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
     assert csv_cell("W11.IMI.IMI.4-UM.01.01") == "W11.IMI.IMI.4-UM.01.01"
     assert csv_cell(-3) == -3  # numbers stay numbers
     assert csv_cell(None) == ""
+
+
+@pytest.mark.parametrize("path", ["/reports/performance", "/designations", "/targets"])
+def test_an_admin_is_told_it_may_not_read_reports(api: Api, path: str) -> None:
+    body = assert_problem(api.get("admin", f"{API}{path}", year=2024), 403)
+    assert body["detail"] == "the role admin may not read reports"
