@@ -147,10 +147,12 @@ def propose(
 def _village_of(
     command: ProposeCandidacy, registry_village: Village | None, registry_loaded: bool
 ) -> Village:
-    """With a registry, the village's names come from it; without one, the proposer names it."""
+    """With a registry, the village's names come from it (a name given beside the code must be the
+    registry's: two names for one code is a mistake in one of them); without one, the proposer names it."""
     if registry_loaded:
         if registry_village is None:
             raise InvalidInput.field("village_code", f"{command.village_code} is not in the village registry")
+        rules.check_same_village_name(command.village_code, command.village_name, registry_village.name)
         return registry_village
     if not command.village_name:
         raise InvalidInput.field(

@@ -103,6 +103,14 @@ def check_village_code(code: str) -> None:
         )
 
 
+def check_same_village_name(code: str, given: str | None, registered: str) -> None:
+    """Letter case and spacing aside."""
+    if given is not None and " ".join(given.split()).casefold() != " ".join(registered.split()).casefold():
+        raise InvalidInput.field(
+            "village_name", f"the village registry names {code} {registered!r}, not {given!r}"
+        )
+
+
 def check_in_working_area(office: Office, village_code: str) -> None:
     if not office.serves(village_code):
         served = ", ".join(sorted(office.regencies)) or "none"

@@ -164,9 +164,23 @@ def test_without_registry_any_well_shaped_code_of_the_working_area_is_accepted(a
 
 @pytest.mark.usefixtures("registry")
 def test_with_registry_the_names_come_from_it(api: Api) -> None:
-    case = api.proposed("officer", village_name="Some Other Name")
+    case = api.proposed("officer")
     assert case["village"]["name"] == "Tugu Selatan"
     assert case["village"]["district"] == "Cisarua"
+    # The same name given beside the code, letter case and spacing aside, is the same village.
+    again = api.proposed("officer", village_code="32.01.25.2007", village_name="  leuwimalang ")
+    assert again["village"]["name"] == "Leuwimalang"
+
+
+@pytest.mark.usefixtures("registry")
+def test_with_registry_a_name_that_disagrees_with_it_is_refused_naming_both(
+    api: Api, application: Application
+) -> None:
+    before = snapshot(application)
+    body = assert_problem(api.propose("officer", village_name="Some Other Name"), 422, "village_name")
+    [message] = body["errors"]["village_name"]
+    assert "'Tugu Selatan'" in message and "'Some Other Name'" in message
+    assert snapshot(application) == before
 
 
 @pytest.mark.usefixtures("registry")

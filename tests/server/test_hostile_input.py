@@ -374,7 +374,8 @@ def operations(scene: Scene) -> dict[str, Operation]:
                 Field(("village_code",), "code"),
                 Field(("office_code",), "code", refused=statuses(403)),  # not the officer's office
                 Field(("rationale",), "text"),
-                Field(("village_name",), "text"),
+                # With the registry loaded, a name beside the code must be the registry's, as a code.
+                Field(("village_name",), "code"),
                 Field(("indicators",), "object"),
                 Field(("indicators", "migrant_workers"), "int"),
                 Field(("indicators", "prospective_migrant_workers"), "int"),
@@ -845,7 +846,7 @@ def test_unusual_text_is_stored_and_given_back_exactly(deployment: Deployment, w
         "officer",
         "POST",
         "/candidacies",
-        proposal(next(deployment.villages), rationale=ODD_MULTILINE, village_name=ODD_TEXT),
+        proposal(next(deployment.villages), rationale=ODD_MULTILINE),  # its name is the registry's
         201,
         headers={"Idempotency-Key": key},
     )

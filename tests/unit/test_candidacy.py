@@ -146,10 +146,18 @@ def test_a_code_the_loaded_registry_does_not_know() -> None:
     assert "not in the village registry" in refused.value.errors["village_code"][0]
 
 
-def test_the_loaded_registry_names_the_village_whatever_the_proposer_says() -> None:
-    event = proposing(replace(PROPOSAL, village_name="Desa Salah Nama"))
-    assert event.village == TUGU.as_data()
-    assert event.village["name"] == "Tugu Selatan"
+def test_the_loaded_registry_names_the_village() -> None:
+    for given in (None, "Tugu Selatan", "TUGU  selatan"):
+        event = proposing(replace(PROPOSAL, village_name=given))
+        assert event.village == TUGU.as_data()
+        assert event.village["name"] == "Tugu Selatan"
+
+
+def test_a_name_that_disagrees_with_the_loaded_registry_is_refused() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        proposing(replace(PROPOSAL, village_name="Desa Salah Nama"))
+    [message] = refused.value.errors["village_name"]
+    assert "'Tugu Selatan'" in message and "'Desa Salah Nama'" in message
 
 
 @pytest.mark.parametrize("village_name", [None, ""])
