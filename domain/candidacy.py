@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from domain import rules
-from domain.actors import Actor, Role
+from domain.actors import Actor
 from domain.commands import (
     Assess,
     CaseCommand,
@@ -102,10 +102,19 @@ class Candidacy:
         return state
 
 
-def allowed_actions(stage: Stage, assessment_met_criteria: bool, role: Role) -> list[Action]:
-    """What the lifecycle allows now and the role may do: the case's `allowed_actions`."""
-    available = available_actions(stage, assessment_met_criteria)
-    return [action for action in available if rules.may_perform(role, action)]
+def allowed_actions(
+    stage: Stage, assessment_met_criteria: bool, actor: Actor, proposed_by: str, assessed_by: str | None
+) -> list[Action]:
+    """What the lifecycle allows now and the actor may do: the case's `allowed_actions`. Designating
+    is not offered to whoever proposed or assessed the case (four eyes)."""
+    return [
+        action
+        for action in available_actions(stage, assessment_met_criteria)
+        if rules.may_perform(actor.role, action)
+        and (
+            action is not Action.DESIGNATE or rules.passes_four_eyes(actor.username, proposed_by, assessed_by)
+        )
+    ]
 
 
 def propose(
@@ -172,10 +181,10 @@ def decide(
     """Decide an action on a case the actor may read: permission, version, stage, then the data."""
     rules.check_may_perform(actor, command.action)
     rules.check_expected_version(expected_version, case.version)
-    met = case.assessment_met_criteria
-    next_stage(
-        case.stage, command.action, met, allowed_for_caller=allowed_actions(case.stage, met, actor.role)
+    allowed = allowed_actions(
+        case.stage, case.assessment_met_criteria, actor, case.proposed_by, case.assessed_by
     )
+    next_stage(case.stage, command.action, case.assessment_met_criteria, allowed_for_caller=allowed)
     match command:
         case Coordinate():
             rules.check_not_in_future("held_on", command.held_on, now)

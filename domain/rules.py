@@ -87,9 +87,15 @@ def check_not_before(field: str, value: dt.date, earlier_field: str, earlier: dt
         )
 
 
-def check_four_eyes(approver: str, proposer: str, assessor: str | None) -> None:
+def passes_four_eyes(approver: str, proposer: str, assessor: str | None) -> bool:
     """The approver is another person than the proposer and the assessor (people, not roles:
     an acting head may hold the same role as the assessor)."""
+    return approver not in (proposer, assessor)
+
+
+def check_four_eyes(approver: str, proposer: str, assessor: str | None) -> None:
+    if passes_four_eyes(approver, proposer, assessor):
+        return
     if approver == proposer:
         raise RuleBroken("four eyes: the approver proposed this candidacy", rule="four_eyes")
     if approver == assessor:

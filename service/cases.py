@@ -39,7 +39,7 @@ def stage_holding_village(conn: Connection, village_code: str) -> Stage | None:
 
 
 def get_case(conn: Connection, actor: Actor, candidacy_id: str) -> dict[str, Any]:
-    return case_as_dict(_readable_row(conn, actor, candidacy_id), actor.role)
+    return case_as_dict(_readable_row(conn, actor, candidacy_id), actor)
 
 
 def case_events(conn: Connection, actor: Actor, candidacy_id: str) -> list[dict[str, Any]]:
@@ -71,7 +71,7 @@ def list_cases(conn: Connection, actor: Actor, filters: CaseFilters, limit: int,
     if cursor:
         query = query.where(candidacies.c.proposed_position < decode_position_cursor(cursor))
     rows = conn.execute(query).mappings().all()
-    items = [case_as_dict(row, actor.role) for row in rows[:limit]]
+    items = [case_as_dict(row, actor) for row in rows[:limit]]
     next_cursor = encode_cursor("p", rows[limit - 1]["proposed_position"]) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 

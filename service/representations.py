@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.actors import Role
+from domain.actors import Actor
 from domain.candidacy import allowed_actions
 from domain.lifecycle import Stage
 from events.store import RecordedEvent
 
 
-def case_as_dict(row: Any, role: Role) -> dict[str, Any]:
+def case_as_dict(row: Any, actor: Actor) -> dict[str, Any]:
+    """The case as `actor` sees it: `allowed_actions` is what the actor may do now."""
     met = bool((row["assessed"] or {}).get("meets_criteria"))
+    proposer = row["proposed"]["by"]["username"]
+    assessor = row["assessed"]["by"]["username"] if row["assessed"] else None
     return {
         "id": row["id"],
         "stage": row["stage"],
@@ -25,7 +28,9 @@ def case_as_dict(row: Any, role: Role) -> dict[str, Any]:
         },
         "office_code": row["office_code"],
         "region_code": row["region_code"],
-        "allowed_actions": [action.value for action in allowed_actions(Stage(row["stage"]), met, role)],
+        "allowed_actions": [
+            action.value for action in allowed_actions(Stage(row["stage"]), met, actor, proposer, assessor)
+        ],
         "proposed": row["proposed"],
         "coordinated": row["coordinated"],
         "socialized": row["socialized"],

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain import commands, rules
-from domain.actors import Role
+from domain.actors import Actor
 from domain.errors import NotFound
 from domain.lifecycle import Action
 from service import cases, handlers, web
@@ -86,11 +86,11 @@ class Candidacies(MethodView):
             indicators=commands.Indicators(**data["indicators"]),
             village_name=data.get("village_name"),
         )
-        role = web.actor().role
+        caller = web.actor()
 
         def created(row: dict[str, Any]) -> Reply:
             location = f"{blp.url_prefix}/{row['id']}"
-            return Reply.json(201, case_as_dict(row, role), ETag=f'"{row["version"]}"', Location=location)
+            return Reply.json(201, case_as_dict(row, caller), ETag=f'"{row["version"]}"', Location=location)
 
         return web.perform(handlers.propose, command, created)
 
@@ -113,9 +113,9 @@ def get_candidacy_events(candidacy_id: str) -> Response:
     return web.json_response({"items": items, "next_cursor": None})
 
 
-def case_reply(role: Role) -> Callable[[dict[str, Any]], Reply]:
+def case_reply(caller: Actor) -> Callable[[dict[str, Any]], Reply]:
     """A case as the caller sees it, with its version as ETag."""
-    return lambda row: Reply.json(200, case_as_dict(row, role), ETag=f'"{row["version"]}"')
+    return lambda row: Reply.json(200, case_as_dict(row, caller), ETag=f'"{row["version"]}"')
 
 
 def _command(action: Action, data: dict[str, Any]) -> commands.CaseCommand:
@@ -143,7 +143,7 @@ def _register_action(action: Action) -> None:
         command = commands.ActOnCase(
             _checked_id(candidacy_id), _command(action, data), expected_version=web.expected_version()
         )
-        return web.perform(handlers.act, command, case_reply(web.actor().role))
+        return web.perform(handlers.act, command, case_reply(web.actor()))
 
     view.__name__ = f"{action.value}_candidacy"
     view.__doc__ = f"{action.value.capitalize()} the case (see the lifecycle)."

@@ -820,7 +820,15 @@ def test_the_head_who_assessed_cannot_designate_but_the_acting_head_can(
     api: Api, application: Application
 ) -> None:
     case = api.case_at("socialized")
-    api.acted("head", case["id"], "assess")
+    assessed = api.acted("head", case["id"], "assess")
+    # Each is offered what they may do: the head who assessed is not offered designate.
+    assert assessed["allowed_actions"] == ["reject", "return", "withdraw"]
+    assert api.case("acting_head", case["id"])["allowed_actions"] == [
+        "designate",
+        "reject",
+        "return",
+        "withdraw",
+    ]
     before = snapshot(application)
     body = assert_problem(api.act("head", case["id"], "designate"), 409)
     assert "four eyes" in body["detail"]

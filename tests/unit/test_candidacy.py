@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from domain.actors import Actor, Role
+from domain.actors import OFFICE_ROLES, Actor, Role
 from domain.candidacy import Candidacy, allowed_actions, decide, propose
 from domain.commands import (
     Assess,
@@ -606,10 +606,21 @@ ALLOWED_BY_ROLE: dict[tuple[Stage, bool], dict[Role, list[Action]]] = {
 def test_allowed_actions_for_each_role(stage: Stage, met: bool, role: Role) -> None:
     # Officers, supervisors, auditors and admins never act on a case: absent roles expect [].
     expected = ALLOWED_BY_ROLE[(stage, met)].get(role, [])
-    assert allowed_actions(stage, met, role) == expected
+    someone = person("someone", role, office=None if role not in OFFICE_ROLES else "BOGOR")
+    assert allowed_actions(stage, met, someone, "officer", "section_head") == expected
 
 
-def test_allowed_actions_ignore_four_eyes() -> None:
-    # The list says what the role may do in the stage; four eyes is judged when someone acts.
-    case = case_at(Stage.ASSESSED, assessor=HEAD)
-    assert A.DESIGNATE in allowed_actions(case.stage, case.assessment_met_criteria, Role.HEAD_OF_OFFICE)
+@pytest.mark.parametrize(("proposer", "assessor"), [(OFFICER, HEAD), (HEAD, SECTION_HEAD), (HEAD, HEAD)])
+def test_designate_is_not_offered_to_whoever_proposed_or_assessed(proposer: Actor, assessor: Actor) -> None:
+    """Four eyes: the list says what this person may do, so the head who proposed or assessed the
+    case is not offered `designate`, and the acting head is."""
+    case = case_at(Stage.ASSESSED, proposer=proposer, assessor=assessor)
+    facts = (case.stage, case.assessment_met_criteria)
+    assert allowed_actions(*facts, HEAD, case.proposed_by, case.assessed_by) == [
+        A.REJECT,
+        A.RETURN,
+        A.WITHDRAW,
+    ]
+    assert A.DESIGNATE in allowed_actions(*facts, ACTING_HEAD, case.proposed_by, case.assessed_by)
+    with pytest.raises(RuleBroken):
+        decide(case, DESIGNATE, HEAD, now=NOW)
