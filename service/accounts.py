@@ -124,6 +124,10 @@ def add_user(conn: Connection, user: NewUser, clock: Clock) -> str:
     errors = scope_problem(user.role, user.office_code, user.region_code)
     if user.office_code and get_office(conn, user.office_code) is None:
         errors.setdefault("office", []).append(f"no office {user.office_code}")
+    if user.region_code and not _region_has_offices(conn, user.region_code):
+        errors.setdefault("region", []).append(
+            f"no office belongs to region {user.region_code}: add the region's offices first"
+        )
     if errors:
         raise InvalidInput(errors)
     try:
@@ -142,6 +146,13 @@ def add_user(conn: Connection, user: NewUser, clock: Clock) -> str:
     except IntegrityError as error:
         raise RuleBroken(f"user {user.username} exists already", rule="duplicate_user") from error
     return issue_token(conn, user.username, clock)
+
+
+def _region_has_offices(conn: Connection, region_code: str) -> bool:
+    return (
+        conn.execute(select(offices.c.code).where(offices.c.region_code == region_code).limit(1)).first()
+        is not None
+    )
 
 
 def issue_token(conn: Connection, username: str, clock: Clock) -> str:

@@ -179,6 +179,7 @@ def test_users_add_prints_a_working_token_last(app: Flask, client: FlaskClient, 
         ["--role", "admin", "--region", "JABAR"],
         ["--role", "regional_supervisor"],
         ["--role", "regional_supervisor", "--region", "JABAR", "--office", "BOGOR"],
+        ["--role", "regional_supervisor", "--region", "NOWHERE"],
         ["--role", "superuser"],
     ],
 )
@@ -189,6 +190,8 @@ def test_users_add_with_a_bad_role_scope_is_exit_2(
     result = run(app, "users", "add", "newbie", "--name", "New Bie", *args)
     assert result.exit_code == 2, result.output
     assert count(application, users) == before
+    if "NOWHERE" in args:
+        assert "error: region: no office belongs to region NOWHERE" in result.stderr
     # No token line: nothing that looks like a token is printed.
     assert "token" not in result.stdout
 
@@ -204,6 +207,7 @@ def test_users_add_an_existing_username_is_exit_2(app: Flask, application: Appli
         )
 
 
+@pytest.mark.usefixtures("world")
 def test_users_add_a_supervisor_and_an_auditor(app: Flask, client: FlaskClient) -> None:
     supervisor = run(
         app, "users", "add", "kadiv", "--name", "Kadiv", "--role", "regional_supervisor", "--region", "JABAR"
