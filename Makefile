@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 ## run: migrate the SQLite database (the national village registry with it), load the demo, serve the API
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
-	$(FLASK) demo seed --base-url http://$(HOST):$(PORT)
+	-$(FLASK) demo seed --base-url http://$(HOST):$(PORT)
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops it)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --log-level warning wsgi:app

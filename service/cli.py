@@ -187,11 +187,17 @@ def ledger_verify() -> None:
 
 @demo_group.command("seed")
 @click.option("--base-url", default="http://127.0.0.1:8000", help="Where the API will be served.")
-def demo_seed(base_url: str) -> None:
-    """Load the Bogor example and print a working token for each demo user."""
-    from service.demo import seed
+@click.option("--force", is_flag=True, help="Seed beside users who are not the demo's (left alone).")
+def demo_seed(base_url: str, force: bool) -> None:
+    """Load the Bogor example and print a working token for each demo user; a database with other
+    users is refused unless --force."""
+    from service.demo import DemoRefused, seed
 
-    seed(_application(), base_url, click.echo)
+    try:
+        seed(_application(), base_url, click.echo, force=force)
+    except DemoRefused as refused:
+        click.echo(f"error: {refused}", err=True)
+        sys.exit(2)
 
 
 def register_commands(app: Flask) -> None:

@@ -208,24 +208,51 @@ STORY = [
 ]
 
 
-def seed(app: Application, base_url: str, echo: Callable[[str], Any]) -> None:
+class DemoRefused(Exception):
+    """The database holds accounts that are not the demo's: seeding it would touch real data."""
+
+
+def _is_demo_user(row: Any) -> bool:
+    return any(
+        (row.username, row.name, row.role, row.office_code, row.region_code)
+        == (user.username, user.name, user.role.value, user.office_code, user.region_code)
+        for user in USERS
+    )
+
+
+def seed(app: Application, base_url: str, echo: Callable[[str], Any], *, force: bool = False) -> None:
+    """Load the demo. A database with users who are not the demo's is refused unless `force`; even
+    then their accounts are left alone (no token for them), and the story is not recorded where one
+    of its people is somebody else."""
     with app.db.write() as conn:
-        fresh = accounts.get_office(conn, "BOGOR") is None
-        if fresh:
+        existing = {row.username: row for row in conn.execute(select(users))}
+        strangers = sorted(name for name, row in existing.items() if not _is_demo_user(row))
+        if strangers and not force:
+            named = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
+            raise DemoRefused(
+                f"this database holds {len(strangers)} users who are not the demo's ({named}): the demo "
+                "issues tokens and records a made-up story; seed a database of its own, or add the "
+                "demo beside them with --force (their accounts are left alone)"
+            )
+        if accounts.get_office(conn, "BOGOR") is None:
             for office in OFFICES:
                 accounts.add_office(conn, office)
-        active = {row.username: row.active for row in conn.execute(select(users.c.username, users.c.active))}
         tokens = {}
         for user in USERS:
-            if user.username in active and not active[user.username]:
+            found = existing.get(user.username)
+            if found is None:
+                tokens[user.username] = accounts.add_user(conn, user, app.clock)
+            elif user.username in strangers:
+                tokens[user.username] = "(the username is somebody else's: no token)"
+            elif not found.active:
                 # Revoked on purpose: a demo run must not hand the account a working token again.
                 tokens[user.username] = "(revoked: no token)"
-            elif user.username in active:
-                tokens[user.username] = accounts.issue_token(conn, user.username, app.clock)
             else:
-                tokens[user.username] = accounts.add_user(conn, user, app.clock)
+                tokens[user.username] = accounts.issue_token(conn, user.username, app.clock)
         log_is_empty = app.store.head(conn).position == 0
-    if log_is_empty:
+    if log_is_empty and any(step.username in strangers for step in STORY):
+        echo("The demo's story is not recorded: some of its people's usernames are somebody else's.")
+    elif log_is_empty:
         _record_story(app)
         echo(f"Demo loaded: {len(OFFICES)} offices, {len(USERS)} users, {len(STORY)} recorded actions.")
     else:

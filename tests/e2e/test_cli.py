@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from events.schema import candidacies, events
 from service.application import Application
 from service.demo import USERS as DEMO_USERS
-from service.tables import areas, offices, users
+from service.tables import api_tokens, areas, offices, users
 from tests.conftest import AREAS
 from tests.e2e.conftest import API, CASES, Api, snapshot
 
@@ -508,12 +508,32 @@ def test_demo_seed_after_the_registry_is_imported(
 
 
 @pytest.mark.usefixtures("world")
-def test_demo_seed_beside_existing_offices(app: Flask, application: Application) -> None:
-    """An instance that already has BOGOR and SUKABUMI still gets its demo users and story."""
+def test_demo_seed_refuses_a_database_with_other_users(app: Flask, application: Application) -> None:
+    before = snapshot(application)
     result = run(app, "demo", "seed")
+    assert result.exit_code == 2
+    assert "users who are not the demo's" in result.stderr and "--force" in result.stderr
+    assert "token" not in result.stdout
+    assert snapshot(application) == before
+
+
+@pytest.mark.usefixtures("world")
+def test_demo_seed_forced_beside_other_users_leaves_their_accounts_alone(
+    app: Flask, application: Application, client: FlaskClient
+) -> None:
+    """With --force the demo's users get tokens; a real account that holds one of the demo's usernames
+    (here "admin" and "auditor") gets none, and its tokens stay as they were."""
+    with application.db.read() as conn:
+        admin_tokens = conn.execute(select(api_tokens).where(api_tokens.c.username == "admin")).all()
+    result = run(app, "demo", "seed", "--force")
     assert result.exit_code == 0, result.output
-    assert set(demo_tokens(result)) == {u.username for u in DEMO_USERS}
-    assert count(application, candidacies) > 0
+    tokens = demo_tokens(result)
+    assert "admin" not in tokens and "somebody else's" in result.stdout
+    assert set(tokens) == {u.username for u in DEMO_USERS} - {"admin", "auditor"}
+    with application.db.read() as conn:
+        assert conn.execute(select(api_tokens).where(api_tokens.c.username == "admin")).all() == admin_tokens
+    assert count(application, candidacies) > 0  # the story's people are all the demo's
+    assert client.get(f"{API}/offices", headers=bearer(tokens["kakan.bogor"])).status_code == 200
 
 
 # ---- the desa-binaan command -----------------------------------------------------------------------
