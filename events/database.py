@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Beside a SQLite database file: where the application's writers queue for their turn.
@@ -35,6 +36,24 @@ _SYNCHRONOUS_COMMIT_ON = text("SET LOCAL synchronous_commit TO on")
 
 class CommitFailed(Exception):
     """A commit was not confirmed by the database: it may or may not be on disk."""
+
+
+# What the engines say when they cannot take a write now: SQLite's result codes, PostgreSQL's
+# SQLSTATEs (disk_full, insufficient_resources, read_only_sql_transaction, admin_shutdown,
+# cannot_connect_now).
+_SQLITE_CANNOT_WRITE = frozenset({"SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_BUSY"})
+_POSTGRES_CANNOT_WRITE = frozenset({"53100", "53000", "25006", "57P01", "57P03"})
+
+
+def unavailable(error: DBAPIError) -> bool:
+    """Whether the database failed a statement because it cannot serve now (a full disk, a
+    read-only database, a lost connection), not because the statement was wrong."""
+    if error.connection_invalidated:
+        return True
+    sqlite_code = getattr(error.orig, "sqlite_errorname", None)  # SQLITE_IOERR_FSYNC: an IOERR
+    if sqlite_code is not None:
+        return any(sqlite_code == c or sqlite_code.startswith(c + "_") for c in _SQLITE_CANNOT_WRITE)
+    return getattr(error.orig, "sqlstate", None) in _POSTGRES_CANNOT_WRITE
 
 
 class Database:

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask_smorest import Api
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
-from events.database import CommitFailed, Database
+from events.database import CommitFailed, Database, unavailable
 from events.store import ConcurrencyError
 from service import docs_page, logs, web
 from service.application import Application
@@ -131,6 +132,20 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         )
         response.call_on_close(app.config["STOP_PROCESS"])
         return response
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError) -> Response:
+        # Rolled back with its transaction: nothing of the request was recorded.
+        logs.logger().error("the database refused a statement", exc_info=error)
+        if not unavailable(error):
+            return problem(500, "an internal error occurred; it has been logged with the request id")
+        return problem(
+            503,
+            "the database cannot take this request now (full, read-only or out of reach); nothing was"
+            " recorded: retry later",
+            kind="unavailable",
+            headers={"Retry-After": "5"},
+        )
 
     @app.errorhandler(IdempotencyKeyReused)
     def _key_reused(error: IdempotencyKeyReused) -> Response:

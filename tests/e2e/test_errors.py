@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import sqlalchemy
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -559,3 +560,38 @@ def test_a_date_that_is_no_date_says_how_to_write_one(api: Api, bad: str) -> Non
     response = api.get("auditor", f"{API}/reports/performance", as_of=bad)
     problem = assert_problem(response, 422)
     assert problem["errors"] == {"as_of": ["not a date: write it YYYY-MM-DD"]}
+
+
+# ---- 503: a database that cannot take writes -------------------------------------------------------
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_read_only_database_answers_503_and_records_nothing(api: Api, application: Application) -> None:
+    """As a full disk or a database switched to read-only makes it refuse: a 503 problem telling the
+    client to retry, never a 500, and nothing half written. Reads go on."""
+    engine = application.db.engine
+
+    def read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if application.db.is_sqlite:
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")  # for the session
+            dbapi_connection.commit()
+        cursor.close()
+
+    case = api.proposed("officer")
+    before = snapshot(application)
+    sqlalchemy.event.listen(engine, "connect", read_only)
+    engine.dispose()  # every connection from now on is read-only
+    try:
+        refused = api.propose("officer", village_code="32.01.25.2007")
+        body = assert_problem(refused, 503)
+        assert body["type"].endswith("unavailable") and "nothing was recorded" in body["detail"]
+        assert refused.headers["Retry-After"]
+        assert api.case("officer", case["id"])["stage"] == "proposed"  # reads go on
+    finally:
+        sqlalchemy.event.remove(engine, "connect", read_only)
+        engine.dispose()
+    assert snapshot(application) == before
+    assert api.propose("officer", village_code="32.01.25.2007").status_code == 201
