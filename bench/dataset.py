@@ -18,12 +18,11 @@ positions, the ledger head moved along), a batch inserted at once. That only *ge
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, insert, update
@@ -57,7 +56,6 @@ from events.store import (
     EventStore,
     RecordedEvent,
     _to_row,  # the store's own row encoding: bulk rows are exactly what `append` writes
-    canonical_json,
     format_timestamp,
 )
 from service import accounts, registry
@@ -468,16 +466,6 @@ def decide_all(world: World, wilayah: Wilayah, plan: Plan, seed: int = SEED) -> 
 # ---- writing the log -------------------------------------------------------------------------
 
 
-def metadata_of(actor: Actor, serial: int) -> EventMetadata:
-    return EventMetadata(
-        actor_username=actor.username,
-        actor_name=actor.name,
-        actor_role=actor.role.value,
-        actor_office=actor.office_code,
-        request_id=f"bench-{serial:08d}",
-    )
-
-
 class BulkWriter:
     """The rows `EventStore.append` would write, computed with the store's own functions and inserted
     a batch at a time: contiguous positions, each hash chained to the one before, the head moved.
@@ -493,27 +481,18 @@ class BulkWriter:
         for serial, item in enumerate(batch, start=first_serial):
             position += 1
             recorded_at = max(format_timestamp(item.now), recorded_at)
-            meta = metadata_of(item.actor, serial)
-            draft = RecordedEvent(
-                position=position,
-                event_id=str(uuid.uuid4()),
-                stream_type=item.stream_type,
-                stream_id=item.stream_id,
-                version=item.expected_version + 1,
-                type=item.event.type_name,
-                schema_version=item.event.schema_version,
-                data=json.loads(canonical_json(item.event.to_data())),
-                actor_username=meta.actor_username,
-                actor_name=meta.actor_name,
-                actor_role=meta.actor_role,
-                actor_office=meta.actor_office,
-                request_id=meta.request_id,
-                recorded_at=recorded_at,
-                prev_hash=prev_hash,
-                hash="",
+            event = RecordedEvent.first_recorded(
+                item.event,
+                position,
+                item.stream_type,
+                item.stream_id,
+                item.expected_version + 1,
+                EventMetadata.of(item.actor, f"bench-{serial:08d}"),
+                recorded_at,
+                prev_hash,
             )
-            prev_hash = draft.computed_hash()
-            recorded.append(replace(draft, hash=prev_hash))
+            prev_hash = event.hash
+            recorded.append(event)
         conn.execute(insert(events_table), [_to_row(r) for r in recorded])
         conn.execute(
             update(ledger_head)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.actors import Actor
 from domain.events import REGISTRY, Event, EventRegistry, JsonDict
 from events.schema import GENESIS_HASH, events, ledger_head
 
@@ -75,6 +76,10 @@ class EventMetadata:
     actor_role: str
     actor_office: str | None
     request_id: str
+
+    @classmethod
+    def of(cls, actor: Actor, request_id: str) -> EventMetadata:
+        return cls(actor.username, actor.name, actor.role.value, actor.office_code, request_id)
 
 
 @dataclass(frozen=True, slots=True)

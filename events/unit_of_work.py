@@ -1,13 +1,11 @@
 """The unit of work: one write, top to bottom, in one transaction.
 
-    with uow.write(metadata) as tx:       # the write lock first: the ledger head, locked
-        history = tx.load(stream_id)      # the stream as it stands (nobody can change it now)
-        event = decide(...)               # the domain
-        tx.append(...)                    # position, previous hash, hash; the read models projected
-        ...                               # the caller keeps its idempotent reply in `tx.conn`
-    # committed here, durably, before the caller can answer anyone
-
-Queries read through `uow.read()`, one consistent snapshot.
+with uow.write(metadata) as tx:       # the write lock first: the ledger head, locked
+    history = tx.load(stream_id)      # the stream as it stands (nobody can change it now)
+    event = decide(...)               # the domain
+    tx.append(...)                    # position, previous hash, hash; the read models projected
+    ...                               # the caller keeps its idempotent reply in `tx.conn`
+# committed here, durably, before the caller can answer anyone
 """
 
 from __future__ import annotations
@@ -93,8 +91,3 @@ class UnitOfWork:
         with self.database.write() as conn:
             head = self.store.lock_head(conn)
             yield WriteTransaction(conn, self.store, head, metadata, self.clock())
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        with self.database.read() as conn:
-            yield conn

@@ -34,7 +34,7 @@ class Application:
 
     def execute(self, handler: Handler[C, R], actor: Actor, command: C, *, request_id: str) -> R:
         """Run the handler in one unit of work; its result, once committed."""
-        with self.uow.write(_metadata(actor, request_id)) as tx:
+        with self.uow.write(EventMetadata.of(actor, request_id)) as tx:
             return handler(tx, actor, command)
 
     def reply_to(
@@ -50,7 +50,7 @@ class Application:
         """Run the handler in one unit of work and answer with `respond(result)`, made before the
         commit so that it is kept with the idempotency key, if any, in the same transaction. A key
         already used gets its first reply, and nothing runs. The reply leaves only once committed."""
-        with self.uow.write(_metadata(actor, request_id)) as tx:
+        with self.uow.write(EventMetadata.of(actor, request_id)) as tx:
             if idempotency_request is not None:
                 earlier = idempotency.find(tx.conn, actor.username, idempotency_request)
                 if earlier is not None:
@@ -63,20 +63,10 @@ class Application:
 
     def query(self, query: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a query in one read snapshot."""
-        with self.uow.read() as conn:
+        with self.db.read() as conn:
             return query(conn, *args, **kwargs)
 
     def lookup(self, query: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a query of one statement, outside any transaction (it is a snapshot by itself)."""
         with self.db.lookup() as conn:
             return query(conn, *args, **kwargs)
-
-
-def _metadata(actor: Actor, request_id: str) -> EventMetadata:
-    return EventMetadata(
-        actor_username=actor.username,
-        actor_name=actor.name,
-        actor_role=actor.role.value,
-        actor_office=actor.office_code,
-        request_id=request_id,
-    )

@@ -13,6 +13,7 @@ from domain.errors import InvalidInput
 from events.schema import designations
 from service.accounts import visible_offices
 from service.pagination import MAX_POSITION, Page, decode_cursor, encode_cursor
+from service.representations import village_as_dict
 
 PEOPLE = ("proposed_by", "coordinated_by", "socialized_by", "assessed_by", "approved_by")
 
@@ -27,13 +28,7 @@ class RegisterFilters:
 def designation_as_dict(row: Any) -> dict[str, Any]:
     return {
         "candidacy_id": row["candidacy_id"],
-        "village": {
-            "code": row["village_code"],
-            "name": row["village_name"],
-            "district": row["district_name"],
-            "regency": row["regency_name"],
-            "province": row["province_name"],
-        },
+        "village": village_as_dict(row),
         "office_code": row["office_code"],
         "region_code": row["region_code"],
         "decree_number": row["decree_number"],

@@ -10,6 +10,17 @@ from domain.lifecycle import Stage
 from events.store import RecordedEvent
 
 
+def village_as_dict(row: Any) -> dict[str, Any]:
+    """A read model's village columns (cases, the register) as the village object clients see."""
+    return {
+        "code": row["village_code"],
+        "name": row["village_name"],
+        "district": row["district_name"],
+        "regency": row["regency_name"],
+        "province": row["province_name"],
+    }
+
+
 def case_as_dict(row: Any, actor: Actor) -> dict[str, Any]:
     """The case as `actor` sees it: `allowed_actions` is what the actor may do now."""
     met = bool((row["assessed"] or {}).get("meets_criteria"))
@@ -19,13 +30,7 @@ def case_as_dict(row: Any, actor: Actor) -> dict[str, Any]:
         "id": row["id"],
         "stage": row["stage"],
         "version": row["version"],
-        "village": {
-            "code": row["village_code"],
-            "name": row["village_name"],
-            "district": row["district_name"],
-            "regency": row["regency_name"],
-            "province": row["province_name"],
-        },
+        "village": village_as_dict(row),
         "office_code": row["office_code"],
         "region_code": row["region_code"],
         "allowed_actions": [
