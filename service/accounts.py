@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain import rules
@@ -14,7 +15,7 @@ from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.places import Office
 from events.store import format_timestamp
 from events.unit_of_work import Clock
-from service.auth import hash_token, new_token
+from service.auth import DEFAULT_TOKEN_DAYS, hash_token, new_token
 from service.tables import api_tokens, offices, users
 
 
@@ -119,7 +120,7 @@ class NewUser:
     region_code: str | None
 
 
-def add_user(conn: Connection, user: NewUser, clock: Clock) -> str:
+def add_user(conn: Connection, user: NewUser, clock: Clock, token_days: int = DEFAULT_TOKEN_DAYS) -> str:
     """Create the user and return its first token: shown once, stored only as a hash."""
     errors = scope_problem(user.role, user.office_code, user.region_code)
     if user.office_code and get_office(conn, user.office_code) is None:
@@ -145,7 +146,7 @@ def add_user(conn: Connection, user: NewUser, clock: Clock) -> str:
             )
     except IntegrityError as error:
         raise RuleBroken(f"user {user.username} exists already", rule="duplicate_user") from error
-    return issue_token(conn, user.username, clock)
+    return issue_token(conn, user.username, clock, token_days)
 
 
 def _region_has_offices(conn: Connection, region_code: str) -> bool:
@@ -155,11 +156,26 @@ def _region_has_offices(conn: Connection, region_code: str) -> bool:
     )
 
 
-def issue_token(conn: Connection, username: str, clock: Clock) -> str:
+def token_expiry(clock: Clock, days: int) -> dt.datetime:
+    return clock() + dt.timedelta(days=days)
+
+
+def issue_token(conn: Connection, username: str, clock: Clock, days: int = DEFAULT_TOKEN_DAYS) -> str:
+    """A new token for an active user, living `days` days; shown once, stored only as a hash."""
+    active = conn.execute(select(users.c.active).where(users.c.username == username)).scalar_one_or_none()
+    if active is None:
+        raise NotFound(f"no user {username}")
+    if not active:
+        raise RuleBroken(
+            f"user {username} is deactivated: reactivate the account first", rule="user_deactivated"
+        )
     token = new_token()
     conn.execute(
         insert(api_tokens).values(
-            token_hash=hash_token(token), username=username, created_at=format_timestamp(clock())
+            token_hash=hash_token(token),
+            username=username,
+            created_at=format_timestamp(clock()),
+            expires_at=format_timestamp(token_expiry(clock, days)),
         )
     )
     return token
@@ -183,3 +199,50 @@ def revoke_user(conn: Connection, username: str, clock: Clock) -> int:
 
 def user_exists(conn: Connection, username: str) -> bool:
     return conn.execute(select(users.c.username).where(users.c.username == username)).first() is not None
+
+
+def reactivate_user(conn: Connection, username: str) -> bool:
+    """Open a deactivated account again; returns whether it was deactivated. The tokens its
+    deactivation ended stay ended (one of them may be why it was revoked): issue a new one."""
+    if not user_exists(conn, username):
+        raise NotFound(f"no user {username}")
+    return (
+        conn.execute(
+            update(users).where(users.c.username == username, users.c.active.is_(False)).values(active=True)
+        ).rowcount
+        == 1
+    )
+
+
+class UserListing(NamedTuple):
+    username: str
+    name: str
+    role: str
+    office_code: str | None
+    region_code: str | None
+    active: bool
+    token_expires_at: str | None  # the latest expiry of the user's unrevoked tokens
+
+
+def list_users(conn: Connection) -> list[UserListing]:
+    """Every user by username, with the latest expiry among its unrevoked tokens (None: none)."""
+    latest = (
+        select(api_tokens.c.username, func.max(api_tokens.c.expires_at).label("expires_at"))
+        .where(api_tokens.c.revoked_at.is_(None))
+        .group_by(api_tokens.c.username)
+        .subquery()
+    )
+    query = (
+        select(
+            users.c.username,
+            users.c.name,
+            users.c.role,
+            users.c.office_code,
+            users.c.region_code,
+            users.c.active,
+            latest.c.expires_at,
+        )
+        .outerjoin(latest, latest.c.username == users.c.username)
+        .order_by(users.c.username)
+    )
+    return [UserListing._make(row) for row in conn.execute(query)]

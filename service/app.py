@@ -10,16 +10,19 @@ from flask import Flask, Response, request
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from domain.errors import DomainError
 from events.database import CommitFailed, Database, unavailable
 from events.store import ConcurrencyError
 from service import docs_page, logs, web
 from service.application import Application
+from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 from service.config import DEFAULTS, settings_from_environment
 from service.idempotency import IdempotencyKeyReused
 from service.problems import PROBLEM_JSON, domain_problem, flatten_errors, problem, validation_problem
 from service.schemas import ProblemSchema
+from service.throttle import FailedTokens
 
 
 class ProblemApi(Api):
@@ -88,8 +91,17 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         "info": {"description": "Case tracking for Desa Binaan Imigrasi. Every action is an event."},
     }
 
+    if not MIN_TOKEN_DAYS <= app.config["TOKEN_DAYS"] <= MAX_TOKEN_DAYS:
+        raise ValueError(f"TOKEN_DAYS must be {MIN_TOKEN_DAYS} to {MAX_TOKEN_DAYS}")
+    if app.config["PROXIES"]:
+        proxies = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
     database = Database(app.config["DATABASE_URL"])
     app.extensions["desa_binaan"] = Application(database, app.config["CLOCK"])
+    app.extensions["failed_tokens"] = FailedTokens(
+        app.config["FAILED_TOKENS_PER_MINUTE"], app.config["RATE_LIMIT_STORAGE"]
+    )
 
     logs.configure(app)
     app.before_request(web.assign_request_id)

@@ -1,17 +1,24 @@
-"""Bearer tokens: random, 32 bytes of entropy, stored only as a SHA-256, compared in constant time."""
+"""Bearer tokens: random, 32 bytes of entropy, stored only as a SHA-256, compared in constant time;
+each expires (`TOKEN_DAYS` after its issue unless given otherwise)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, select
 
 from domain.actors import Actor, Role
+from events.store import parse_timestamp
 from service.tables import api_tokens, users
 
 TOKEN_BYTES = 32
+DEFAULT_TOKEN_DAYS = 90
+MIN_TOKEN_DAYS = 1
+MAX_TOKEN_DAYS = 365
 
 
 def new_token() -> str:
@@ -25,6 +32,7 @@ def hash_token(token: str) -> str:
 _LIVE_TOKEN = (
     select(
         api_tokens.c.token_hash,
+        api_tokens.c.expires_at,
         users.c.username,
         users.c.name,
         users.c.role,
@@ -36,17 +44,27 @@ _LIVE_TOKEN = (
 )
 
 
-def actor_for_digest(conn: Connection, digest: str) -> Actor | None:
-    """The active user whose live token has this digest (`hash_token`), or None."""
+class TokenHolder(NamedTuple):
+    actor: Actor
+    expires_at: dt.datetime
+
+    def expired(self, now: dt.datetime) -> bool:
+        return now >= self.expires_at
+
+
+def holder_of_digest(conn: Connection, digest: str) -> TokenHolder | None:
+    """The active user whose unrevoked token has this digest (`hash_token`), with the token's expiry;
+    None for an unknown or revoked token, or a deactivated user."""
     row = conn.execute(_LIVE_TOKEN, {"digest": digest}).one_or_none()
     # The lookup is by digest; comparing the digests again in constant time keeps a timing side
     # channel out of whatever the database's index comparison does.
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
-    return Actor(
+    actor = Actor(
         username=row.username,
         name=row.name,
         role=Role(row.role),
         office_code=row.office_code,
         region_code=row.region_code,
     )
+    return TokenHolder(actor, parse_timestamp(row.expires_at))

@@ -15,6 +15,7 @@ from domain.errors import DomainError, InvalidInput
 from events import rebuild, verification
 from service import accounts, registry
 from service.application import Application
+from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 from service.migrate import current_revision, upgrade
 from service.problems import flatten_errors
 from service.schemas import OfficeCreateSchema
@@ -88,23 +89,59 @@ def offices_add(code: str, name: str, region_code: str, region_name: str | None,
     click.echo(f"office {office.code} added: {office.name} ({office.region_code})")
 
 
+_DAYS_OPTION = click.option(
+    "--days",
+    type=click.IntRange(MIN_TOKEN_DAYS, MAX_TOKEN_DAYS),
+    default=None,
+    help="How long the token lives (default: TOKEN_DAYS, 90).",
+)
+
+
+def _token_days(days: int | None) -> int:
+    return days if days is not None else current_app.config["TOKEN_DAYS"]
+
+
+def _print_token(username: str, days: int, token: str) -> None:
+    expires = accounts.token_expiry(_application().clock, days)
+    click.echo(f"token for {username}, valid until {expires:%Y-%m-%d %H:%M} UTC (shown once):")
+    click.echo(token)
+
+
 @users_group.command("add")
 @click.argument("username")
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--office", "office_code", default=None)
 @click.option("--region", "region_code", default=None)
-def users_add(username: str, name: str, role: str, office_code: str | None, region_code: str | None) -> None:
+@_DAYS_OPTION
+def users_add(
+    username: str, name: str, role: str, office_code: str | None, region_code: str | None, days: int | None
+) -> None:
     """Add a user; the last line printed is the user's token (shown once, stored only as a hash)."""
     app = _application()
     user = accounts.NewUser(username, name, Role(role), office_code, region_code)
     try:
         with app.db.write() as conn:
-            token = accounts.add_user(conn, user, app.clock)
+            token = accounts.add_user(conn, user, app.clock, _token_days(days))
     except DomainError as error:
         _fail(error)
-    click.echo(f"user {username} added as {role}; token (shown once):")
-    click.echo(token)
+    click.echo(f"user {username} added as {role}")
+    _print_token(username, _token_days(days), token)
+
+
+@users_group.command("token")
+@click.argument("username")
+@_DAYS_OPTION
+def users_token(username: str, days: int | None) -> None:
+    """Issue another token to an active user (earlier ones keep working until they expire or the user
+    is revoked); the last line printed is the token."""
+    app = _application()
+    try:
+        with app.db.write() as conn:
+            token = accounts.issue_token(conn, username, app.clock, _token_days(days))
+    except DomainError as error:
+        _fail(error)
+    _print_token(username, _token_days(days), token)
 
 
 @users_group.command("revoke")
@@ -118,6 +155,37 @@ def users_revoke(username: str) -> None:
     except DomainError as error:
         _fail(error)
     click.echo(f"user {username} revoked: {ended} token{'' if ended == 1 else 's'} ended")
+
+
+@users_group.command("reactivate")
+@click.argument("username")
+def users_reactivate(username: str) -> None:
+    """Undo a revocation: the account is active again. The tokens the revocation ended stay ended."""
+    app = _application()
+    try:
+        with app.db.write() as conn:
+            reopened = accounts.reactivate_user(conn, username)
+    except DomainError as error:
+        _fail(error)
+    if reopened:
+        click.echo(f"user {username} reactivated; issue a token with: users token {username}")
+    else:
+        click.echo(f"user {username} is active already")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """Every user: role, scope, whether active, and when its newest token expires."""
+    with _application().db.read() as conn:
+        listing = accounts.list_users(conn)
+    rows = [("USERNAME", "ROLE", "SCOPE", "ACTIVE", "TOKEN EXPIRES", "NAME")]
+    for user in listing:
+        expires = user.token_expires_at[:16].replace("T", " ") if user.token_expires_at else "-"
+        scope = user.office_code or user.region_code or "national"
+        rows.append((user.username, user.role, scope, "yes" if user.active else "no", expires, user.name))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[-1])
 
 
 @villages_group.command("import")
@@ -194,7 +262,7 @@ def demo_seed(base_url: str, force: bool) -> None:
     from service.demo import DemoRefused, seed
 
     try:
-        seed(_application(), base_url, click.echo, force=force)
+        seed(_application(), base_url, click.echo, force=force, token_days=current_app.config["TOKEN_DAYS"])
     except DemoRefused as refused:
         click.echo(f"error: {refused}", err=True)
         sys.exit(2)

@@ -24,6 +24,13 @@ def settings_from_environment() -> dict[str, Any]:
         "DATABASE_URL": os.environ.get("DATABASE_URL"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_BODY_BYTES", 64 * 1024)),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # How long a token issued by `users add` or `users token` lives (1 to 365 days).
+        "TOKEN_DAYS": int(os.environ.get("TOKEN_DAYS", 90)),
+        "FAILED_TOKENS_PER_MINUTE": int(os.environ.get("FAILED_TOKENS_PER_MINUTE", 20)),
+        "RATE_LIMIT_STORAGE": os.environ.get("RATE_LIMIT_STORAGE", "memory://"),
+        # How many reverse proxies stand in front and set X-Forwarded-For/-Proto: the client's
+        # address (for the failed-token limit) is taken from them, and only from them.
+        "PROXIES": int(os.environ.get("PROXIES", 0)),
     }
 
 

@@ -29,6 +29,7 @@ from domain.commands import (
 from domain.places import Office
 from service import accounts, handlers
 from service.application import Application
+from service.auth import DEFAULT_TOKEN_DAYS
 from service.tables import users
 
 OFFICES = [
@@ -220,7 +221,14 @@ def _is_demo_user(row: Any) -> bool:
     )
 
 
-def seed(app: Application, base_url: str, echo: Callable[[str], Any], *, force: bool = False) -> None:
+def seed(
+    app: Application,
+    base_url: str,
+    echo: Callable[[str], Any],
+    *,
+    force: bool = False,
+    token_days: int = DEFAULT_TOKEN_DAYS,
+) -> None:
     """Load the demo. A database with users who are not the demo's is refused unless `force`; even
     then their accounts are left alone (no token for them), and the story is not recorded where one
     of its people is somebody else."""
@@ -241,14 +249,14 @@ def seed(app: Application, base_url: str, echo: Callable[[str], Any], *, force: 
         for user in USERS:
             found = existing.get(user.username)
             if found is None:
-                tokens[user.username] = accounts.add_user(conn, user, app.clock)
+                tokens[user.username] = accounts.add_user(conn, user, app.clock, token_days)
             elif user.username in strangers:
                 tokens[user.username] = "(the username is somebody else's: no token)"
             elif not found.active:
                 # Revoked on purpose: a demo run must not hand the account a working token again.
                 tokens[user.username] = "(revoked: no token)"
             else:
-                tokens[user.username] = accounts.issue_token(conn, user.username, app.clock)
+                tokens[user.username] = accounts.issue_token(conn, user.username, app.clock, token_days)
         log_is_empty = app.store.head(conn).position == 0
     if log_is_empty and any(step.username in strangers for step in STORY):
         echo("The demo's story is not recorded: some of its people's usernames are somebody else's.")
@@ -261,7 +269,7 @@ def seed(app: Application, base_url: str, echo: Callable[[str], Any], *, force: 
     echo(f"API:     {base_url}/api/v1")
     echo(f"OpenAPI: {base_url}/openapi.json   docs: {base_url}/docs")
     echo("")
-    echo("Demo users and their tokens:")
+    echo(f"Demo users and their tokens (valid for {token_days} days):")
     for user in USERS:
         scope = user.office_code or user.region_code or "national"
         echo(f"  {user.username:<17} {user.role.value:<20} {scope:<9} {tokens[user.username]}")

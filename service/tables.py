@@ -49,6 +49,7 @@ api_tokens = Table(
     Column("username", String(64), ForeignKey("users.username"), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("revoked_at", String(32)),
+    Column("expires_at", String(32), nullable=False),
     Index("ix_api_tokens_username", "username"),
 )
 

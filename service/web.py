@@ -19,9 +19,10 @@ from domain import rules
 from domain.actors import Actor
 from domain.lifecycle import Action
 from service.application import Application, C, Handler, R
-from service.auth import actor_for_digest, hash_token
+from service.auth import hash_token, holder_of_digest
 from service.idempotency import IdempotencyRequest, Reply, fingerprint
 from service.problems import problem
+from service.throttle import FailedTokens
 
 API_PREFIX = "/api/v1"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -50,7 +51,8 @@ _CHALLENGE = 'Bearer realm="desa-binaan"'
 
 
 def authenticate() -> Response | None:
-    """Every API path needs a live bearer token; the answer to a bad one says no more than that."""
+    """Every API path needs a live bearer token; the answer to a bad one says no more than that (an
+    expired one says so, and when). An address that keeps sending bad tokens is told to wait."""
     if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
         return None
     header = request.headers.get("Authorization", "")
@@ -58,11 +60,30 @@ def authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not token.strip():
         challenge = {"WWW-Authenticate": _CHALLENGE}
         return problem(401, "send Authorization: Bearer <token>", kind="unauthenticated", headers=challenge)
-    found = application().lookup(actor_for_digest, hash_token(token.strip()))
-    if found is None:
+    failed_tokens: FailedTokens = current_app.extensions["failed_tokens"]
+    address = request.remote_addr or "unknown"
+    wait = failed_tokens.wait_seconds(address)
+    if wait is not None:
+        return problem(
+            429,
+            f"too many unknown tokens from this address; try again in {wait} s",
+            kind="too-many-failed-tokens",
+            headers={"Retry-After": str(wait)},
+        )
+    holder = application().lookup(holder_of_digest, hash_token(token.strip()))
+    refusal = None
+    if holder is None:
+        refusal = "the token is unknown or revoked"
+    elif holder.expired(application().clock()):
+        refusal = (
+            f"the token expired on {holder.expires_at:%Y-%m-%d %H:%M} UTC;"
+            " ask an administrator for a new one (users token)"
+        )
+    if refusal is not None:
+        failed_tokens.count_failure(address)
         challenge = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
-        return problem(401, "the token is unknown or revoked", kind="unauthenticated", headers=challenge)
-    g.actor = found
+        return problem(401, refusal, kind="unauthenticated", headers=challenge)
+    g.actor = holder.actor
     return None
 
 

@@ -23,6 +23,7 @@ from events.database import Database
 from service import accounts
 from service.app import create_app
 from service.application import Application
+from service.auth import MAX_TOKEN_DAYS
 from service.migrate import upgrade
 from service.tables import areas
 
@@ -190,8 +191,12 @@ def build_world(application: Application) -> World:
             accounts.add_office(conn, office)
         for username, (role, office, region) in USERS.items():
             name = username.replace("_", " ").title()
+            # The longest-lived tokens: tests move the clock months ahead.
             tokens[username] = accounts.add_user(
-                conn, accounts.NewUser(username, name, role, office, region), application.clock
+                conn,
+                accounts.NewUser(username, name, role, office, region),
+                application.clock,
+                token_days=MAX_TOKEN_DAYS,
             )
             actors[username] = Actor(username, name, role, office, region)
     return World(tokens, actors)

@@ -33,9 +33,9 @@ def test_the_digest_is_compared_in_constant_time(
 
     monkeypatch.setattr(auth.hmac, "compare_digest", spy)
     with application.db.read() as conn:
-        found = auth.actor_for_digest(conn, auth.hash_token(world.tokens["officer"]))
+        found = auth.holder_of_digest(conn, auth.hash_token(world.tokens["officer"]))
 
-    assert found is not None and found.username == "officer"
+    assert found is not None and found.actor.username == "officer"
     digest = auth.hash_token(world.tokens["officer"])
     assert compared == [(digest, digest)]
 
@@ -44,9 +44,9 @@ def test_a_token_one_character_off_is_nobody(application: Application, world: Wo
     token = world.tokens["officer"]
     altered = token[:-1] + ("A" if token[-1] != "A" else "B")
     with application.db.read() as conn:
-        assert auth.actor_for_digest(conn, auth.hash_token(altered)) is None
+        assert auth.holder_of_digest(conn, auth.hash_token(altered)) is None
         other_case = token.upper() if token.upper() != token else token.lower()
-        assert auth.actor_for_digest(conn, auth.hash_token(other_case)) is None
+        assert auth.holder_of_digest(conn, auth.hash_token(other_case)) is None
 
 
 def test_tokens_carry_32_random_bytes() -> None:
