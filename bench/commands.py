@@ -36,7 +36,7 @@ from bench.common import engines, machine, median, runs, scratch_database
 from domain.actors import Actor, Role
 from domain.commands import ActOnCase, Assess, Coordinate, Designate, Indicators, ProposeCandidacy, Socialize
 from domain.places import Office
-from events.database import SQLITE_BUSY_TIMEOUT_MS, Database
+from events.database import LOCK_WAIT_SECONDS, Database
 from service import accounts, handlers
 from service.application import Application
 from service.migrate import upgrade
@@ -73,7 +73,7 @@ COORDINATE = Coordinate(
 )
 SOCIALIZE = Socialize(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=85, topics=("TPPO",))
 ASSESS = Assess(
-    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"migrant_worker_base": True}
 )
 DESIGNATE = Designate(
     decree_number="W11.IMI.IMI.4-UM.01.01-0416",
@@ -230,7 +230,7 @@ def ceiling(url: str) -> Iterator[RunCase]:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         conn: sqlite3.Connection | psycopg.Connection = sqlite3.connect(
-            str(parsed.database), isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+            str(parsed.database), isolation_level=None, timeout=LOCK_WAIT_SECONDS
         )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")

@@ -12,6 +12,11 @@ PostgreSQL the log's writers take the ledger-head row instead: see `events.unit_
 
 A commit that fails raises `CommitFailed`: whether it reached the disk is unknown, so nothing may
 answer it as a success, and the process that saw it should stop.
+
+Waits for a lock are bounded: a statement that waited `lock_wait_seconds` for one fails (SQLite's
+busy timeout, PostgreSQL's `lock_timeout`), and `unavailable` classifies the failure, so a request
+caught behind a long maintenance (`maintenance()`: a migration, a rebuild) is answered 503 rather
+than left hanging.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -27,7 +33,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long an application connection waits for a lock before its statement fails.
+LOCK_WAIT_SECONDS = 10.0
+# How long maintenance waits for the writers and readers before it: longer, since it runs once.
+MAINTENANCE_LOCK_WAIT_SECONDS = 300.0
 # Beside a SQLite database file: where the application's writers queue for their turn.
 WRITERS_QUEUE_SUFFIX = "-writers.lock"
 
@@ -38,11 +47,15 @@ class CommitFailed(Exception):
     """A commit was not confirmed by the database: it may or may not be on disk."""
 
 
+class LockNotTaken(Exception):
+    """The write lock was not free within the time given."""
+
+
 # What the engines say when they cannot take a write now: SQLite's result codes, PostgreSQL's
 # SQLSTATEs (disk_full, insufficient_resources, read_only_sql_transaction, admin_shutdown,
-# cannot_connect_now).
+# cannot_connect_now, lock_not_available). A busy SQLite or a lock_not_available waited its bound.
 _SQLITE_CANNOT_WRITE = frozenset({"SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_BUSY"})
-_POSTGRES_CANNOT_WRITE = frozenset({"53100", "53000", "25006", "57P01", "57P03"})
+_POSTGRES_CANNOT_WRITE = frozenset({"53100", "53000", "25006", "57P01", "57P03", "55P03"})
 
 
 def unavailable(error: DBAPIError) -> bool:
@@ -57,12 +70,15 @@ def unavailable(error: DBAPIError) -> bool:
 
 
 class Database:
-    def __init__(self, url: str, **engine_options: Any) -> None:
+    def __init__(
+        self, url: str, *, lock_wait_seconds: float = LOCK_WAIT_SECONDS, **engine_options: Any
+    ) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
+        self.lock_wait_seconds = lock_wait_seconds
         self._writers_queue: _WritersQueue | None = None
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url, **engine_options)
+            self.engine = _sqlite_engine(url, lock_wait_seconds, **engine_options)
             self.read_engine = self.engine
             if self.url.database not in (None, "", ":memory:"):
                 self._writers_queue = _WritersQueue(self.url.database + WRITERS_QUEUE_SUFFIX)
@@ -71,6 +87,7 @@ class Database:
             engine_options.setdefault("max_overflow", 20)
             # A pooled connection is pinged before use: a server restart or failover closed it.
             self.engine = create_engine(url, pool_pre_ping=True, **engine_options)
+            _bound_postgres_lock_waits(self.engine, lock_wait_seconds)
             # Reads see one snapshot from their first statement to their last.
             self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
 
@@ -82,24 +99,71 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A durable write transaction: committed when the block ends, rolled back if it raises. A
         failed commit raises `CommitFailed`, and its connection is thrown away."""
-        with self._turn(), self.engine.connect() as conn:
+        with self._turn(), self.engine.connect() as conn, self._durable(conn):
+            yield conn
+
+    @contextmanager
+    def maintenance(self) -> Iterator[Connection]:
+        """A durable write transaction for work that may hold the write lock for minutes (`db upgrade`,
+        `projections rebuild`). It waits up to `MAINTENANCE_LOCK_WAIT_SECONDS` for its locks and does
+        not queue with the application's writers: those waiting meanwhile give up after their own
+        bounded wait (503) instead of queueing behind it."""
+        with self.engine.connect() as conn:
             if self.is_sqlite:
-                conn.execution_options(sqlite_begin="IMMEDIATE")  # the lock, with the transaction
-            transaction = conn.begin()
+                _sqlite_busy_timeout(conn, MAINTENANCE_LOCK_WAIT_SECONDS)
             try:
-                if not self.is_sqlite:
-                    conn.execute(_SYNCHRONOUS_COMMIT_ON)
-                yield conn
-            except BaseException:
-                transaction.rollback()
-                raise
-            try:
-                transaction.commit()
-            except Exception as error:
-                # The connection's state is unknown (on SQLite after a failed fsync, so is the page
-                # cache's): it must never serve anyone again.
-                conn.invalidate()
-                raise CommitFailed("the database did not confirm the commit") from error
+                with self._durable(conn):
+                    if not self.is_sqlite:
+                        conn.execute(_LOCK_TIMEOUT, {"wait": _milliseconds(MAINTENANCE_LOCK_WAIT_SECONDS)})
+                    yield conn
+            finally:
+                if self.is_sqlite and not conn.invalidated:
+                    _sqlite_busy_timeout(conn, self.lock_wait_seconds)
+
+    @contextmanager
+    def probe_write(self, seconds: float) -> Iterator[Connection]:
+        """A write transaction that waits at most `seconds` for its turn and the lock, and is always
+        rolled back: whether the database would take a write now (readiness)."""
+        queue = self._writers_queue
+        if queue is not None and not queue.enter_within(seconds):
+            raise LockNotTaken(f"the writers' queue did not move within {seconds:g} s")
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    _sqlite_busy_timeout(conn, seconds)
+                    conn.execution_options(sqlite_begin="IMMEDIATE")
+                try:
+                    with conn.begin() as transaction:
+                        if not self.is_sqlite:
+                            conn.execute(_LOCK_TIMEOUT, {"wait": _milliseconds(seconds)})
+                        yield conn
+                        transaction.rollback()
+                finally:
+                    if self.is_sqlite and not conn.invalidated:
+                        _sqlite_busy_timeout(conn, self.lock_wait_seconds)
+        finally:
+            if queue is not None:
+                queue.__exit__()
+
+    @contextmanager
+    def _durable(self, conn: Connection) -> Iterator[None]:
+        if self.is_sqlite:
+            conn.execution_options(sqlite_begin="IMMEDIATE")  # the lock, with the transaction
+        transaction = conn.begin()
+        try:
+            if not self.is_sqlite:
+                conn.execute(_SYNCHRONOUS_COMMIT_ON)
+            yield
+        except BaseException:
+            transaction.rollback()
+            raise
+        try:
+            transaction.commit()
+        except Exception as error:
+            # The connection's state is unknown (on SQLite after a failed fsync, so is the page
+            # cache's): it must never serve anyone again.
+            conn.invalidate()
+            raise CommitFailed("the database did not confirm the commit") from error
 
     def _turn(self) -> Any:
         return self._writers_queue if self._writers_queue is not None else nullcontext()
@@ -152,14 +216,56 @@ class _WritersQueue:
             raise
         self._held.fd = fd
 
+    def enter_within(self, seconds: float) -> bool:
+        """Take the turn within `seconds`, trying every few milliseconds (for rare callers: a
+        readiness probe); False if it did not come."""
+        if getattr(self._held, "fd", None) is not None:
+            raise RuntimeError("a write transaction is already open in this thread")
+        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                time.sleep(0.005)
+                continue
+            except BaseException:
+                os.close(fd)
+                raise
+            self._held.fd = fd
+            return True
+
     def __exit__(self, *_exc: object) -> None:
         fd, self._held.fd = self._held.fd, None
         os.close(fd)  # closing the descriptor lets go of its lock
 
 
-def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
+def _milliseconds(seconds: float) -> str:
+    return str(round(seconds * 1000))
+
+
+_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :wait, true)")
+
+
+def _bound_postgres_lock_waits(engine: Engine, seconds: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {_milliseconds(seconds)}")
+        dbapi_connection.commit()  # a session setting, kept past this first transaction
+
+
+def _sqlite_busy_timeout(conn: Connection, seconds: float) -> None:
+    # Straight to the driver: through SQLAlchemy the PRAGMA would open a transaction of its own.
+    conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={_milliseconds(seconds)}")
+
+
+def _sqlite_engine(url: str, lock_wait_seconds: float, **engine_options: Any) -> Engine:
     connect_args = engine_options.setdefault("connect_args", {})
-    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    connect_args.setdefault("timeout", lock_wait_seconds)
     engine = create_engine(url, **engine_options)
 
     @event.listens_for(engine, "connect")
@@ -170,7 +276,7 @@ def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         # In WAL mode, FULL syncs the WAL before a commit is published to readers (NORMAL would not).
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={_milliseconds(lock_wait_seconds)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -97,7 +97,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         proxies = app.config["PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], lock_wait_seconds=app.config["LOCK_WAIT_SECONDS"])
     app.extensions["desa_binaan"] = Application(database, app.config["CLOCK"])
     app.extensions["failed_tokens"] = FailedTokens(
         app.config["FAILED_TOKENS_PER_MINUTE"], app.config["RATE_LIMIT_STORAGE"]
@@ -153,8 +153,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
             return problem(500, "an internal error occurred; it has been logged with the request id")
         return problem(
             503,
-            "the database cannot take this request now (full, read-only or out of reach); nothing was"
-            " recorded: retry later",
+            "the database cannot take this request now (full, read-only, out of reach, or locked by"
+            " maintenance); nothing was recorded: retry later",
             kind="unavailable",
             headers={"Retry-After": "5"},
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -42,18 +43,35 @@ def _fail(error: DomainError | ValidationError) -> None:
     sys.exit(2)
 
 
+# A rebuild replays about 10,000 to 15,000 events a second on a small server (docs/benchmarks.md):
+# the lower figure, for the time announced before the write lock is taken.
+REPLAY_EVENTS_PER_SECOND = 10_000
+
+
+def _announce_lock(events: int) -> None:
+    """Say, before the read models are replayed, how long writers will be held off."""
+    seconds = max(1, round(events / REPLAY_EVENTS_PER_SECOND))
+    click.echo(
+        f"replaying {events} events into the read models: the write lock is held for about {seconds} s;"
+        f" writers meanwhile get 503 with Retry-After after a {_application().db.lock_wait_seconds:g} s wait",
+        err=True,
+    )
+
+
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema, and load the national village list into an empty registry
     (running it again changes nothing)."""
     database = _application().db
     before = current_revision(database)
-    upgrade(database)
+    started = time.monotonic()
+    upgrade(database, before_replay=_announce_lock)
     after = current_revision(database)
+    took = f"write lock held {time.monotonic() - started:.1f} s"
     if before is None:
         click.echo(f"schema created at revision {after} ({database.dialect})")
     elif before != after:
-        click.echo(f"schema upgraded from revision {before} to {after} ({database.dialect})")
+        click.echo(f"schema upgraded from revision {before} to {after} ({database.dialect}; {took})")
     else:
         click.echo(f"schema is current at revision {after} ({database.dialect})")
     with database.write() as conn:
@@ -202,13 +220,18 @@ def villages_import(path: Path) -> None:
 
 @projections_group.command("rebuild")
 def projections_rebuild() -> None:
-    """Drop every read model and replay the whole log into it."""
+    """Drop every read model and replay the whole log into it, holding the write lock meanwhile."""
     app = _application()
-    with app.uow.write() as tx:  # the log's write lock: no event is appended meanwhile
-        total = app.store.count(tx.conn)
+    started = time.monotonic()
+    with app.db.maintenance() as conn:
+        app.store.lock_head(conn)  # the log's write lock: no event is appended meanwhile
+        total = app.store.count(conn)
+        _announce_lock(total)
         with click.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
-            replayed = rebuild.rebuild(tx.conn, app.store, progress=bar.update)
-    click.echo(f"read models rebuilt from {replayed} events")
+            replayed = rebuild.rebuild(conn, app.store, progress=bar.update)
+    click.echo(
+        f"read models rebuilt from {replayed} events (write lock held {time.monotonic() - started:.1f} s)"
+    )
 
 
 # Differences listed one per line before the rest are only counted: the first ones say what broke.

@@ -31,6 +31,10 @@ def settings_from_environment() -> dict[str, Any]:
         # How many reverse proxies stand in front and set X-Forwarded-For/-Proto: the client's
         # address (for the failed-token limit) is taken from them, and only from them.
         "PROXIES": int(os.environ.get("PROXIES", 0)),
+        # How long a request waits for a database lock before it is answered 503 (Retry-After).
+        "LOCK_WAIT_SECONDS": float(os.environ.get("LOCK_WAIT_SECONDS", 10)),
+        # /readyz says 503 when the SQLite database's disk has less room than this.
+        "MIN_FREE_DISK_MB": int(os.environ.get("MIN_FREE_DISK_MB", 200)),
     }
 
 

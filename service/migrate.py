@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -29,7 +30,9 @@ def current_revision(database: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(database: Database, revision: str = "head") -> bool:
+def upgrade(
+    database: Database, revision: str = "head", *, before_replay: Callable[[int], None] | None = None
+) -> bool:
     """Bring the schema to `revision`; running it again changes nothing. Returns whether it changed.
 
     A migration may add or reshape read models; they are then rebuilt from the log, which is the
@@ -37,24 +40,27 @@ def upgrade(database: Database, revision: str = "head") -> bool:
     or nothing changes at all.
     """
     config = alembic_config()
-    with database.engine.connect() as conn:
-        if database.is_sqlite:
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            before = MigrationContext.configure(conn).get_current_revision()
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
-            after = MigrationContext.configure(conn).get_current_revision()
-            # The code's read models are those of the newest schema: only there can they be rebuilt.
-            at_head = after == ScriptDirectory.from_config(config).get_current_head()
-            if (
-                after != before
-                and before is not None
-                and at_head
-                and _reshapes_read_models(config, before, after)
-            ):
-                _rebuild_read_models(conn)
+    # The write lock for the whole upgrade: writers meanwhile give up after their bounded wait.
+    with database.maintenance() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+        after = MigrationContext.configure(conn).get_current_revision()
+        # The code's read models are those of the newest schema: only there can they be rebuilt.
+        at_head = after == head_revision()
+        if (
+            after != before
+            and before is not None
+            and at_head
+            and _reshapes_read_models(config, before, after)
+        ):
+            _rebuild_read_models(conn, before_replay)
     return after != before
+
+
+def head_revision() -> str | None:
+    """The newest revision this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _reshapes_read_models(config: Config, before: str, after: str | None) -> bool:
@@ -70,9 +76,12 @@ def _reshapes_read_models(config: Config, before: str, after: str | None) -> boo
     )
 
 
-def _rebuild_read_models(conn: Connection) -> None:
+def _rebuild_read_models(conn: Connection, before_replay: Callable[[int], None] | None) -> None:
     store = EventStore()
     # The ledger lock keeps writers of other instances out while the read models are replaced.
     conn.execute(select(ledger_head.c.position).where(ledger_head.c.id == 1).with_for_update())
-    if store.head(conn).position > 0:
+    events = store.head(conn).position
+    if events > 0:
+        if before_replay is not None:
+            before_replay(events)
         rebuild.rebuild(conn, store)

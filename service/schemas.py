@@ -469,3 +469,23 @@ class PerformanceReportSchema(Schema):
 class HealthSchema(Schema):
     status = fields.String(required=True)
     database = fields.String(required=True)
+
+
+class ReadinessCheckSchema(Schema):
+    ok = fields.Boolean(required=True)
+    detail = fields.String()
+    revision = fields.String(allow_none=True)
+    expected = fields.String(allow_none=True)
+    waited_ms = fields.Integer()
+    free_bytes = fields.Integer()
+
+
+class ReadinessChecksSchema(Schema):
+    schema = fields.Nested(ReadinessCheckSchema, required=True)
+    write_lock = fields.Nested(ReadinessCheckSchema, required=True)
+    disk = fields.Nested(ReadinessCheckSchema, required=True)
+
+
+class ReadinessSchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ready"})
+    checks = fields.Nested(ReadinessChecksSchema, required=True)

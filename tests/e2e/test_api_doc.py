@@ -24,7 +24,7 @@ def test_the_api_doc_names_exactly_the_operations_the_server_documents(client: F
     for method, path in OPERATION.findall(API_DOC.read_text(encoding="utf-8")):
         if (method, path) in OUTSIDE:
             continue
-        full = path if path == "/healthz" else "/api/v1" + path
+        full = path if path in ("/healthz", "/readyz") else "/api/v1" + path
         documented.add((method, _shape(full)))
     spec = client.get("/openapi.json").get_json()
     served = {
