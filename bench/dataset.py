@@ -44,6 +44,7 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
+from domain.criteria import Criterion
 from domain.events import CANDIDACY_STREAM, TARGET_STREAM, Event
 from domain.lifecycle import STAGES_HOLDING_VILLAGE, Stage
 from domain.places import Office, Village
@@ -371,7 +372,7 @@ ACTOR_OF_ACTION = {
     "return": Role.HEAD_OF_OFFICE,
 }
 AGENCIES = ("Pengadilan Negeri", "Polres", "Kodim", "Kecamatan", "Pemerintah Desa", "BP3MI")
-CRITERIA = ("kantong_pmi", "kasus_tppo", "dukungan_pemda", "akses_informasi")
+CRITERIA = tuple(criterion.value for criterion in Criterion)
 
 
 def command_for(action: str, day: dt.date, serial: int, rng: random.Random) -> CaseCommand:

@@ -10,7 +10,8 @@ see SECONDS_PER_FIGURE); each percentile is the median over the runs.
 `measure_rebuild`: a log of `events` events (every village, with closed cycles proposed again until
 the count is reached), then `events.rebuild.rebuild` in a fresh child process per run, as
 `flask projections rebuild` does it (one write transaction, commit included). Memory: the child's
-peak RSS (VmHWM), absolute (`peak_mb`), and its growth over the RSS it had before the rebuild.
+peak RSS (VmHWM), absolute (`peak_mb`), and its growth over the RSS it had before the rebuild. Then
+`desa-binaan ledger verify` of that log, timed from the command's start to its exit (`verify_s`).
 
     python -m bench.national [reads|rebuild|both]     (BENCH_SCALE, BENCH_DB, BENCH_RUNS)
 """
@@ -275,6 +276,7 @@ def measure_rebuild(
         finally:
             db.dispose()
         children = [_rebuild_in_child(url) for _ in range(runs)]
+        verify_seconds = [_ledger_verify_seconds(url) for _ in range(runs)]
     if any(c["events"] != plan.events for c in children):
         raise RuntimeError(f"rebuild replayed {children[0]['events']} events of {plan.events}")
     return {
@@ -287,7 +289,18 @@ def measure_rebuild(
         "baseline_mb": median([c["baseline_mb"] for c in children]),
         "peak_growth_mb": median([c["peak_mb"] - c["baseline_mb"] for c in children]),
         "build_s": build_seconds,
+        "verify_s": median(verify_seconds),
     }
+
+
+def _ledger_verify_seconds(url: str) -> float:
+    """Seconds of `desa-binaan ledger verify` over the whole log, as an operator waits for it: from the
+    command's start to its exit."""
+    command = [str(Path(sys.executable).with_name("desa-binaan")), "ledger", "verify"]
+    started = time.perf_counter()
+    environment = {**os.environ, "DATABASE_URL": url}
+    subprocess.run(command, cwd=ROOT, env=environment, check=True, capture_output=True)
+    return time.perf_counter() - started
 
 
 def _rebuild_in_child(url: str) -> dict[str, float]:

@@ -73,6 +73,13 @@ GOALS = [
     Goal("bare endpoint CPU per request: PostgreSQL", ("http", "bare_database_cpu_ms"), "ms"),
     Goal("rebuild", ("rebuild", "events_per_s"), "events/s"),
     Goal("rebuild peak memory", ("rebuild", "peak_mb"), "MB"),
+    Goal(
+        "ledger verify, 1M events",
+        ("rebuild", "verify_s"),
+        "s",
+        lambda v, _f, _e: v < 10,
+        "< 10 (the rebuild's log)",
+    ),
 ]
 # The share of the bare endpoint's rate that commands over HTTP must reach, per engine.
 OF_BARE_GUARD = {"sqlite": 0.4, "postgres": 0.25}

@@ -57,6 +57,7 @@ class Candidacy:
     office_code: str
     region_code: str
     proposed_by: str
+    proposed_on: dt.date | None = None
     assessed_by: str | None = None
     assessment_met_criteria: bool = False
     coordinated_on: dt.date | None = None
@@ -85,6 +86,7 @@ class Candidacy:
             office_code=event.office_code,
             region_code=event.region_code,
             proposed_by=actor,
+            proposed_on=event.proposed_on,
         )
 
     def apply(self, event: Event, actor: str) -> Candidacy:
@@ -129,7 +131,6 @@ def propose(
     now: dt.datetime,
 ) -> CandidacyProposed:
     """Decide a proposal. The caller looks up the office, the registry and who holds the village."""
-    del now  # a proposal carries no date of its own: it is dated by when it is recorded
     rules.check_may_perform(actor, Action.PROPOSE)
     rules.check_proposes_for_own_office(actor, command.office_code)
     if office is None:
@@ -137,6 +138,8 @@ def propose(
     rules.check_village_code(command.village_code)
     village = _village_of(command, registry_village, registry_loaded)
     rules.check_in_working_area(office, command.village_code)
+    if command.proposed_on is not None:
+        rules.check_not_in_future("proposed_on", command.proposed_on, now)
     rules.check_village_free(village, holding_stage)
     return CandidacyProposed(
         candidacy_id=candidacy_id,
@@ -150,6 +153,7 @@ def propose(
             "trafficking_cases": command.indicators.trafficking_cases,
             "border_area": command.indicators.border_area,
         },
+        proposed_on=command.proposed_on,
     )
 
 
@@ -178,7 +182,10 @@ def decide(
     now: dt.datetime,
     expected_version: int | None = None,
 ) -> Event:
-    """Decide an action on a case the actor may read: permission, version, stage, then the data."""
+    """Decide an action on a case the actor may read: permission, version, stage, then the data.
+
+    Each stage is dated on or after the one before it, the first on or after the day the case began
+    if the proposal gave it (`proposed_on`): so every stage's date is."""
     rules.check_may_perform(actor, command.action)
     rules.check_expected_version(expected_version, case.version)
     allowed = allowed_actions(
@@ -188,6 +195,7 @@ def decide(
     match command:
         case Coordinate():
             rules.check_not_in_future("held_on", command.held_on, now)
+            rules.check_not_before("held_on", command.held_on, "proposal date", case.proposed_on)
             return CandidacyCoordinated(
                 held_on=command.held_on,
                 venue=command.venue,
@@ -207,6 +215,7 @@ def decide(
         case Assess():
             rules.check_not_in_future("assessed_on", command.assessed_on, now)
             rules.check_not_before("assessed_on", command.assessed_on, "socialization", case.socialized_on)
+            rules.check_criteria(command.criteria)
             return CandidacyAssessed(
                 assessed_on=command.assessed_on,
                 score=command.score,

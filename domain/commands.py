@@ -25,6 +25,8 @@ class ProposeCandidacy:
     rationale: str
     indicators: Indicators
     village_name: str | None = None
+    # The day the case began (a letter, a first meeting), when it is entered after the fact.
+    proposed_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

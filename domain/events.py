@@ -67,13 +67,17 @@ def _decode(hint: object, value: object) -> object:
 
 @dataclass(frozen=True, slots=True)
 class CandidacyProposed(Event):
+    """Version 2 added `proposed_on`, the day the case began if the proposer gave it."""
+
     type_name: ClassVar[str] = "CandidacyProposed"
+    schema_version: ClassVar[int] = 2
     candidacy_id: str
     village: JsonDict  # code, name, district, regency, province (the last three may be null)
     office_code: str
     region_code: str
     rationale: str
     indicators: JsonDict
+    proposed_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +189,14 @@ CANDIDACY_EVENTS: list[type[Event]] = [
 TARGET_EVENTS: list[type[Event]] = [TargetSet]
 
 REGISTRY = EventRegistry(CANDIDACY_EVENTS + TARGET_EVENTS)
+# A proposal of version 1 gave no day of its own.
+REGISTRY.register_upcaster(CandidacyProposed.type_name, 1, lambda data: {**data, "proposed_on": None})
+
+# The field holding the day each stage happened (which may precede the day it was recorded): a case
+# starts on the earliest of them, or on its `proposed_on` (`events/folds.py`).
+STAGE_DATE_FIELD: dict[str, str] = {
+    CandidacyCoordinated.type_name: "held_on",
+    CandidacySocialized.type_name: "held_on",
+    CandidacyAssessed.type_name: "assessed_on",
+    CandidacyDesignated.type_name: "decree_date",
+}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import NamedTuple
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 
@@ -53,3 +55,26 @@ def median_of_ascending(days: Sequence[int]) -> float | None:
         return None
     middle = count // 2
     return float(days[middle]) if count % 2 else (days[middle - 1] + days[middle]) / 2
+
+
+class AsOfBasis(StrEnum):
+    """Why a report answers as of its day."""
+
+    REQUESTED = "requested"  # the caller named the day
+    YEAR_END = "year_end"  # a past year: as it stood when the year ended
+    TODAY = "today"  # this year, or one to come: as it stands now
+
+
+class AsOf(NamedTuple):
+    day: dt.date
+    basis: AsOfBasis
+
+
+def report_as_of(year: int, requested: dt.date | None, today: dt.date) -> AsOf:
+    """The day a report of `year` answers as of: the one asked for; else a past year as it closed on
+    31 December (so that later work, a proposal of the new year, does not change it); else today."""
+    if requested is not None:
+        return AsOf(requested, AsOfBasis.REQUESTED)
+    if year < today.year:
+        return AsOf(dt.date(year, 12, 31), AsOfBasis.YEAR_END)
+    return AsOf(today, AsOfBasis.TODAY)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
+from domain import criteria as assessment_criteria
 from domain.actors import OFFICE_ROLES, Actor, Role
 from domain.calendar import latest_today
 from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken, StaleVersion
@@ -85,6 +87,21 @@ def check_not_before(field: str, value: dt.date, earlier_field: str, earlier: dt
         raise InvalidInput.field(
             field, f"{value.isoformat()} is before the {earlier_field} ({earlier.isoformat()})"
         )
+
+
+def check_criteria(criteria: Mapping[str, object]) -> None:
+    """An assessment records one or more of the fixed criteria (`domain/criteria.py`), each true or
+    false; a criterion left out was not assessed."""
+    if not criteria:
+        raise InvalidInput.field("criteria", assessment_criteria.NONE_NAMED)
+    errors: dict[str, list[str]] = {}
+    for name, value in criteria.items():
+        if name not in assessment_criteria.ALLOWED:
+            errors[f"criteria.{name}"] = [assessment_criteria.UNKNOWN]
+        elif not isinstance(value, bool):
+            errors[f"criteria.{name}"] = ["must be true or false"]
+    if errors:
+        raise InvalidInput(errors)
 
 
 def passes_four_eyes(approver: str, proposer: str, assessor: str | None) -> bool:

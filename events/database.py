@@ -165,6 +165,13 @@ class Database:
             conn.invalidate()
             raise CommitFailed("the database did not confirm the commit") from error
 
+    @contextmanager
+    def writers_held(self) -> Iterator[None]:
+        """The application's writers kept in their queue while the block runs (SQLite; nothing on
+        PostgreSQL): for work on the database file itself, outside this engine (a restore)."""
+        with self._turn():
+            yield
+
     def _turn(self) -> Any:
         return self._writers_queue if self._writers_queue is not None else nullcontext()
 

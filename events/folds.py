@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.calendar import day_of
 from domain.candidacy import ACTION_OF_EVENT
-from domain.events import CandidacyDesignated, CandidacyProposed
+from domain.events import STAGE_DATE_FIELD, CandidacyDesignated, CandidacyProposed
 from domain.lifecycle import Stage, next_stage
 from domain.performance import quarter_of
 from events.store import RecordedEvent, parse_timestamp
@@ -39,6 +39,7 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
     }
     if event.type == CandidacyProposed.type_name:
         village = event.data["village"]
+        proposed_on = event.data.get("proposed_on")  # upcast: None in a version 1 proposal
         return {
             "id": event.stream_id,
             "stage": Stage.PROPOSED.value,
@@ -55,6 +56,9 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
             "rationale": event.data["rationale"],
             "indicators": event.data["indicators"],
             "proposed": stamp,
+            "proposed_on": proposed_on,
+            # The day the case began: the proposer's, or for now the day it was recorded.
+            "started_on": proposed_on or recorded_day(event),
             "coordinated": None,
             "socialized": None,
             "assessed": None,
@@ -70,6 +74,10 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
     updated = dict(row)
     updated["stage"] = next_stage(Stage(row["stage"]), _ACTION_BY_TYPE[event.type], met).value
     updated.update(version=event.version, updated_at=event.recorded_at, last_position=event.position)
+    if event.type in STAGE_DATE_FIELD:
+        # A case entered after the fact began no later than any stage it records: durations counted
+        # from its start are never negative. (A date never precedes a `proposed_on` given.)
+        updated["started_on"] = min(row["started_on"], event.data[STAGE_DATE_FIELD[event.type]])
     if event.type in _STAGE_COLUMN:
         updated[_STAGE_COLUMN[event.type]] = {**stamp, **event.data}
     elif event.type in _CLOSING_OUTCOME:
@@ -108,7 +116,6 @@ def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, 
         return {**stage["by"], "at": stage["at"]}
 
     decree_date = dt.date.fromisoformat(recorded.data["decree_date"])
-    proposed_day = day_of_timestamp(case["proposed"]["at"])
     return {
         "candidacy_id": case["id"],
         "position": recorded.position,
@@ -130,7 +137,8 @@ def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, 
         "assessed_by": person(case["assessed"]),
         "approved_by": person(case["designated"]),
         "recorded_day": recorded_day(recorded),
-        "days_to_designation": (decree_date - proposed_day).days,
+        # The case's start takes the decree date into account: never after it.
+        "days_to_designation": (decree_date - dt.date.fromisoformat(case["started_on"])).days,
     }
 
 

@@ -81,6 +81,11 @@ candidacies = Table(
     Column("rationale", Text, nullable=False),
     Column("indicators", JSON, nullable=False),
     Column("proposed", JSON, nullable=False),
+    # The day the case began as the proposer gave it, if given; and the day it began as reckoned
+    # (that day, else the earliest day recorded on it). Never null once projected; nullable so that
+    # migration 0010 could add it to a filled table before the rebuild fills it.
+    Column("proposed_on", String(10)),
+    Column("started_on", String(10)),
     Column("coordinated", JSON),
     Column("socialized", JSON),
     Column("assessed", JSON),

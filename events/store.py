@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,36 @@ _STREAMS_AFTER = (
     .order_by(events.c.stream_id, events.c.version)
     .limit(bindparam("limit"))
 )
+# What the chain's hash covers, in the order `event_hash` takes it, then the stored hash: a verification
+# reads these columns and nothing else, along the primary key.
+_CHAIN_COLUMNS = (
+    events.c.position,
+    events.c.event_id,
+    events.c.stream_type,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.actor_username,
+    events.c.actor_name,
+    events.c.actor_role,
+    events.c.actor_office,
+    events.c.request_id,
+    events.c.recorded_at,
+    events.c.prev_hash,
+    events.c.hash,
+)
+_CHAIN_AT = select(*_CHAIN_COLUMNS).where(events.c.position == bindparam("position"))
+_CHAIN_AFTER = (
+    select(*_CHAIN_COLUMNS)
+    .where(events.c.position > bindparam("after"), events.c.position <= bindparam("upto"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)
+_LAST_POSITION = 2**63 - 1
+# Events a verification reads at a time: large enough that the round trips do not count.
+VERIFY_BATCH = 20_000
 _ADVANCE_HEAD = (
     update(ledger_head)
     .where(ledger_head.c.id == 1)
@@ -52,9 +83,15 @@ class ConcurrencyError(Exception):
     """The stream is not at the version the append expected: someone else wrote first."""
 
 
+# canonical_json's encoder, built once (json.dumps builds one on every call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# How that encoder writes a string (`ensure_ascii=False`): escapes only, UTF-8 kept as is.
+_string = json.encoder.encode_basestring
+
+
 def canonical_json(value: Any) -> str:
     """One encoding for one value: sorted keys, no spaces, UTF-8 kept as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def format_timestamp(instant: dt.datetime) -> str:
@@ -108,30 +145,24 @@ class RecordedEvent:
     prev_hash: str
     hash: str
 
-    def hashed_content(self) -> JsonDict:
-        """Everything the hash covers: the stored event as written, position and predecessor included."""
-        return {
-            "position": self.position,
-            "event_id": self.event_id,
-            "stream_type": self.stream_type,
-            "stream_id": self.stream_id,
-            "version": self.version,
-            "type": self.type,
-            "schema_version": self.schema_version,
-            "data": self.data,
-            "actor": {
-                "username": self.actor_username,
-                "name": self.actor_name,
-                "role": self.actor_role,
-                "office_code": self.actor_office,
-            },
-            "request_id": self.request_id,
-            "recorded_at": self.recorded_at,
-            "prev_hash": self.prev_hash,
-        }
-
     def computed_hash(self) -> str:
-        return chain_hash(self.hashed_content())
+        return event_hash(
+            self.position,
+            self.event_id,
+            self.stream_type,
+            self.stream_id,
+            self.version,
+            self.type,
+            self.schema_version,
+            canonical_json(self.data),
+            self.actor_username,
+            self.actor_name,
+            self.actor_role,
+            self.actor_office,
+            self.request_id,
+            self.recorded_at,
+            self.prev_hash,
+        )
 
     @classmethod
     def first_recorded(
@@ -169,8 +200,55 @@ class RecordedEvent:
         return dataclasses.replace(unhashed, hash=unhashed.computed_hash())
 
 
-def chain_hash(content: JsonDict) -> str:
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+def event_hash(
+    position: int,
+    event_id: str,
+    stream_type: str,
+    stream_id: str,
+    version: int,
+    type: str,
+    schema_version: int,
+    data: str,
+    actor_username: str,
+    actor_name: str,
+    actor_role: str,
+    actor_office: str | None,
+    request_id: str,
+    recorded_at: str,
+    prev_hash: str,
+) -> str:
+    """The chain's one hash: SHA-256 of the canonical JSON (`canonical_json`) of everything stored,
+    position and predecessor included, `data` given as its canonical JSON text:
+
+        {"actor": {"name", "office_code", "role", "username"}, "data", "event_id", "position",
+         "prev_hash", "recorded_at", "request_id", "schema_version", "stream_id", "stream_type",
+         "type", "version"}
+
+    Written out key by key in that (sorted) order rather than built as a dict and encoded: verifying
+    a million events spends its time here. A value of another type than the stored columns hold
+    raises TypeError or ValueError (integers are formatted with `:d`)."""
+    office = "null" if actor_office is None else _string(actor_office)
+    text = (
+        f'{{"actor":{{"name":{_string(actor_name)},"office_code":{office},'
+        f'"role":{_string(actor_role)},"username":{_string(actor_username)}}},'
+        f'"data":{data},"event_id":{_string(event_id)},"position":{position:d},'
+        f'"prev_hash":{_string(prev_hash)},"recorded_at":{_string(recorded_at)},'
+        f'"request_id":{_string(request_id)},"schema_version":{schema_version:d},'
+        f'"stream_id":{_string(stream_id)},"stream_type":{_string(stream_type)},'
+        f'"type":{_string(type)},"version":{version:d}}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stored_hash_matches(row: Sequence[Any]) -> bool:
+    """Whether an event as read (`_CHAIN_COLUMNS`) still hashes to the hash stored with it: its data
+    parsed and encoded canonically, as the hash was computed. A column holding what no append writes
+    (a payload that is not JSON, text in a number) does not match."""
+    try:
+        computed = event_hash(*row[:7], canonical_json(json.loads(row[7])), *row[8:15])
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return computed == row[15]
 
 
 class EventStore:
@@ -261,28 +339,72 @@ class EventStore:
         return conn.execute(select(func.count()).select_from(events)).scalar_one()
 
     def verify(
-        self, conn: Connection, *, progress: Callable[[int], None] | None = None
+        self,
+        conn: Connection,
+        *,
+        position: int = 0,
+        digest: str = GENESIS_HASH,
+        upto: int | None = None,
+        until: float | None = None,
+        progress: Callable[[int], None] | None = None,
+        batch_size: int = VERIFY_BATCH,
     ) -> VerificationResult:
-        """Walk the chain from the start: positions contiguous, each hash recomputed and linked."""
-        expected_position, prev_hash, checked = 1, GENESIS_HASH, 0
-        for batch in self.iterate_all(conn, upcast=False):
-            for recorded in batch:
-                if (
-                    recorded.position != expected_position
-                    or recorded.prev_hash != prev_hash
-                    or recorded.computed_hash() != recorded.hash
-                ):
-                    return VerificationResult(ok=False, checked=checked, first_bad_position=expected_position)
-                checked += 1
-                expected_position += 1
-                prev_hash = recorded.hash
+        """Prove that event `position` still has hash `digest` (0 and the genesis hash: the start of
+        the log) and that the chain from it to the head is intact: positions contiguous, each hash
+        recomputed and linked to the one before, the head row on the last event. Only the events from
+        `position` on are read, along the primary key: the time grows with them, not with the log.
+
+        Past `until` (a `time.monotonic()` instant) the walk stops after the event in hand, short of
+        the head: the result is not `complete`, and a later call goes on from `verified_to` and
+        `digest`. With `upto`, the walk ends at that event and leaves the head to the walk of the
+        events after it (`events.ledger`). A digest kept elsewhere is what proves that nothing before
+        `position` was rewritten."""
+        if position < 0 or (position == 0 and digest != GENESIS_HASH):
+            raise ValueError("position 0 is the start of the log: its digest is the genesis hash")
+        head = self.head(conn)
+        if position > head.position:
+            return _broken(position, position, digest, f"the log ends at {head.position}")
+        if position > 0:
+            anchor = conn.execute(_CHAIN_AT, {"position": position}).first()
+            if anchor is None:
+                return _broken(position, position, digest, f"event {position} is missing")
+            if anchor.hash != digest:
+                return _broken(position, position, digest, f"event {position} has another digest")
+            if not stored_hash_matches(anchor):
+                return _broken(position, position, digest, f"event {position} no longer matches its digest")
+        expected, prev_hash = position + 1, digest
+        bounds = {"upto": _LAST_POSITION if upto is None else upto, "limit": batch_size}
+        while batch := conn.execute(_CHAIN_AFTER, {"after": expected - 1, **bounds}).all():
+            for row in batch:
+                if row[0] != expected:
+                    reason = f"event {expected} is missing"
+                elif row[14] != prev_hash:
+                    reason = f"event {expected} does not link to the event before it"
+                elif not stored_hash_matches(row):
+                    reason = f"event {expected} does not match its hash"
+                else:
+                    prev_hash = row[15]
+                    expected += 1
+                    if until is not None and expected <= head.position and time.monotonic() >= until:
+                        return _verified(position, expected - 1, prev_hash, complete=False)
+                    continue
+                return _broken(position, expected, prev_hash, reason)
             if progress:
                 progress(len(batch))
-        head = self.head(conn)
-        if head.position != checked or head.hash != prev_hash:
-            # The head claims events the log does not hold (a deleted tail) or another digest.
-            return VerificationResult(ok=False, checked=checked, first_bad_position=checked + 1)
-        return VerificationResult(ok=True, checked=checked, first_bad_position=None)
+        last = expected - 1
+        if upto is not None:
+            if last == upto:
+                return _verified(position, last, prev_hash, complete=True)
+            return _broken(position, expected, prev_hash, f"event {expected} is missing")
+        if head.position > last:
+            reason = f"the head names event {head.position}, the log ends at {last}"
+        elif head.position < last:
+            reason = f"the head names event {head.position}, the log goes on to {last}"
+        elif head.hash != prev_hash:
+            reason = f"the head's digest is not that of event {last}"
+        else:
+            return _verified(position, last, prev_hash, complete=True)
+        return _broken(position, expected, prev_hash, reason)
 
     def _from_row(self, row: Any, upcast: bool = True) -> RecordedEvent:
         data = json.loads(row.data)
@@ -312,8 +434,25 @@ class EventStore:
 @dataclass(frozen=True, slots=True)
 class VerificationResult:
     ok: bool
-    checked: int
+    checked: int  # events recomputed and linked after `verified_from`
     first_bad_position: int | None
+    reason: str | None = None  # what is wrong at `first_bad_position`
+    verified_from: int = 0  # the position whose digest the walk started from (0: the start)
+    verified_to: int = 0  # the last position found good
+    digest: str = GENESIS_HASH  # the hash at `verified_to`: where a walk goes on from
+    complete: bool = True  # False: the time ran out before the head (`ok`: good so far)
+
+
+def _verified(start: int, last: int, digest: str, *, complete: bool) -> VerificationResult:
+    """Good from `start` to `last`, whose hash is `digest`."""
+    return VerificationResult(True, last - start, None, None, start, last, digest, complete)
+
+
+def _broken(start: int, bad: int, digest: str, reason: str) -> VerificationResult:
+    """Bad at `bad`, and why; good from `start` to the event before it, whose hash is `digest`. (At
+    `start` itself: nothing was found good, and `digest` is the one given.)"""
+    last = max(start, bad - 1)
+    return VerificationResult(False, last - start, bad, reason, start, last, digest, True)
 
 
 def _to_row(recorded: RecordedEvent) -> dict[str, Any]:

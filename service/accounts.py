@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -15,6 +15,7 @@ from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.places import Office
 from events.store import format_timestamp
 from events.unit_of_work import Clock
+from service import registry
 from service.auth import DEFAULT_TOKEN_DAYS, hash_token, new_token
 from service.tables import api_tokens, offices, users
 
@@ -109,6 +110,75 @@ def replace_office(conn: Connection, office: Office) -> Office:
     if conn.execute(update(offices).where(offices.c.code == office.code).values(**fields)).rowcount == 0:
         raise NotFound(f"no office {office.code}")
     return office
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeChange:
+    """An office as an admin asks for it (`POST`/`PUT /offices`, `offices add`): `region_name` may be
+    left out for an existing region; `take_over` moves regencies another office serves to this one."""
+
+    code: str
+    name: str
+    region_code: str
+    region_name: str | None
+    regencies: frozenset[str]
+    take_over: bool = False
+
+
+def create_office(conn: Connection, change: OfficeChange) -> Office:
+    """Add an office; a code in use is refused before anything else is looked at."""
+    if get_office(conn, change.code) is not None:
+        raise RuleBroken(f"office {change.code} exists already", rule="duplicate_office")
+    return add_office(conn, _settle(conn, change))
+
+
+def change_office(conn: Connection, change: OfficeChange) -> Office:
+    """Replace an office's name, region and working area."""
+    if get_office(conn, change.code) is None:
+        raise NotFound(f"no office {change.code}")
+    return replace_office(conn, _settle(conn, change))
+
+
+def _settle(conn: Connection, change: OfficeChange) -> Office:
+    """The office to store, by the rules of the working area and the region, in the caller's
+    transaction: every regency is one of the registry's; each is served by one office only, so one
+    served by another moves only when `take_over` says so (its live cases stay with their office:
+    moving them comes with organisation events); a new region needs a name, and an existing region
+    keeps the one it has (renaming regions comes later)."""
+    everyone = list_offices(conn)
+    errors: dict[str, list[str]] = {}
+    known = registry.regency_names(conn, change.regencies)
+    if unknown := sorted(change.regencies - known.keys()):
+        errors["regencies"] = [f"not a regency or city of the village registry: {', '.join(unknown)}"]
+    region_name = change.region_name
+    named = [o.region_name for o in everyone if o.region_code == change.region_code]
+    if not named and region_name is None:
+        errors["region_name"] = [f"region {change.region_code} is new: give its name"]
+    elif named and region_name not in (None, named[0]):
+        errors["region_name"] = [
+            f"region {change.region_code} is named {named[0]!r}: send that name or none"
+            " (renaming a region is not possible yet)"
+        ]
+    if errors:
+        raise InvalidInput(errors)
+
+    others = [o for o in everyone if o.code != change.code and o.regencies & change.regencies]
+    if others and not change.take_over:
+        served = sorted((r, o.code) for o in others for r in o.regencies & change.regencies)
+        listed = ", ".join(f"{regency} ({known[regency]}) by {code}" for regency, code in served)
+        raise RuleBroken(
+            f"served by another office: {listed}; send take_over: true to move them to {change.code}",
+            rule="regency_served",
+        )
+    for other in others:
+        replace_office(conn, replace(other, regencies=other.regencies - change.regencies))
+    return Office(
+        code=change.code,
+        name=change.name,
+        region_code=change.region_code,
+        region_name=region_name if region_name is not None else named[0],
+        regencies=change.regencies,
+    )
 
 
 @dataclass(frozen=True, slots=True)

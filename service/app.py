@@ -6,7 +6,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -51,15 +51,33 @@ class ProblemApi(Api):
             inner = messages.get("json", messages.get("query", messages))
             return validation_problem(flatten_errors(inner))
         status = error.code or 500
+        # The error's own headers stay (a 405 names the methods the path has in `Allow`).
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        if status >= 500:
+            return internal_error(status, headers)
         detail = error.description or ""
         if status == 413:
             detail = "the body is larger than the limit of the service"
-        if status >= 500:
-            logs.logger().error("unhandled error", exc_info=getattr(error, "original_exception", None))
-            detail = "an internal error occurred; it has been logged with the request id"
-        # The error's own headers stay (a 405 names the methods the path has in `Allow`).
-        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
         return problem(status, detail, headers=headers)
+
+
+class Service(Flask):
+    """Flask, logging an unhandled exception (a bug) once: as one JSON line with the request id and the
+    traceback (service/logs.py), not also through Flask's own logger, over many lines."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        fields = {"method": request.method, "path": request.path}
+        logs.logger().error("unhandled error", exc_info=exc_info, extra={"fields": fields})
+
+
+def internal_error(status: int = 500, headers: dict[str, str] | None = None) -> Response:
+    """The answer to a bug: nothing of it, but the request id its log line carries, to quote."""
+    return problem(
+        status,
+        "an internal error occurred; it has been logged with the request id",
+        headers=headers,
+        request_id=g.get("request_id"),
+    )
 
 
 def security_headers(response: Response) -> Response:
@@ -79,7 +97,7 @@ def default_database_url(app: Flask) -> str:
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
-    app = Flask("service")
+    app = Service("service")
     # No id or code holds a slash: "//" in a path is a 404 problem, not a 308 redirect with an HTML body.
     app.url_map.merge_slashes = False
     app.config.update(DEFAULTS)
@@ -150,7 +168,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         # Rolled back with its transaction: nothing of the request was recorded.
         logs.logger().error("the database refused a statement", exc_info=error)
         if not unavailable(error):
-            return problem(500, "an internal error occurred; it has been logged with the request id")
+            return internal_error()
         return problem(
             503,
             "the database cannot take this request now (full, read-only, out of reach, or locked by"

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
 
 from domain.actors import Role
 from domain.errors import DomainError, InvalidInput
-from events import rebuild, verification
-from service import accounts, registry
+from events import ledger, rebuild, verification
+from events.schema import GENESIS_HASH
+from service import accounts, backup, registry
 from service.application import Application
 from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 from service.migrate import current_revision, upgrade
 from service.problems import flatten_errors
-from service.schemas import OfficeCreateSchema
+from service.schemas import DIGEST_PATTERN, OfficeCreateSchema
 
 db_group = AppGroup("db", help="The database schema.")
 offices_group = AppGroup("offices", help="Immigration offices.")
@@ -84,24 +86,28 @@ def db_upgrade() -> None:
 @click.argument("code")
 @click.option("--name", required=True)
 @click.option("--region", "region_code", required=True, help="Region (Kanwil) code, e.g. JABAR.")
-@click.option("--region-name", default=None)
+@click.option("--region-name", default=None, help="Required for a new region; an existing one keeps its own.")
 @click.option("--regencies", required=True, help="Regency/city codes served, e.g. 32.01,32.71.")
-def offices_add(code: str, name: str, region_code: str, region_name: str | None, regencies: str) -> None:
-    """Add an office."""
-    from service.api.offices import office_from
+@click.option("--take-over", is_flag=True, help="Move regencies another office serves to this one.")
+def offices_add(
+    code: str, name: str, region_code: str, region_name: str | None, regencies: str, take_over: bool
+) -> None:
+    """Add an office (the rules of POST /api/v1/offices)."""
+    from service.api.offices import office_change
 
     raw = {
         "code": code,
         "name": name,
         "region_code": region_code,
         "regencies": [r.strip() for r in regencies.split(",") if r.strip()],
+        "take_over": take_over,
     }
-    if region_name:
+    if region_name is not None:
         raw["region_name"] = region_name
     try:
         data = OfficeCreateSchema().load(raw)
         with _application().db.write() as conn:
-            office = accounts.add_office(conn, office_from(data["code"], data))
+            office = accounts.create_office(conn, office_change(data["code"], data))
     except (DomainError, ValidationError) as error:
         _fail(error)
     click.echo(f"office {office.code} added: {office.name} ({office.region_code})")
@@ -243,7 +249,12 @@ def projections_verify() -> None:
     """Replay the log into scratch tables and compare them with the read models; exit 1 on a difference.
 
     Runs in one read snapshot: writers carry on meanwhile, and no live row is changed."""
-    app = _application()
+    if not _projections_verified(_application()):
+        sys.exit(1)
+
+
+def _projections_verified(app: Application) -> bool:
+    """`projections verify`, said on the terminal; whether the read models match the log."""
     with app.db.read() as conn:
         total = app.store.count(conn)
         with click.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
@@ -251,29 +262,84 @@ def projections_verify() -> None:
     counts = f"{check.replayed} events replayed, {check.compared} rows compared"
     if check.ok:
         click.echo(f"read models match the log: {counts}")
-        return
+        return True
     click.echo(f"read models DIFFER from the log: {len(check.differences)} differences ({counts})", err=True)
     for difference in check.differences[:DIFFERENCES_SHOWN]:
         click.echo(f"  {difference}", err=True)
     if len(check.differences) > DIFFERENCES_SHOWN:
         click.echo(f"  ... and {len(check.differences) - DIFFERENCES_SHOWN} more", err=True)
-    sys.exit(1)
+    return False
 
 
 @ledger_group.command("verify")
-def ledger_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first bad position if it is broken."""
-    app = _application()
-    with app.db.read() as conn:
-        result = app.store.verify(conn)
+@click.option("--position", type=click.IntRange(min=1), help="A position whose digest was kept elsewhere.")
+@click.option("--digest", help="The digest kept for --position (GET /api/v1/ledger gives both).")
+def ledger_verify(position: int | None, digest: str | None) -> None:
+    """Walk the hash chain from the start, or from --position whose --digest was kept elsewhere; exit
+    1 naming the first bad position if it is broken."""
+    if (position is None) != (digest is None):
+        raise click.UsageError("give --position and --digest together")
+    if digest is not None and not re.fullmatch(DIGEST_PATTERN, digest):
+        raise click.BadParameter("must be 64 lowercase hexadecimal digits", param_hint="--digest")
+    if not _ledger_verified(_application(), position or 0, digest or GENESIS_HASH):
+        sys.exit(1)
+
+
+def _ledger_verified(app: Application, position: int = 0, digest: str = GENESIS_HASH) -> bool:
+    """`ledger verify`, said on the terminal; whether the chain is intact."""
+    result = ledger.verify_chain(app.db, app.store, position=position, digest=digest)
     if result.ok:
-        click.echo(f"ledger intact: {result.checked} events verified")
-        return
+        start = f" from position {position} (digest matches)" if position else ""
+        click.echo(f"ledger intact: {result.checked} events verified{start}")
+        click.echo(f"head: position {result.verified_to}, digest {result.digest}")
+        return True
     click.echo(
-        f"ledger BROKEN at position {result.first_bad_position} ({result.checked} events verified before it)",
+        f"ledger BROKEN at position {result.first_bad_position}: {result.reason}"
+        f" ({result.checked} events verified before it)",
         err=True,
     )
-    sys.exit(1)
+    return False
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def backup_command(path: Path, force: bool) -> None:
+    """Write a consistent copy of the whole database to PATH while the service runs: SQLite through
+    its online backup API, PostgreSQL with pg_dump --format=custom."""
+    try:
+        copy = backup.backup(_application().db, path, force=force)
+    except backup.BackupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"backup written to {copy.path}: {_size(copy.size)}")
+    click.echo(f"ledger at backup time: position {copy.position}, digest {copy.digest}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds events.")
+def restore_command(path: Path, force: bool) -> None:
+    """Replace the database with the backup at PATH (stop the service first), then verify the ledger
+    and the read models; exit 1 if either fails. A database holding events is refused unless --force."""
+    app = _application()
+    try:
+        head = backup.restore(app.db, path, force=force)
+    except backup.BackupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    target = app.db.url.render_as_string(hide_password=True)
+    click.echo(f"restored {path} into {target}: ledger at position {head.position}, digest {head.hash}")
+    ledger_ok = _ledger_verified(app)
+    read_models_ok = _projections_verified(app)
+    if not (ledger_ok and read_models_ok):
+        sys.exit(1)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
 @demo_group.command("seed")
@@ -302,6 +368,8 @@ def register_commands(app: Flask) -> None:
         demo_group,
     ):
         app.cli.add_command(group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def command_line() -> FlaskGroup:

@@ -35,6 +35,9 @@ def settings_from_environment() -> dict[str, Any]:
         "LOCK_WAIT_SECONDS": float(os.environ.get("LOCK_WAIT_SECONDS", 10)),
         # /readyz says 503 when the SQLite database's disk has less room than this.
         "MIN_FREE_DISK_MB": int(os.environ.get("MIN_FREE_DISK_MB", 200)),
+        # How long GET /ledger/verify walks the chain before it answers how far it got (well inside
+        # gunicorn's worker timeout); the caller goes on from there.
+        "LEDGER_VERIFY_SECONDS": float(os.environ.get("LEDGER_VERIFY_SECONDS", 10)),
     }
 
 

@@ -130,7 +130,7 @@ def _assessment(day: str, score: int, met: bool) -> Assess:
         assessed_on=dt.date.fromisoformat(day),
         score=score,
         meets_criteria=met,
-        criteria={"banyak_pmi": True, "rawan_tppo": met, "dukungan_pemerintah_desa": True},
+        criteria={"migrant_worker_base": True, "trafficking_vulnerability": met, "village_commitment": True},
     )
 
 

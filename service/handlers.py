@@ -70,11 +70,11 @@ def set_target(tx: WriteTransaction, actor: Actor, command: SetTarget) -> dict[s
     return targets.target_of(tx.conn, office, command.year)
 
 
-def add_office(tx: WriteTransaction, actor: Actor, office: Office) -> Office:
+def add_office(tx: WriteTransaction, actor: Actor, change: accounts.OfficeChange) -> Office:
     rules.check_may_manage_accounts(actor)
-    return accounts.add_office(tx.conn, office)
+    return accounts.create_office(tx.conn, change)
 
 
-def replace_office(tx: WriteTransaction, actor: Actor, office: Office) -> Office:
+def replace_office(tx: WriteTransaction, actor: Actor, change: accounts.OfficeChange) -> Office:
     rules.check_may_manage_accounts(actor)
-    return accounts.replace_office(tx.conn, office)
+    return accounts.change_office(tx.conn, change)

@@ -21,7 +21,7 @@ from domain import rules
 from domain.actors import Actor
 from domain.calendar import SYSTEM_TIMEZONE
 from domain.lifecycle import CLOSING_STAGES, LIVE_STAGES, Stage
-from domain.performance import QUARTERS, achievement_pct, median_of_ascending, rating
+from domain.performance import QUARTERS, AsOf, AsOfBasis, achievement_pct, median_of_ascending, rating
 from events.schema import (
     GENESIS_HASH,
     closings,
@@ -225,12 +225,15 @@ def _report_queries(everything: bool, past: bool) -> _ReportQueries:
 
 
 def performance_report(
-    conn: Connection, actor: Actor, year: int, region: str | None, as_of: dt.date | None
+    conn: Connection, actor: Actor, year: int, region: str | None, when: AsOf
 ) -> dict[str, Any]:
+    """The report of `year` as of `when.day`; as of today it reads the live counters (the same
+    figures, fewer rows), as of any other day the history."""
     all_offices = accounts.list_office_headings(conn)
     offices = visible_offices(conn, actor, region, all_offices)
     codes = [o.code for o in offices]
     tallies = {code: Tally() for code in codes}
+    as_of = None if when.basis is AsOfBasis.TODAY else when.day
     queries = _report_queries(len(codes) == len(all_offices), as_of is not None)
     params: dict[str, Any] = {"year": year, "offices": codes}
     if as_of is not None:
@@ -272,7 +275,8 @@ def performance_report(
     ]
     return {
         "year": year,
-        "as_of": as_of.isoformat() if as_of else None,
+        "as_of": when.day.isoformat(),
+        "as_of_basis": when.basis.value,
         "ledger": ledger_at(conn, as_of),
         "offices": office_rows,
         "regions": _region_rows(actor, all_offices, offices, tallies),
@@ -325,6 +329,7 @@ PERFORMANCE_CSV_COLUMNS = [
     "median_days_to_designation",
     "year",
     "as_of",
+    "as_of_basis",
     "ledger_position",
     "ledger_digest",
 ]
@@ -336,6 +341,7 @@ def performance_csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
     stamp = {
         "year": report["year"],
         "as_of": report["as_of"],
+        "as_of_basis": report["as_of_basis"],
         "ledger_position": report["ledger"]["position"],
         "ledger_digest": report["ledger"]["digest"],
     }

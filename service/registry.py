@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, select
@@ -86,3 +86,9 @@ def find_village(conn: Connection, code: str) -> Village | None:
         regency=names.get(code[:5]),
         province=names.get(code[:2]),
     )
+
+
+def regency_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    """The regencies and cities (level 2) among `codes` that the registry knows, with their names."""
+    query = select(areas.c.code, areas.c.name).where(areas.c.code.in_(sorted(codes)), areas.c.level == 2)
+    return dict(conn.execute(query).all())

@@ -37,6 +37,8 @@ def case_as_dict(row: Any, actor: Actor) -> dict[str, Any]:
             action.value for action in allowed_actions(Stage(row["stage"]), met, actor, proposer, assessor)
         ],
         "proposed": row["proposed"],
+        "proposed_on": row["proposed_on"],
+        "started_on": row["started_on"],
         "coordinated": row["coordinated"],
         "socialized": row["socialized"],
         "assessed": row["assessed"],

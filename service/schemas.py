@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from domain import criteria as assessment_criteria
 from domain.lifecycle import Action, Stage
+from domain.performance import AsOfBasis
 
 # Control characters (C0, DEL and C1: "\x9b" starts a terminal escape as "\x1b[" does) have no place
 # in names, references or reasons; long free text may hold line breaks (\n, \r) and tabs.
@@ -17,6 +19,8 @@ _CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,31}$"
 REGENCY_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
+# A ledger digest: SHA-256 in lowercase hexadecimal, as GET /ledger gives it.
+DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 
 
 class FullMatch(validate.Regexp):
@@ -100,6 +104,14 @@ class ProposeSchema(StrictSchema):
     village_name = Text(
         max_length=200, metadata={"description": "required unless the registry knows the code"}
     )
+    proposed_on = IsoDate(
+        allow_none=True,
+        metadata={
+            "description": "the day the case began, for a case entered after the fact: not in the "
+            "future; every stage's date is on or after it (default: the case starts on the earliest "
+            "day recorded on it)"
+        },
+    )
 
 
 class CoordinateSchema(StrictSchema):
@@ -117,15 +129,39 @@ class SocializeSchema(StrictSchema):
     topics = fields.List(Text(max_length=300), required=True, validate=validate.Length(max=50))
 
 
+class _CriteriaFields(StrictSchema):
+    # A name outside the set is refused under `criteria.<name>`, saying which names there are.
+    error_messages = {"unknown": assessment_criteria.UNKNOWN}
+
+
+# One boolean per criterion of the domain's set, so that the OpenAPI document lists them.
+CriteriaSchema = _CriteriaFields.from_dict(
+    {
+        c.value: StrictBoolean(metadata={"description": assessment_criteria.MEANING[c]})
+        for c in assessment_criteria.Criterion
+    },
+    name="CriteriaSchema",
+)
+
+
+def _names_one_or_more(criteria: dict[str, bool]) -> None:
+    # Not validate.Length: the OpenAPI document would say minItems, which objects do not have.
+    if not criteria:
+        raise ValidationError(assessment_criteria.NONE_NAMED)
+
+
 class AssessSchema(StrictSchema):
     assessed_on = IsoDate(required=True)
     score = _int(required=True, validate=validate.Range(min=0, max=100))
     meets_criteria = StrictBoolean(required=True)
-    criteria = fields.Dict(
-        keys=Text(max_length=100),
-        values=StrictBoolean(),
+    criteria = fields.Nested(
+        CriteriaSchema,
         required=True,
-        validate=validate.Length(min=1, max=50),
+        validate=_names_one_or_more,
+        metadata={
+            "description": "the findings: one or more of the criteria; one left out was not assessed",
+            "minProperties": 1,
+        },
     )
     notes = Text(max_length=5000, multiline=True, allow_none=True)
 
@@ -197,18 +233,37 @@ class PerformanceQuerySchema(Schema):
         validate=validate.Range(min=1900, max=9999), metadata={"description": "default: this year"}
     )
     region = fields.String(validate=FullMatch(CODE_PATTERN))
-    as_of = IsoDate(metadata={"description": "answer as the system stood at the end of this day (WIB)"})
+    as_of = IsoDate(
+        metadata={
+            "description": "answer as the system stood at the end of this day (WIB); default: the last "
+            "day of a past year, else today"
+        }
+    )
     format = FORMAT
 
 
 class OfficeFieldsSchema(StrictSchema):
     name = Text(required=True, max_length=200)
     region_code = fields.String(required=True, validate=FullMatch(CODE_PATTERN))
-    region_name = Text(max_length=200)
+    region_name = Text(
+        max_length=200,
+        metadata={
+            "description": "required for a new region; for an existing one, its name or nothing "
+            "(renaming a region is not possible yet)"
+        },
+    )
     regencies = _non_empty_list(
         fields.String(validate=FullMatch(REGENCY_PATTERN, error="a regency code is PP.KK")),
         max_items=100,
         required=True,
+        metadata={"description": "regencies and cities of the village registry, each served by one office"},
+    )
+    take_over = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "move regencies that another office serves to this one (otherwise 409); "
+            "their live cases stay with their office"
+        },
     )
 
 
@@ -231,6 +286,9 @@ class ProblemSchema(Schema):
     allowed_actions = fields.List(fields.String())
     rule = fields.String()
     current_version = fields.Integer()
+    request_id = fields.String(
+        metadata={"description": "on a 500: the request id the error was logged with (also X-Request-ID)"}
+    )
 
 
 class OfficeSchema(Schema):
@@ -283,6 +341,17 @@ class CandidacySchema(Schema):
     region_code = fields.String(required=True)
     allowed_actions = fields.List(fields.String(), required=True)
     proposed = fields.Nested(StageRecordSchema, required=True)
+    proposed_on = fields.String(
+        allow_none=True, required=True, metadata={"format": "date", "description": "as the proposer gave it"}
+    )
+    started_on = fields.String(
+        required=True,
+        metadata={
+            "format": "date",
+            "description": "the day the case began: `proposed_on` if given, else the earliest day "
+            "recorded on the case (its proposal's recording, any stage's date)",
+        },
+    )
     coordinated = _stage_record()
     socialized = _stage_record()
     assessed = _stage_record()
@@ -351,10 +420,47 @@ class EventFeedSchema(Schema):
     ledger = fields.Nested(LedgerHeadSchema, required=True, metadata={"description": "the head when read"})
 
 
+class LedgerVerifyQuerySchema(Schema):
+    position = fields.Integer(
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "a position whose digest the caller kept (with `digest`)"},
+    )
+    digest = fields.String(
+        validate=FullMatch(DIGEST_PATTERN, error="must be 64 lowercase hexadecimal digits"),
+        metadata={"description": "the digest kept for `position` (with `position`)"},
+    )
+
+    @validates_schema
+    def _together(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        for given, missing in (("position", "digest"), ("digest", "position")):
+            if given in data and missing not in data:
+                raise ValidationError(f"give {missing} with {given}", field_name=missing)
+
+
+class LedgerPositionSchema(Schema):
+    position = fields.Integer(required=True)
+    digest = fields.String(required=True)
+
+
 class LedgerVerificationSchema(Schema):
-    ok = fields.Boolean(required=True)
-    checked = fields.Integer(required=True, metadata={"description": "events verified in order"})
+    ok = fields.Boolean(required=True, metadata={"description": "no break found (so far, if not complete)"})
+    checked = fields.Integer(required=True, metadata={"description": "events verified after verified_from"})
     first_bad_position = fields.Integer(allow_none=True, required=True)
+    reason = fields.String(allow_none=True, required=True, metadata={"description": "why it is not ok"})
+    complete = fields.Boolean(
+        required=True,
+        metadata={"description": "false: the time allowed ran out first; ask again from continue_from"},
+    )
+    verified_from = fields.Integer(
+        required=True, metadata={"description": "the position given (its digest matched), 0: the start"}
+    )
+    verified_to = fields.Integer(required=True, metadata={"description": "the last position found good"})
+    continue_from = fields.Nested(
+        LedgerPositionSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "the position and digest to pass next while not complete, else null"},
+    )
 
 
 class TargetChangeSchema(Schema):
@@ -459,7 +565,15 @@ class LedgerSchema(Schema):
 
 class PerformanceReportSchema(Schema):
     year = fields.Integer(required=True)
-    as_of = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    as_of = fields.String(required=True, metadata={"format": "date", "description": "the day answered as of"})
+    as_of_basis = fields.String(
+        required=True,
+        validate=validate.OneOf([basis.value for basis in AsOfBasis]),
+        metadata={
+            "description": "why that day: `requested` (as_of), `year_end` (a past year, as it closed on "
+            "31 December) or `today` (this year or one to come, as it stands now)"
+        },
+    )
     ledger = fields.Nested(LedgerSchema, required=True)
     offices = fields.List(fields.Nested(OfficeFiguresSchema), required=True)
     regions = fields.List(fields.Nested(RegionFiguresSchema), required=True)

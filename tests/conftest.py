@@ -149,7 +149,8 @@ USERS: dict[str, tuple[Role, str | None, str | None]] = {
     "jatim_supervisor": (Role.REGIONAL_SUPERVISOR, None, "JATIM"),
 }
 
-# A few real areas (Kepmendagri 300.2.2-2138/2025), enough for the Bogor story and its neighbours.
+# A few real areas (Kepmendagri 300.2.2-2138/2025), enough for the Bogor story and its neighbours: every
+# regency an office of the tests serves or takes is one (the registry is the authority on them).
 AREAS = [
     ("32", "Jawa Barat"),
     ("32.01", "Kabupaten Bogor"),
@@ -165,6 +166,9 @@ AREAS = [
     ("32.02", "Kabupaten Sukabumi"),
     ("32.02.01", "Palabuhanratu"),
     ("32.02.01.2002", "Tonjong"),
+    ("32.03", "Kabupaten Cianjur"),
+    ("32.72", "Kota Sukabumi"),
+    ("32.76", "Kota Depok"),
     ("35", "Jawa Timur"),
     ("35.78", "Kota Surabaya"),
     ("35.78.01", "Karang Pilang"),
@@ -251,7 +255,7 @@ ACTION_BODIES: dict[str, dict] = {
         "assessed_on": "2024-03-20",
         "score": 86,
         "meets_criteria": True,
-        "criteria": {"banyak_pmi": True},
+        "criteria": {"migrant_worker_base": True},
     },
     "designate": {
         "decree_number": "W11.IMI.IMI.4-UM.01.01-0416",

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from flask_smorest import Blueprint
 
+from domain import rules
 from service import audit, web
 from service.api import docs
-from service.schemas import EventFeedQuerySchema, EventFeedSchema, LedgerHeadSchema, LedgerVerificationSchema
+from service.schemas import (
+    EventFeedQuerySchema,
+    EventFeedSchema,
+    LedgerHeadSchema,
+    LedgerVerificationSchema,
+    LedgerVerifyQuerySchema,
+)
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The event log and its hash chain.")
 
@@ -35,8 +42,15 @@ def get_ledger() -> Response:
 
 
 @blp.route("/ledger/verify")
+@web.checked_before_body(rules.check_may_audit)
+@blp.arguments(LedgerVerifyQuerySchema(), location="query")
 @blp.response(200, LedgerVerificationSchema)
-@docs.errors(401, 403)
-def verify_ledger() -> Response:
-    """Walk the hash chain from the first event; `first_bad_position` names where it breaks."""
-    return web.json_response(web.application().query(audit.verify_ledger, web.actor()))
+@docs.errors(401, 403, 422)
+def verify_ledger(args: dict[str, Any]) -> Response:
+    """Walk the hash chain from the first event, or from `position` whose `digest` was kept elsewhere
+    (`GET /ledger`): that event must still have that digest, and every event after it must hash and
+    link. `first_bad_position` and `reason` say where and why it breaks. A walk stops after
+    `LEDGER_VERIFY_SECONDS` with `complete: false`: ask again from `continue_from`."""
+    seconds = current_app.config["LEDGER_VERIFY_SECONDS"]
+    result = web.application().query(audit.verify_ledger, web.actor(), seconds=seconds, **args)
+    return web.json_response(result)

@@ -85,6 +85,7 @@ class Candidacies(MethodView):
             rationale=data["rationale"],
             indicators=commands.Indicators(**data["indicators"]),
             village_name=data.get("village_name"),
+            proposed_on=data.get("proposed_on"),
         )
         caller = web.actor()
 

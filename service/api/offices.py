@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 
 from domain import rules
 from domain.errors import NotFound
-from domain.places import Office
 from service import accounts, handlers, web
 from service.api import docs
 from service.idempotency import Reply
@@ -36,13 +35,15 @@ def checked_office_code(code: str) -> str:
     return code
 
 
-def office_from(code: str, data: dict[str, Any]) -> Office:
-    return Office(
+def office_change(code: str, data: dict[str, Any]) -> accounts.OfficeChange:
+    """The office a validated body asks for (the API's and `offices add`'s)."""
+    return accounts.OfficeChange(
         code=code,
         name=data["name"],
         region_code=data["region_code"],
-        region_name=data.get("region_name") or data["region_code"],
+        region_name=data.get("region_name"),
         regencies=frozenset(data["regencies"]),
+        take_over=data["take_over"],
     )
 
 
@@ -69,10 +70,10 @@ class Offices(MethodView):
     @docs.errors(400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
         """Add an office (admin)."""
-        office = office_from(data["code"], data)
-        location = f"{blp.url_prefix}/{office.code}"
+        change = office_change(data["code"], data)
+        location = f"{blp.url_prefix}/{change.code}"
         created = lambda added: Reply.json(201, accounts.office_as_dict(added), Location=location)  # noqa: E731
-        return web.perform(handlers.add_office, office, created, idempotent=False)
+        return web.perform(handlers.add_office, change, created, idempotent=False)
 
 
 @blp.route("/<code>")
@@ -89,9 +90,9 @@ class OfficeByCode(MethodView):
     @admin_only
     @blp.arguments(OfficeFieldsSchema())
     @blp.response(200, OfficeSchema)
-    @docs.errors(400, 401, 403, 404, 413, 422)
+    @docs.errors(400, 401, 403, 404, 409, 413, 422)
     def put(self, data: dict[str, Any], code: str) -> Response:
         """Replace an office's name, region and working area (admin)."""
-        office = office_from(checked_office_code(code), data)
+        change = office_change(checked_office_code(code), data)
         replaced = lambda done: Reply.json(200, accounts.office_as_dict(done))  # noqa: E731
-        return web.perform(handlers.replace_office, office, replaced, idempotent=False)
+        return web.perform(handlers.replace_office, change, replaced, idempotent=False)

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from domain import rules
 from domain.calendar import day_of
+from domain.performance import report_as_of
 from service import performance_report, register, web
 from service.api import docs
 from service.schemas import (
@@ -31,7 +32,12 @@ CSV_DOC = {
 }
 
 
+# Who may never read reports is told so before the query is looked at (a 403, not a 422).
+readers_only = web.checked_before_body(rules.check_may_read_reports)
+
+
 @blp.route("/designations")
+@readers_only
 @blp.arguments(RegisterQuerySchema(), location="query")
 @blp.response(200, DesignationPageSchema)
 @blp.doc(responses=CSV_DOC)
@@ -51,22 +57,26 @@ def designation_register(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/reports/performance")
+@readers_only
 @blp.arguments(PerformanceQuerySchema(), location="query")
 @blp.response(200, PerformanceReportSchema)
 @blp.doc(responses=CSV_DOC)
 @docs.errors(401, 403, 422)
 def performance(args: dict[str, Any]) -> Response:
-    """Target, realization, achievement and rating per office, region and nation; now or as of a day."""
+    """Target, realization, achievement and rating per office, region and nation, as of a day: the one
+    asked for, else the last of a past year, else today (`as_of` and `as_of_basis` say which)."""
     actor = web.actor()
-    as_of: dt.date | None = args.get("as_of")
-    if as_of is not None:
-        rules.check_not_in_future("as_of", as_of, web.application().clock())
-    year = args.get("year") or (as_of or day_of(web.application().clock())).year
+    now = web.application().clock()
+    requested: dt.date | None = args.get("as_of")
+    if requested is not None:
+        rules.check_not_in_future("as_of", requested, now)
+    year = args.get("year") or (requested or day_of(now)).year
+    when = report_as_of(year, requested, day_of(now))
     report = web.application().query(
-        performance_report.performance_report, actor, year, args.get("region"), as_of
+        performance_report.performance_report, actor, year, args.get("region"), when
     )
     if web.wants_csv(args.get("format")):
-        name = f"performance-{year}" + (f"-as-of-{as_of.isoformat()}" if as_of else "") + ".csv"
+        name = f"performance-{year}-as-of-{when.day.isoformat()}.csv"
         return negotiated(
             web.csv_response(
                 performance_report.PERFORMANCE_CSV_COLUMNS,

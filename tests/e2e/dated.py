@@ -61,7 +61,7 @@ def bodies(day: dt.date, decree: str = "W11.IMI.IMI.4-UM.01.01") -> dict[str, di
             "minutes_ref": f"UND-{on}",
         },
         "socialize": {"held_on": on, "speakers": ["BP3MI"], "attendees": 40, "topics": ["TPPO"]},
-        "assess": {"assessed_on": on, "score": 80, "meets_criteria": True, "criteria": {"banyak_pmi": True}},
+        "assess": {"assessed_on": on, "score": 80, "meets_criteria": True, "criteria": {"poverty": True}},
         "designate": {
             "decree_number": f"{decree}-{on}",
             "decree_date": on,

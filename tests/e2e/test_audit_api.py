@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +13,9 @@ from sqlalchemy import text
 
 from events.schema import GENESIS_HASH
 from events.store import EventStore
+from service.app import create_app
 from service.application import Application
-from tests.conftest import World
+from tests.conftest import FakeClock, World
 from tests.e2e.conftest import API, Api, assert_problem, snapshot
 from tests.integration.support import drop_append_only_triggers
 from tests.integration.test_store import TAMPER_CASES
@@ -134,19 +136,25 @@ def test_the_ledger_names_the_newest_position_and_digest(api: Api) -> None:
     assert ledger == {"position": 4, "digest": newest["hash"], "recorded_at": newest["recorded_at"]}
 
 
-def test_verify_says_ok_over_an_intact_chain(api: Api) -> None:
-    assert api.get("auditor", f"{API}/ledger/verify").get_json() == {
+def verified(checked: int, verified_to: int, verified_from: int = 0) -> dict[str, Any]:
+    """A complete, intact answer."""
+    return {
         "ok": True,
-        "checked": 0,
+        "checked": checked,
         "first_bad_position": None,
+        "reason": None,
+        "complete": True,
+        "verified_from": verified_from,
+        "verified_to": verified_to,
+        "continue_from": None,
     }
+
+
+def test_verify_says_ok_over_an_intact_chain(api: Api) -> None:
+    assert api.get("auditor", f"{API}/ledger/verify").get_json() == verified(0, 0)
     history(api)
 
-    assert api.get("auditor", f"{API}/ledger/verify").get_json() == {
-        "ok": True,
-        "checked": 6,
-        "first_bad_position": None,
-    }
+    assert api.get("auditor", f"{API}/ledger/verify").get_json() == verified(6, 6)
 
 
 @pytest.mark.parametrize(("tamper", "first_bad", "checked"), TAMPER_CASES.values(), ids=TAMPER_CASES.keys())
@@ -162,7 +170,114 @@ def test_verify_names_the_first_bad_position_whatever_was_done(
     response = api.get("auditor", f"{API}/ledger/verify")
 
     assert response.status_code == 200
-    assert response.get_json() == {"ok": False, "checked": checked, "first_bad_position": first_bad}
+    body = response.get_json()
+    assert (body["ok"], body["checked"], body["first_bad_position"]) == (False, checked, first_bad)
+    assert str(first_bad) in body["reason"]
+    assert (body["complete"], body["verified_to"], body["continue_from"]) == (True, checked, None)
+
+
+# ---- verify from a digest kept elsewhere ---------------------------------------------------------
+
+
+def test_verify_from_a_kept_digest_checks_the_events_after_it(api: Api) -> None:
+    history(api, cases=2)  # positions 1..4
+    kept = api.get("auditor", f"{API}/ledger").get_json()
+    for code in ("32.01.25.2006", "32.01.25.2007"):  # and 5..8
+        api.case_at("coordinated", village_code=code)
+
+    response = api.get("auditor", f"{API}/ledger/verify", position=kept["position"], digest=kept["digest"])
+
+    assert response.status_code == 200
+    assert response.get_json() == verified(4, 8, verified_from=4)
+
+
+def test_verify_from_a_digest_that_differs_names_its_position(api: Api) -> None:
+    history(api, cases=2)
+    other = feed(api)["items"][0]["hash"]
+
+    body = api.get("auditor", f"{API}/ledger/verify", position=3, digest=other).get_json()
+
+    assert (body["ok"], body["first_bad_position"], body["checked"]) == (False, 3, 0)
+    assert body["reason"] == "event 3 has another digest"
+
+
+def test_verify_from_beyond_the_head_names_that_position(api: Api) -> None:
+    """A digest kept from a log that has since lost its tail (a restore from an older backup)."""
+    history(api, cases=2)
+
+    body = api.get("auditor", f"{API}/ledger/verify", position=9, digest="a" * 64).get_json()
+
+    assert (body["ok"], body["first_bad_position"], body["reason"]) == (False, 9, "the log ends at 4")
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"position": 0, "digest": "a" * 64}, "position"),
+        ({"position": -1, "digest": "a" * 64}, "position"),
+        ({"position": "x", "digest": "a" * 64}, "position"),
+        ({"position": 2**63, "digest": "a" * 64}, "position"),
+        ({"position": 1, "digest": "A" * 64}, "digest"),
+        ({"position": 1, "digest": "a" * 63}, "digest"),
+        ({"position": 1, "digest": "g" * 64}, "digest"),
+        ({"position": 1, "digest": "a" * 64 + "\n"}, "digest"),
+        ({"position": 1}, "digest"),
+        ({"digest": "a" * 64}, "position"),
+    ],
+)
+def test_bad_verify_parameters_are_422_naming_the_field(api: Api, params: dict[str, Any], field: str) -> None:
+    history(api, cases=1)
+    assert_problem(api.get("auditor", f"{API}/ledger/verify", **params), 422, field)
+
+
+@pytest.mark.parametrize("username", NOT_AUDITORS)
+def test_who_may_not_verify_is_told_so_before_the_query_is_read(api: Api, username: str) -> None:
+    assert_problem(api.get(username, f"{API}/ledger/verify", position="x"), 403)
+
+
+# ---- a walk under a time limit -------------------------------------------------------------------
+
+
+@pytest.fixture
+def hurried(database_url: str, clock: FakeClock, world: World) -> Iterator[Api]:
+    """The same service with no time to spare: each verification checks one event and answers."""
+    settings = {"DATABASE_URL": database_url, "CLOCK": clock, "TESTING": True, "LEDGER_VERIFY_SECONDS": 0}
+    app = create_app({**settings, "STOP_PROCESS": lambda: None})
+    yield Api(app.test_client(), world)
+    app.extensions["desa_binaan"].db.dispose()
+
+
+def test_out_of_time_the_answer_says_how_far_it_got_and_where_to_go_on(api: Api, hurried: Api) -> None:
+    history(api)  # positions 1..6
+    hashes = [e["hash"] for e in feed(api)["items"]]
+
+    first = hurried.get("auditor", f"{API}/ledger/verify").get_json()
+
+    assert first == {
+        "ok": True,
+        "checked": 1,
+        "first_bad_position": None,
+        "reason": None,
+        "complete": False,
+        "verified_from": 0,
+        "verified_to": 1,
+        "continue_from": {"position": 1, "digest": hashes[0]},
+    }
+    answers = [first]
+    while not answers[-1]["complete"]:
+        answers.append(
+            hurried.get("auditor", f"{API}/ledger/verify", **answers[-1]["continue_from"]).get_json()
+        )
+    assert [a["verified_to"] for a in answers] == [1, 2, 3, 4, 5, 6]
+    assert all(a["ok"] and a["checked"] == 1 for a in answers)
+    assert answers[-1] == verified(1, 6, verified_from=5)
+    assert [a["continue_from"]["digest"] for a in answers[:-1]] == hashes[:5]
+
+
+def test_the_time_allowed_is_a_setting(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    assert create_app({"DATABASE_URL": database_url}).config["LEDGER_VERIFY_SECONDS"] == 10
+    monkeypatch.setenv("LEDGER_VERIFY_SECONDS", "2.5")
+    assert create_app({"DATABASE_URL": database_url}).config["LEDGER_VERIFY_SECONDS"] == 2.5
 
 
 @pytest.mark.parametrize("path", AUDIT_PATHS)

@@ -97,7 +97,11 @@ def test_tugu_selatan_from_proposal_to_decree(client: FlaskClient, world: World,
             "assessed_on": "2024-03-20",
             "score": 86,
             "meets_criteria": True,
-            "criteria": {"banyak_pmi": True, "rawan_tppo": True, "dukungan_pemerintah_desa": True},
+            "criteria": {
+                "migrant_worker_base": True,
+                "trafficking_vulnerability": True,
+                "village_commitment": True,
+            },
         },
         **{"If-Match": etag},
     )

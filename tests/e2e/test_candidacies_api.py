@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from service.application import Application
 from tests.conftest import ACTION_BODIES, FakeClock, proposal
-from tests.e2e.conftest import CASES, Api, assert_problem, etag, snapshot, unknown_id
+from tests.e2e.conftest import API, CASES, Api, assert_problem, etag, snapshot, unknown_id
 
 TUGU_SELATAN = "32.01.25.2006"
 BOGOR_VILLAGES = ["32.01.25.2001", "32.01.25.2005", "32.01.25.2006", "32.01.25.2007", "32.01.25.2008"]
@@ -860,6 +860,168 @@ def test_designation_needs_an_assessment_that_met_the_criteria(api: Api, applica
     assert body["allowed_actions"] == ["reject", "return", "withdraw"]
     assert snapshot(application) == before
     assert api.acted("head", case["id"], "reject")["stage"] == "rejected"
+
+
+# ---- the assessment criteria ----------------------------------------------------------------------
+
+CRITERIA = [
+    "migrant_worker_base",
+    "trafficking_vulnerability",
+    "border_or_port",
+    "poverty",
+    "village_commitment",
+]
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {name: True for name in CRITERIA},
+        {"poverty": False},
+        {"border_or_port": True, "village_commitment": False},
+    ],
+)
+def test_an_assessment_records_any_of_the_fixed_criteria(api: Api, criteria: dict[str, bool]) -> None:
+    case = api.case_at("socialized")
+    assessed = api.acted(
+        "section_head", case["id"], "assess", {**ACTION_BODIES["assess"], "criteria": criteria}
+    )
+    assert assessed["assessed"]["criteria"] == criteria
+    events = api.get("auditor", f"{CASES}/{case['id']}/events").get_json()["items"]
+    assert events[-1]["data"]["criteria"] == criteria
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("criteria", "field"),
+    [
+        ({"banyak_pmi": True}, "criteria.banyak_pmi"),
+        ({"poverty": True, "kemiskinan": True}, "criteria.kemiskinan"),
+        ({"Poverty": True}, "criteria.Poverty"),
+        ({"poverty": "ya"}, "criteria.poverty"),
+        ({"poverty": 1}, "criteria.poverty"),
+        ({"poverty": None}, "criteria.poverty"),
+        ({}, "criteria"),
+        (["poverty"], "criteria"),
+    ],
+)
+def test_criteria_outside_the_set_or_not_booleans_are_422(
+    api: Api, application: Application, criteria: Any, field: str
+) -> None:
+    case = api.case_at("socialized")
+    before = snapshot(application)
+    body = {**ACTION_BODIES["assess"], "criteria": criteria}
+    problem = assert_problem(api.act("section_head", case["id"], "assess", body), 422, field)
+    if isinstance(criteria, dict) and field != "criteria.poverty":
+        # A name outside the set, or none: the answer says which names there are.
+        assert all(name in " ".join(problem["errors"][field]) for name in CRITERIA), problem
+    assert snapshot(application) == before
+
+
+def test_the_api_document_lists_the_criteria(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    field = schemas["Assess"]["properties"]["criteria"]
+    assert field["minProperties"] == 1
+    [reference] = field["allOf"]
+    criteria = schemas[reference["$ref"].rsplit("/", 1)[-1]]
+    assert list(criteria["properties"]) == CRITERIA
+    assert {p["type"] for p in criteria["properties"].values()} == {"boolean"}
+    assert criteria["additionalProperties"] is False
+
+
+# ---- when a case starts -------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_proposal_may_give_the_day_the_case_began(api: Api) -> None:
+    response = api.propose("officer", proposed_on="2024-01-08")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    case = response.get_json()
+    assert (case["proposed_on"], case["started_on"]) == ("2024-01-08", "2024-01-08")
+    assert api.case("auditor", case["id"]) == {**case, "allowed_actions": []}
+    [proposed] = api.get("auditor", f"{CASES}/{case['id']}/events").get_json()["items"]
+    assert (proposed["schema_version"], proposed["data"]["proposed_on"]) == (2, "2024-01-08")
+
+
+@pytest.mark.usefixtures("registry")
+def test_without_proposed_on_a_case_starts_on_the_day_it_was_recorded(api: Api) -> None:
+    case = api.proposed("officer")
+    assert (case["proposed_on"], case["started_on"]) == (None, "2024-06-01")
+    assert api.proposed("officer", village_code="32.01.25.2001", proposed_on=None)["proposed_on"] is None
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("proposed_on", "says"),
+    [("2024-06-02", "future"), ("2024-02-30", "YYYY-MM-DD"), ("8 Jan 2024", "YYYY-MM-DD")],
+)
+def test_a_proposed_on_in_the_future_or_no_date_is_422(
+    api: Api, application: Application, proposed_on: str, says: str
+) -> None:
+    before = snapshot(application)
+    # 03:00 UTC on 1 June is noon in eastern Indonesia (UTC+9): 2 June has not begun anywhere.
+    problem = assert_problem(api.propose("officer", proposed_on=proposed_on), 422, "proposed_on")
+    assert says in " ".join(problem["errors"]["proposed_on"])
+    assert snapshot(application) == before
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("stage", "action", "field"),
+    [
+        ("proposed", "coordinate", "held_on"),
+        ("coordinated", "socialize", "held_on"),
+        ("socialized", "assess", "assessed_on"),
+        ("assessed", "designate", "decree_date"),
+    ],
+)
+def test_no_stage_is_dated_before_the_day_the_case_began(
+    api: Api, application: Application, stage: str, action: str, field: str
+) -> None:
+    """Begun on 19 February, the day of the coordination in ACTION_BODIES: every stage may be dated that
+    day, none the day before."""
+    case = api.case_at(stage, proposed_on="2024-02-19")
+    user = "head" if action == "designate" else "section_head"
+    before = snapshot(application)
+    too_early = {**ACTION_BODIES[action], field: "2024-02-18"}
+    problem = assert_problem(api.act(user, case["id"], action, too_early), 422, field)
+    assert "before the" in " ".join(problem["errors"][field])
+    assert snapshot(application) == before
+    on_the_day = {**ACTION_BODIES[action], field: "2024-02-19"}
+    if action != "coordinate":  # each later stage is also on or after the one before it
+        on_the_day[field] = {"socialize": "2024-02-19", "assess": "2024-02-21", "designate": "2024-03-20"}[
+            action
+        ]
+    assert api.act(user, case["id"], action, on_the_day).status_code == 200
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_coordination_before_the_day_the_case_began_names_it(api: Api) -> None:
+    case = api.proposed("officer", proposed_on="2024-02-20")
+    problem = assert_problem(api.act("section_head", case["id"], "coordinate"), 422, "held_on")
+    assert problem["errors"]["held_on"] == ["2024-02-19 is before the proposal date (2024-02-20)"]
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("proposed_on", "started_on", "days"), [(None, "2024-02-19", 57), ("2024-01-08", "2024-01-08", 99)]
+)
+def test_a_case_entered_after_the_fact_never_takes_negative_days(
+    api: Api, proposed_on: str | None, started_on: str, days: int
+) -> None:
+    """Recorded on 1 June; coordinated on 19 February and decreed on 16 April (ACTION_BODIES). Counted
+    from the recording, the days to designation were -46; counted from the case's start, they are the
+    decree date minus that start."""
+    case = api.case_at("assessed", proposed_on=proposed_on)
+    designated = api.acted("head", case["id"], "designate")
+    assert (designated["proposed_on"], designated["started_on"]) == (proposed_on, started_on)
+    [row] = api.get("auditor", f"{API}/designations").get_json()["items"]
+    assert row["days_to_designation"] == days
+    report = api.get("auditor", f"{API}/reports/performance", year=2024).get_json()
+    [bogor] = [office for office in report["offices"] if office["office_code"] == "BOGOR"]
+    assert bogor["median_days_to_designation"] == days
 
 
 # ---- dates ----------------------------------------------------------------------------------------

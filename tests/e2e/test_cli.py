@@ -93,6 +93,7 @@ def test_db_upgrade_leaves_an_imported_registry_alone(
 # ---- offices add ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("registry")
 def test_offices_add(app: Flask, application: Application) -> None:
     result = run(app, *DEPOK, "--region-name", "Kanwil Jawa Barat", "--regencies", "32.76, 32.01")
     assert result.exit_code == 0, result.output
@@ -104,8 +105,37 @@ def test_offices_add(app: Flask, application: Application) -> None:
     assert sorted(row.regencies) == ["32.01", "32.76"]
 
 
+@pytest.mark.usefixtures("registry")
+def test_offices_add_keeps_the_rules_of_the_api(app: Flask, application: Application) -> None:
+    """A new region needs its name, every regency is the registry's, and one another office serves
+    moves only with --take-over."""
+    new_region = run(app, *DEPOK, "--regencies", "32.76")
+    assert new_region.exit_code == 2
+    assert "region_name: region JABAR is new" in new_region.stderr
+    unknown = run(app, *DEPOK, "--region-name", "Kanwil Jawa Barat", "--regencies", "32.76,32.99")
+    assert unknown.exit_code == 2
+    assert "regencies: not a regency or city of the village registry: 32.99" in unknown.stderr
+    assert count(application, offices) == 0
+
+    bogor = ["offices", "add", "BOGOR", "--name", "Kantor Imigrasi Bogor", "--region", "JABAR"]
+    assert run(app, *bogor, "--region-name", "Kanwil Jawa Barat", "--regencies", "32.01,32.71").exit_code == 0
+    served = run(app, *DEPOK, "--regencies", "32.76,32.01")
+    assert served.exit_code == 2
+    assert "32.01 (Kabupaten Bogor) by BOGOR" in served.stderr
+    assert count(application, offices) == 1
+    taken = run(app, *DEPOK, "--regencies", "32.76,32.01", "--take-over")
+    assert taken.exit_code == 0, taken.output
+    with application.db.read() as conn:
+        rows = dict(conn.execute(select(offices.c.code, offices.c.regencies)).all())
+    assert {code: sorted(regencies) for code, regencies in rows.items()} == {
+        "BOGOR": ["32.71"],
+        "DEPOK": ["32.01", "32.76"],
+    }
+
+
+@pytest.mark.usefixtures("registry")
 def test_offices_add_twice_is_exit_2(app: Flask, application: Application) -> None:
-    assert run(app, *DEPOK, "--regencies", "32.76").exit_code == 0
+    assert run(app, *DEPOK, "--region-name", "Kanwil Jawa Barat", "--regencies", "32.76").exit_code == 0
     result = run(app, *DEPOK, "--regencies", "32.01")
     assert result.exit_code == 2
     assert "exists" in result.stderr
@@ -419,6 +449,77 @@ def test_ledger_verify_names_the_first_tampered_position(
     assert result.exit_code == 1
     assert f"position {bad_position}" in result.output
     assert "BROKEN" in result.output
+
+
+def digest_at(application: Application, position: int) -> str:
+    with application.db.read() as conn:
+        return conn.execute(select(events.c.hash).where(events.c.position == position)).scalar_one()
+
+
+@pytest.mark.usefixtures("five_events")
+def test_ledger_verify_from_a_kept_digest(app: Flask, application: Application) -> None:
+    result = run(app, "ledger", "verify", "--position", "3", "--digest", digest_at(application, 3))
+
+    assert result.exit_code == 0, result.output
+    assert "ledger intact: 2 events verified from position 3 (digest matches)" in result.stdout
+    assert f"head: position 5, digest {digest_at(application, 5)}" in result.stdout
+
+
+@pytest.mark.usefixtures("five_events")
+def test_ledger_verify_prints_the_head_to_keep(app: Flask, application: Application) -> None:
+    result = run(app, "ledger", "verify")
+    assert result.exit_code == 0, result.output
+    assert "ledger intact: 5 events verified\n" in result.stdout
+    assert f"head: position 5, digest {digest_at(application, 5)}" in result.stdout
+
+
+@pytest.mark.usefixtures("five_events")
+@pytest.mark.parametrize(
+    ("position", "digest_of", "said"),
+    [("3", 2, "event 3 has another digest"), ("6", 5, "the log ends at 5")],
+)
+def test_ledger_verify_from_a_digest_that_does_not_hold(
+    app: Flask, application: Application, position: str, digest_of: int, said: str
+) -> None:
+    digest = digest_at(application, digest_of)
+
+    result = run(app, "ledger", "verify", "--position", position, "--digest", digest)
+
+    assert result.exit_code == 1
+    assert f"ledger BROKEN at position {position}: " in result.stderr
+    assert said in result.stderr
+
+
+@pytest.mark.usefixtures("five_events")
+def test_ledger_verify_from_a_kept_digest_finds_a_later_change(app: Flask, application: Application) -> None:
+    kept = digest_at(application, 2)
+    drop_append_only_triggers(application)
+    with application.db.engine.begin() as conn:
+        conn.execute(text("UPDATE events SET actor_name = 'Someone Else' WHERE position = 4"))
+
+    result = run(app, "ledger", "verify", "--position", "2", "--digest", kept)
+
+    assert result.exit_code == 1
+    assert "ledger BROKEN at position 4: event 4 does not match its hash" in result.stderr
+    assert "(1 events verified before it)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--position", "2"], "--position and --digest together"),
+        (["--digest", "a" * 64], "--position and --digest together"),
+        (["--position", "0", "--digest", "a" * 64], "--position"),
+        (["--position", "x", "--digest", "a" * 64], "--position"),
+        (["--position", "2", "--digest", "A" * 64], "--digest"),
+        (["--position", "2", "--digest", "a" * 63], "--digest"),
+    ],
+)
+def test_ledger_verify_with_bad_options_is_exit_2(app: Flask, options: list[str], said: str) -> None:
+    result = run(app, "ledger", "verify", *options)
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert "intact" not in result.stdout
 
 
 # ---- demo seed ------------------------------------------------------------------------------------

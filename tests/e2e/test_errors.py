@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import sqlalchemy
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
-from service import cases
+from service import cases, logs
 from service.application import Application
 from tests.conftest import ACTION_BODIES, proposal
 from tests.e2e.conftest import API, CASES, Api, assert_problem, snapshot, unknown_id
@@ -341,8 +343,8 @@ BAD_REQUESTS = [
         422,
         path=CASES + "/{b}/assess",
         user="section_head",
-        json={**ACTION_BODIES["assess"], "criteria": {"banyak_pmi": "ya"}},
-        fields=("criteria.banyak_pmi.value",),
+        json={**ACTION_BODIES["assess"], "criteria": {"migrant_worker_base": "ya"}},
+        fields=("criteria.migrant_worker_base",),
     ),
     Bad(
         "no attendees",
@@ -555,11 +557,70 @@ def test_an_internal_error_is_a_500_problem_without_details(
     assert "logged" in body["detail"]
 
 
-@pytest.mark.parametrize("bad", ["2024-13-01", "16/04/2024", "kemarin"])
+def test_an_unhandled_error_is_logged_once_as_one_json_line_with_the_request_id(
+    app: Flask, api: Api, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug: one JSON line holding the traceback and the request id, which the 500 problem carries
+    too (and nothing of the error); Flask's own logging of it would write it again, over many lines."""
+
+    def broken() -> Response:
+        raise RuntimeError("a bug near secret postgres://user:pw@db")
+
+    app.add_url_rule(f"{API}/broken", "broken", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as served: not re-raised into the test
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(logs.JsonFormatter())
+    logs.logger().addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO):  # any other logger's records reach the root's capture
+            response = client.get(f"{API}/broken", headers=api.world.headers("auditor"))
+    finally:
+        logs.logger().removeHandler(handler)
+
+    body = assert_problem(response, 500)
+    text = response.get_data(as_text=True)
+    assert "secret" not in text and "RuntimeError" not in text
+    request_id = response.headers["X-Request-ID"]
+    assert request_id and body["request_id"] == request_id
+
+    lines = written.getvalue().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert [(e["level"], e["message"]) for e in entries] == [
+        ("ERROR", "unhandled error"),
+        ("INFO", "request"),
+    ]
+    error = entries[0]
+    assert error["request_id"] == request_id
+    assert (error["method"], error["path"]) == ("GET", f"{API}/broken")
+    assert error["exception"].startswith("Traceback") and "RuntimeError: a bug near" in error["exception"]
+    assert entries[1]["status"] == 500
+    others = [r for r in caplog.records if r.name != logs.LOGGER_NAME]
+    assert [r for r in others if r.exc_info or r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("bad", ["2024-13-01", "16/04/2024", "kemarin", "2024-02-19T10:00:00"])
 def test_a_date_that_is_no_date_says_how_to_write_one(api: Api, bad: str) -> None:
     response = api.get("auditor", f"{API}/reports/performance", as_of=bad)
     problem = assert_problem(response, 422)
     assert problem["errors"] == {"as_of": ["not a date: write it YYYY-MM-DD"]}
+    # In a body as in a query.
+    body = {**ACTION_BODIES["coordinate"], "held_on": bad}
+    response = api.act("section_head", unknown_id(), "coordinate", body)
+    assert assert_problem(response, 422)["errors"] == {"held_on": ["not a date: write it YYYY-MM-DD"]}
+
+
+@pytest.mark.parametrize("path", ["/reports/performance", "/designations"])
+def test_an_admin_asking_for_reports_is_told_it_may_not_read_reports(api: Api, path: str) -> None:
+    problem = assert_problem(api.get("admin", f"{API}{path}"), 403)
+    assert "may not read reports" in problem["detail"]
+
+
+@pytest.mark.parametrize("path", [f"{API}/nope", "/nope", f"{API}/offices/BOGOR/nope"])
+def test_an_unknown_path_is_a_404_problem(api: Api, client: FlaskClient, path: str) -> None:
+    response = client.get(path, headers=api.world.headers("auditor", Accept="text/html"))
+    assert_problem(response, 404)
+    assert response.headers["Content-Type"] == "application/problem+json"
 
 
 # ---- 503: a database that cannot take writes -------------------------------------------------------

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from service.application import Application
 from tests.conftest import OFFICES as WORLD_OFFICES
 from tests.conftest import USERS
-from tests.e2e.conftest import API, Api, assert_problem
+from tests.e2e.conftest import API, Api, assert_problem, snapshot
 
 OFFICES = f"{API}/offices"
 DEPOK = {
@@ -17,13 +18,20 @@ DEPOK = {
     "name": "Kantor Imigrasi Kelas II Non TPI Depok",
     "region_code": "JABAR",
     "region_name": "Kanwil Jawa Barat",
-    "regencies": ["32.76", "32.01"],
+    "regencies": ["32.76", "32.03"],
 }
 ACTIONS = ["coordinate", "socialize", "assess", "designate", "reject", "return", "withdraw"]
+
+# Every regency these tests name is in the village registry, as it is once `db upgrade` has run.
+pytestmark = pytest.mark.usefixtures("registry")
 
 
 def without_code(office: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in office.items() if k != "code"}
+
+
+def without_region_name(office: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in office.items() if k != "region_name"}
 
 
 def test_every_signed_in_user_lists_the_offices(api: Api, subtests: pytest.Subtests) -> None:
@@ -75,7 +83,7 @@ def test_admin_adds_an_office(api: Api, client: FlaskClient) -> None:
     assert response.status_code == 201
     assert response.headers["Location"] == f"{OFFICES}/DEPOK"
     # Regencies come back sorted: a set, whatever order it was sent in.
-    assert response.get_json() == {**DEPOK, "regencies": ["32.01", "32.76"]}
+    assert response.get_json() == {**DEPOK, "regencies": ["32.03", "32.76"]}
 
     again = api.get("officer", response.headers["Location"])
     assert again.status_code == 200
@@ -83,11 +91,109 @@ def test_admin_adds_an_office(api: Api, client: FlaskClient) -> None:
     assert "DEPOK" in [o["code"] for o in api.get("auditor", OFFICES).get_json()["items"]]
 
 
-def test_region_name_defaults_to_the_region_code(api: Api, client: FlaskClient) -> None:
-    body = {k: v for k, v in DEPOK.items() if k != "region_name"}
-    response = client.post(OFFICES, json=body, headers=api.world.headers("admin"))
+def test_an_office_of_an_existing_region_takes_the_regions_name(api: Api, client: FlaskClient) -> None:
+    response = client.post(OFFICES, json=without_region_name(DEPOK), headers=api.world.headers("admin"))
     assert response.status_code == 201
-    assert response.get_json()["region_name"] == "JABAR"
+    assert response.get_json()["region_name"] == "Kanwil Jawa Barat"
+
+
+def test_a_new_region_needs_a_name(api: Api, client: FlaskClient, application: Application) -> None:
+    before = snapshot(application)
+    body = {**without_region_name(DEPOK), "region_code": "JABAR2"}
+    problem = assert_problem(client.post(OFFICES, json=body, headers=api.world.headers("admin")), 422)
+    assert list(problem["errors"]) == ["region_name"]
+    assert "JABAR2" in problem["errors"]["region_name"][0]
+    put = client.put(
+        f"{OFFICES}/SURABAYA",
+        json={**without_code(body), "regencies": ["35.78"]},
+        headers=api.world.headers("admin"),
+    )
+    assert list(assert_problem(put, 422)["errors"]) == ["region_name"]
+    assert snapshot(application) == before
+
+    named = client.post(
+        OFFICES, json={**body, "region_name": "Kanwil Dua"}, headers=api.world.headers("admin")
+    )
+    assert named.status_code == 201
+    assert named.get_json()["region_name"] == "Kanwil Dua"
+
+
+def test_another_name_for_an_existing_region_is_422(
+    api: Api, client: FlaskClient, application: Application
+) -> None:
+    before = snapshot(application)
+    renamed = {**DEPOK, "region_name": "Kanwil Jabar"}
+    problem = assert_problem(client.post(OFFICES, json=renamed, headers=api.world.headers("admin")), 422)
+    assert list(problem["errors"]) == ["region_name"]
+    assert "'Kanwil Jawa Barat'" in problem["errors"]["region_name"][0]
+    # Also for the region's only office: that would rename the region.
+    surabaya = {**without_code(renamed), "region_code": "JATIM", "regencies": ["35.78"]}
+    put = client.put(f"{OFFICES}/SURABAYA", json=surabaya, headers=api.world.headers("admin"))
+    assert "'Kanwil Jawa Timur'" in assert_problem(put, 422, "region_name")["errors"]["region_name"][0]
+    assert snapshot(application) == before
+
+
+def test_regencies_unknown_to_the_registry_are_422_naming_them(
+    api: Api, client: FlaskClient, application: Application
+) -> None:
+    before = snapshot(application)
+    headers = api.world.headers("admin")
+    body = {**DEPOK, "regencies": ["32.76", "32.99", "99.01"]}
+    problem = assert_problem(client.post(OFFICES, json=body, headers=headers), 422)
+    assert problem["errors"] == {"regencies": ["not a regency or city of the village registry: 32.99, 99.01"]}
+    put = client.put(f"{OFFICES}/BOGOR", json=without_code(body), headers=headers)
+    assert assert_problem(put, 422)["errors"] == problem["errors"]
+    assert snapshot(application) == before
+
+
+def test_a_regency_served_by_another_office_is_409_naming_both(
+    api: Api, client: FlaskClient, application: Application
+) -> None:
+    before = snapshot(application)
+    headers = api.world.headers("admin")
+    problem = assert_problem(
+        client.post(OFFICES, json={**DEPOK, "regencies": ["32.76", "32.01"]}, headers=headers), 409
+    )
+    assert problem["rule"] == "regency_served"
+    assert "32.01 (Kabupaten Bogor) by BOGOR" in problem["detail"]
+    assert "32.76" not in problem["detail"]
+    assert "take_over" in problem["detail"]
+    # Replacing SUKABUMI's working area with one holding BOGOR's and SURABAYA's regencies.
+    sukabumi = {**without_code(DEPOK), "regencies": ["32.02", "32.71", "35.78"]}
+    put = assert_problem(client.put(f"{OFFICES}/SUKABUMI", json=sukabumi, headers=headers), 409)
+    assert "32.71 (Kota Bogor) by BOGOR, 35.78 (Kota Surabaya) by SURABAYA" in put["detail"]
+    assert snapshot(application) == before
+    # An office's own regencies are no conflict.
+    own = {**without_code(DEPOK), "regencies": ["32.01", "32.71"]}
+    assert client.put(f"{OFFICES}/BOGOR", json=own, headers=headers).status_code == 200
+
+
+def test_take_over_moves_the_regency_and_leaves_the_cases(
+    api: Api, client: FlaskClient, application: Application
+) -> None:
+    case = api.proposed("officer")  # Tugu Selatan, in 32.01, for BOGOR
+    events_before = snapshot(application)["events"]
+    headers = api.world.headers("admin")
+    body = {**DEPOK, "regencies": ["32.76", "32.01"], "take_over": True}
+    response = client.post(OFFICES, json=body, headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["regencies"] == ["32.01", "32.76"]
+    assert api.get("admin", f"{OFFICES}/BOGOR").get_json()["regencies"] == ["32.71"]
+    # The live case stays with BOGOR; no event was recorded. New proposals in 32.01 are DEPOK's.
+    assert api.case("officer", case["id"])["office_code"] == "BOGOR"
+    assert snapshot(application)["events"] == events_before
+    assert_problem(api.propose("officer", village_code="32.01.25.2007"), 422, "village_code")
+
+    # And back again, by replacing BOGOR's working area.
+    bogor = {**without_code(DEPOK), "regencies": ["32.01", "32.71"], "take_over": True}
+    assert client.put(f"{OFFICES}/BOGOR", json=bogor, headers=headers).status_code == 200
+    assert api.get("admin", f"{OFFICES}/DEPOK").get_json()["regencies"] == ["32.76"]
+    assert api.propose("officer", village_code="32.01.25.2007").status_code == 201
+
+
+def test_take_over_must_be_a_boolean(api: Api, client: FlaskClient) -> None:
+    body = {**DEPOK, "take_over": "yes"}
+    assert_problem(client.post(OFFICES, json=body, headers=api.world.headers("admin")), 422, "take_over")
 
 
 def test_only_an_admin_adds_an_office(api: Api, client: FlaskClient, subtests: pytest.Subtests) -> None:
@@ -150,7 +256,7 @@ def test_admin_replaces_an_office(api: Api, client: FlaskClient) -> None:
 def test_a_new_working_area_takes_effect_for_proposals(api: Api, client: FlaskClient) -> None:
     # Warugunung lies in Surabaya; until BOGOR serves 35.78 the proposal is outside its working area.
     assert_problem(api.propose("officer", village_code="35.78.01.1001"), 422, "village_code")
-    change = {**without_code(DEPOK), "region_code": "JABAR", "regencies": ["32.01", "32.71", "35.78"]}
+    change = {**without_code(DEPOK), "regencies": ["32.01", "32.71", "35.78"], "take_over": True}
     assert client.put(f"{OFFICES}/BOGOR", json=change, headers=api.world.headers("admin")).status_code == 200
     assert api.propose("officer", village_code="35.78.01.1001").status_code == 201
 

@@ -69,6 +69,7 @@ REPORT_CSV_COLUMNS = [
     "median_days_to_designation",
     "year",
     "as_of",
+    "as_of_basis",
     "ledger_position",
     "ledger_digest",
 ]
@@ -96,7 +97,7 @@ def person(username: str, role: str, at: str) -> dict[str, str]:
 
 
 def without_as_of(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k != "as_of"}
+    return {k: v for k, v in body.items() if k not in ("as_of", "as_of_basis")}
 
 
 def events_of(api: Api, case_id: str) -> list[dict[str, Any]]:
@@ -133,7 +134,7 @@ def test_bogor_target_three_one_designation_in_q2(api: Api, clock: FakeClock) ->
     # The 2024 report: target 3, one designated in Q2, 33.3 %, Sangat Kurang.
     now = report(api, "supervisor", year=2024)
     assert now["year"] == 2024
-    assert now["as_of"] is None
+    assert (now["as_of"], now["as_of_basis"]) == ("2024-04-16", "today")
     bogor = office_row(now, "BOGOR")
     assert bogor == {
         "office_code": "BOGOR",
@@ -187,7 +188,7 @@ def test_bogor_target_three_one_designation_in_q2(api: Api, clock: FakeClock) ->
 
     # As of the day it was recorded: the report of now.
     that_day = report(api, "supervisor", year=2024, as_of="2024-04-16")
-    assert that_day["as_of"] == "2024-04-16"
+    assert (that_day["as_of"], that_day["as_of_basis"]) == ("2024-04-16", "requested")
     assert without_as_of(that_day) == without_as_of(now)
 
     # Before the target was set there was no target; before anything, the ledger was empty.
@@ -412,8 +413,12 @@ def test_an_office_without_a_target_has_no_achievement_and_no_rating(api: Api) -
     assert body["national"]["target"] is None
     assert body["national"]["rating"] is None
 
-    # 2023: BOGOR had a target, nothing was designated or closed that year.
-    old = report(api, "supervisor", year=2023)
+    # 2023, as it closed: no target yet (the 2023 target was set on 5 January 2024).
+    closed = report(api, "supervisor", year=2023)
+    assert (closed["as_of"], closed["as_of_basis"]) == ("2023-12-31", "year_end")
+    assert office_row(closed, "BOGOR")["target"] is None
+    # 2023 as of today: BOGOR had a target, nothing was designated or closed that year.
+    old = report(api, "supervisor", year=2023, as_of="2024-04-10")
     bogor = office_row(old, "BOGOR")
     assert (bogor["target"], bogor["designated"], bogor["achievement_pct"], bogor["rating"]) == (
         2,
@@ -493,7 +498,9 @@ def test_closing_counts_by_the_wib_year_it_was_recorded_and_designation_by_decre
         return row["rejected"], row["withdrawn"], row["designated"], row["by_quarter"]
 
     q4 = {**ZERO_QUARTERS, "Q4": 1}
-    assert closed(2023) == (1, 1, 1, q4)
+    # 2023 by default as it closed: the decree of 29 December was recorded in 2024.
+    assert closed(2023) == (1, 1, 0, ZERO_QUARTERS)
+    assert closed(2023, as_of="2024-01-02") == (1, 1, 1, q4)
     assert closed(2024) == (1, 1, 0, ZERO_QUARTERS)
     # As it stood at the end of 2023: the late-evening closings, but not yet the decree.
     assert closed(2023, as_of="2023-12-31") == (1, 1, 0, ZERO_QUARTERS)
@@ -536,17 +543,77 @@ def test_a_report_names_the_newest_event_of_the_log(api: Api, three_offices: dic
             "position": newest["position"],
             "digest": newest["hash"],
         }
-    # The same figures for another year read the same log.
-    assert report(api, "auditor", year=2023)["ledger"]["position"] == newest["position"]
+    # The figures of a year to come read the same log; those of a past year the log as the year closed.
+    assert report(api, "auditor", year=2025)["ledger"]["position"] == newest["position"]
+    assert report(api, "auditor", year=2023)["ledger"] == {"position": 0, "digest": GENESIS_HASH}
 
 
 def test_the_year_defaults_to_this_year_or_that_of_as_of(api: Api, clock: FakeClock) -> None:
     clock.set("2024-06-01T03:00:00Z")
     target_set(api, "supervisor", "BOGOR", 2024, 3, BASIS)
     body = report(api, "officer")
-    assert (body["year"], body["as_of"]) == (2024, None)
+    assert (body["year"], body["as_of"], body["as_of_basis"]) == (2024, "2024-06-01", "today")
     assert office_row(body, "BOGOR")["target"] == 3
     assert report(api, "officer", as_of="2023-07-01")["year"] == 2023
+
+
+def test_a_past_year_reads_as_it_closed_on_31_december(api: Api, clock: FakeClock) -> None:
+    """Without `as_of`, a past year's report is the one as of its last day: what happens in the new
+    year (a proposal, a step, a closing, a late target) changes it no more."""
+    desk = Desk(api, clock)
+    start(clock, dt.date(2023, 11, 1))
+    target_set(api, "supervisor", "BOGOR", 2023, 2, BASIS)
+    designated, waiting = (desk.propose("officer", "BOGOR", n)["id"] for n in (1, 2))
+    at(clock, dt.date(2023, 12, 11))
+    for action in ("coordinate", "socialize", "assess"):
+        desk.act("section_head", designated, action)
+    desk.act("head", designated, "designate")
+    desk.act("section_head", waiting, "coordinate")
+
+    at(clock, dt.date(2024, 1, 15))
+    desk.propose("officer", "BOGOR", 3)
+    desk.act("section_head", waiting, "withdraw")
+    target_set(api, "supervisor", "SUKABUMI", 2023, 5, BASIS)
+
+    default = report(api, "auditor", year=2023)
+    year_end = report(api, "auditor", year=2023, as_of="2023-12-31")
+    assert (default["as_of"], default["as_of_basis"]) == ("2023-12-31", "year_end")
+    assert year_end["as_of_basis"] == "requested"
+    assert without_as_of(default) == without_as_of(year_end)
+    bogor = office_row(default, "BOGOR")
+    assert (bogor["target"], bogor["designated"], bogor["withdrawn"]) == (2, 1, 0)
+    assert bogor["pipeline"] == {**EMPTY_PIPELINE, "coordinated": 1}
+    assert office_row(default, "SUKABUMI")["target"] is None
+    # As of today the same year reads differently: the pipeline and the late target are today's.
+    today = report(api, "auditor", year=2023, as_of="2024-01-15")
+    assert office_row(today, "BOGOR")["pipeline"] == {**EMPTY_PIPELINE, "proposed": 1}
+    assert office_row(today, "SUKABUMI")["target"] == 5
+
+    # The CSV alike, but for the basis it names.
+    _, default_rows = parse_csv(api.get("auditor", PERFORMANCE, year=2023, format="csv"))
+    _, year_end_rows = parse_csv(api.get("auditor", PERFORMANCE, year=2023, as_of="2023-12-31", format="csv"))
+    assert {r["as_of_basis"] for r in default_rows} == {"year_end"}
+    assert [{**r, "as_of_basis": ""} for r in default_rows] == [
+        {**r, "as_of_basis": ""} for r in year_end_rows
+    ]
+
+
+def test_this_year_and_years_to_come_read_as_of_today(api: Api, clock: FakeClock) -> None:
+    clock.set("2024-06-01T03:00:00Z")  # 10:00 in Jakarta
+    target_set(api, "supervisor", "BOGOR", 2025, 6, BASIS)
+    api.proposed("officer", village_code="32.01.25.2006", village_name="Tugu Selatan")
+    for year in (2024, 2025):
+        body = report(api, "supervisor", year=year)
+        assert (body["as_of"], body["as_of_basis"]) == ("2024-06-01", "today")
+        assert office_row(body, "BOGOR")["pipeline"] == {**EMPTY_PIPELINE, "proposed": 1}
+    assert office_row(report(api, "supervisor", year=2025), "BOGOR")["target"] == 6
+
+
+def test_the_report_document_names_the_basis(api: Api) -> None:
+    spec = api.client.get("/openapi.json").get_json()
+    schema = spec["components"]["schemas"]["PerformanceReport"]
+    assert {"as_of", "as_of_basis"} <= set(schema["required"])
+    assert schema["properties"]["as_of_basis"]["enum"] == ["requested", "year_end", "today"]
 
 
 @pytest.mark.parametrize(
@@ -695,7 +762,7 @@ def assert_csv_matches_report(response: TestResponse, body: dict[str, Any]) -> N
         assert (row["region_code"] or None) == region_code
         assert csv_figures(row) == json_figures(figures)
         assert int(row["year"]) == body["year"]
-        assert (row["as_of"] or None) == body["as_of"]
+        assert (row["as_of"], row["as_of_basis"]) == (body["as_of"], body["as_of_basis"])
         assert int(row["ledger_position"]) == body["ledger"]["position"]
         assert row["ledger_digest"] == body["ledger"]["digest"]
 
@@ -718,10 +785,8 @@ def test_the_report_as_csv_holds_the_same_rows_as_the_json(api: Api, subtests: p
             response = api.get(username, PERFORMANCE, format="csv", **params)
             assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
             assert_csv_matches_report(response, body)
-            name = f"performance-{params['year']}" + (
-                f"-as-of-{params['as_of']}" if "as_of" in params else ""
-            )
-            assert response.headers["Content-Disposition"] == f'attachment; filename="{name}.csv"'
+            name = f"performance-{params['year']}-as-of-{body['as_of']}.csv"
+            assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
 
 
 @pytest.mark.usefixtures("three_offices")
@@ -748,7 +813,12 @@ def test_csv_of_an_office_without_target_leaves_the_cells_empty(api: Api) -> Non
         "",
         "",
     )
-    assert (row["designated"], row["Q1"], row["as_of"]) == ("0", "0", "")
+    assert (row["designated"], row["Q1"], row["as_of"], row["as_of_basis"]) == (
+        "0",
+        "0",
+        "2024-06-01",
+        "today",
+    )
 
 
 REGISTER_PEOPLE_PARTS = ("username", "name", "role", "at")
@@ -896,4 +966,10 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
 @pytest.mark.parametrize("path", ["/reports/performance", "/designations", "/targets"])
 def test_an_admin_is_told_it_may_not_read_reports(api: Api, path: str) -> None:
     body = assert_problem(api.get("admin", f"{API}{path}", year=2024), 403)
+    assert body["detail"] == "the role admin may not read reports"
+
+
+@pytest.mark.parametrize("path", ["/reports/performance", "/designations"])
+def test_an_admin_is_refused_before_the_query_is_read(api: Api, path: str) -> None:
+    body = assert_problem(api.get("admin", f"{API}{path}", as_of="kemarin", format="xml"), 403)
     assert body["detail"] == "the role admin may not read reports"

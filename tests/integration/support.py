@@ -4,10 +4,12 @@ snapshots of the read models."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Connection, Text, cast, select
 
+from domain.events import Event, JsonDict
 from events.database import Database
 from events.projections import LIVE
 from events.store import EventMetadata
@@ -42,3 +44,17 @@ def read_model_snapshot(conn: Connection) -> dict[str, list[dict[str, Any]]]:
         query = select(*columns).order_by(*table.primary_key.columns)
         snapshot[table.name] = [dict(row) for row in conn.execute(query).mappings()]
     return snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedV1(Event):
+    """A proposal as releases before `proposed_on` recorded it: schema version 1."""
+
+    type_name: ClassVar[str] = "CandidacyProposed"
+    schema_version: ClassVar[int] = 1
+    candidacy_id: str
+    village: JsonDict
+    office_code: str
+    region_code: str
+    rationale: str
+    indicators: JsonDict

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, delete, func, inspect, select, text
+from sqlalchemy import Column, Integer, MetaData, delete, func, insert, inspect, select, text
 
 from domain.events import (
     CandidacyAssessed,
@@ -30,6 +30,7 @@ from events.projections import LIVE
 from events.schema import (
     GENESIS_HASH,
     candidacies,
+    designation_days,
     designations,
     events,
     ledger_head,
@@ -41,7 +42,7 @@ from events.store import EventMetadata, EventStore, LedgerHead, format_timestamp
 from service import tables  # noqa: F401  (registers the service's tables on the metadata)
 from service.migrate import _reshapes_read_models, alembic_config, upgrade
 from service.tables import idempotency_keys
-from tests.integration.support import METADATA, T0, read_model_snapshot
+from tests.integration.support import METADATA, T0, ProposedV1, read_model_snapshot
 
 
 def current_revision(database: Database) -> str | None:
@@ -263,10 +264,12 @@ def stamp(iso: str) -> str:
     return format_timestamp(dt.datetime.fromisoformat(iso).replace(tzinfo=dt.UTC))
 
 
-def append_history(database: Database) -> None:
+def append_history(
+    database: Database, history: list[tuple[str, str, EventMetadata, Event]] = HISTORY_AT_0001
+) -> None:
     """Straight into the log, as the 0001-era application would have; its read model is left empty."""
     store = EventStore()
-    for iso, stream_id, actor, event in HISTORY_AT_0001:
+    for iso, stream_id, actor, event in history:
         with database.write() as conn:
             store.append(
                 conn,
@@ -476,6 +479,7 @@ def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
     assert _reshapes_read_models(config, "0004", "0005")  # designation days are one
     assert _reshapes_read_models(config, "0005", "0006")  # closings are one
     assert not _reshapes_read_models(config, "0006", "0008")  # a procedure, then its removal
+    assert _reshapes_read_models(config, "0009", "0010")  # every case gets its start
 
 
 def test_no_procedure_is_left_behind(database: Database) -> None:
@@ -485,3 +489,77 @@ def test_no_procedure_is_left_behind(database: Database) -> None:
     with database.read() as conn:
         found = conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'confirm_live_token'"))
         assert found.scalar_one() == 0
+
+
+# ---- 0010: when a case starts --------------------------------------------------------------------
+
+# A case entered after the fact under 0009, in one sitting on 1 June 2024 (its meetings and decree
+# months before), its proposal of version 1 as releases of that time wrote it.
+LATE_VILLAGE = {"code": "32.01.25.2006", "name": "Tugu Selatan", "district": None, "regency": None}
+ENTERED_LATE: list[tuple[str, str, EventMetadata, Event]] = [
+    (
+        "2024-06-01T03:00:00",
+        "case-late",
+        OFFICER,
+        ProposedV1("case-late", LATE_VILLAGE, "BOGOR", "JABAR", "Dicatat belakangan.", {}),
+    ),
+    (
+        "2024-06-01T03:01:00",
+        "case-late",
+        SECTION_HEAD,
+        CandidacyCoordinated(
+            held_on=dt.date(2024, 2, 19), venue="Aula", agencies=("Polres",), minutes_ref="U"
+        ),
+    ),
+    (
+        "2024-06-01T03:02:00",
+        "case-late",
+        SECTION_HEAD,
+        CandidacySocialized(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=40),
+    ),
+    (
+        "2024-06-01T03:03:00",
+        "case-late",
+        SECTION_HEAD,
+        CandidacyAssessed(dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}),
+    ),
+    (
+        "2024-06-01T03:04:00",
+        "case-late",
+        HEAD,
+        CandidacyDesignated("W11-0416-L", decree_date=dt.date(2024, 4, 16), fostering_officers=("Rina",)),
+    ),
+]
+
+
+def test_0010_counts_the_days_to_designation_from_each_cases_start(database_url: str) -> None:
+    """Under 0009 a case's days to designation were counted from the day its proposal was recorded:
+    -46 for this one. The upgrade rebuilds the read models: the case starts on its coordination (19
+    February) and was designated 57 days later."""
+    db = Database(database_url)
+    try:
+        assert upgrade(db, "0009")
+        append_history(db, ENTERED_LATE)
+        with db.write() as conn:  # what 0009's projection had written for the designation
+            stale = {
+                "office_code": "BOGOR",
+                "decree_year": 2024,
+                "quarter": "Q2",
+                "designated": 1,
+                "days": "-46",
+            }
+            conn.execute(insert(designation_days).values(stale))
+
+        assert upgrade(db)
+
+        with db.read() as conn:
+            cases = conn.execute(
+                select(candidacies.c.id, candidacies.c.proposed_on, candidacies.c.started_on)
+            )
+            assert cases.all() == [("case-late", None, "2024-02-19")]
+            register = conn.execute(select(designations.c.days_to_designation)).scalars().all()
+            days = conn.execute(select(designation_days.c.days)).scalars().all()
+        assert (register, days) == ([57], ["57"])
+        assert schema_differences(db, metadata) == []
+    finally:
+        db.dispose()

@@ -43,17 +43,17 @@ COORDINATE = Coordinate(
 )
 SOCIALIZE = Socialize(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=85, topics=("TPPO",))
 ASSESS_MET = Assess(
-    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"migrant_worker_base": True}
 )
 ASSESS_NOT_MET = Assess(
     assessed_on=dt.date(2024, 3, 20),
     score=41,
     meets_criteria=False,
-    criteria={"banyak_pmi": False},
+    criteria={"migrant_worker_base": False},
     notes="Kasus TPPO tidak terkonfirmasi.",
 )
 REASSESS_MET = Assess(
-    assessed_on=dt.date(2024, 4, 2), score=78, meets_criteria=True, criteria={"banyak_pmi": True}
+    assessed_on=dt.date(2024, 4, 2), score=78, meets_criteria=True, criteria={"migrant_worker_base": True}
 )
 DESIGNATE = Designate(
     decree_number="W11.IMI.IMI.4-UM.01.01-0416",
@@ -243,7 +243,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
         "assessed_on": "2024-03-20",
         "score": 86,
         "meets_criteria": True,
-        "criteria": {"banyak_pmi": True},
+        "criteria": {"migrant_worker_base": True},
         "notes": None,
     }
     # The return keeps the assessment it sent back; the new one replaces it.

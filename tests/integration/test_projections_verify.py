@@ -3,7 +3,9 @@ with the live read models, in one read snapshot, without changing anything; on b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,18 +14,30 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import JSON, Connection, Table, Text, cast, delete, insert, select, text, update
 
-from domain.commands import SetTarget
+from domain.actors import Actor
+from domain.commands import ActOnCase, CaseCommand, Indicators, ProposeCandidacy, SetTarget
+from domain.events import CandidacyAssessed
 from events import rebuild, verification
 from events.projections import LIVE
 from events.schema import candidacies, designations, pipeline_counts, stage_changes, target_history, targets
-from events.store import EventStore
+from events.store import EventMetadata, EventStore
 from events.verification import Difference, DifferenceKind
 from service import handlers
 from service.application import Application
+from tests.conftest import FakeClock, World, load_areas
 from tests.integration import test_report_projections
-from tests.integration.support import read_model_snapshot
+from tests.integration.support import ProposedV1, read_model_snapshot
 from tests.integration.test_projections import BatchedStore
-from tests.integration.test_report_projections import Story
+from tests.integration.test_report_projections import (
+    BATULAYANG,
+    CITEKO,
+    TUGU_SELATAN,
+    Story,
+    assess,
+    coordinate,
+    designate,
+    socialize,
+)
 
 # The report tests' story (eight cases of three offices through every action, targets set and changed),
 # as this module's fixture of the same name.
@@ -366,6 +380,76 @@ def test_two_verifications_at_once_keep_their_own_scratch_tables(
     outer = check(application, VerifyMidway())
     assert outer.ok and inner[0].ok
     assert outer.compared == inner[0].compared
+
+
+# ---- cases that began before they were recorded -----------------------------------------------------
+
+
+def test_verify_and_rebuild_after_cases_that_began_before_they_were_recorded(
+    application: Application, world: World, clock: FakeClock
+) -> None:
+    """Three cases recorded on 1 June, each designated on 16 April after meetings in February: one
+    without `proposed_on`, one with it, and one from an older release's log (a version 1 proposal, an
+    assessment with criteria of other names). The live rows, a verification and a rebuild agree, and no
+    case's days to designation are negative."""
+    load_areas(application)
+    clock.set("2024-06-01T03:00:00Z")
+    officer, section_head, head = (world.actors[u] for u in ("officer", "section_head", "head"))
+
+    def run(handler: Any, actor: Actor, command: Any) -> dict[str, Any]:
+        return application.execute(handler, actor, command, request_id=f"req-{uuid.uuid4()}")
+
+    def propose(village_code: str, proposed_on: dt.date | None = None) -> str:
+        command = ProposeCandidacy(
+            village_code=village_code,
+            office_code="BOGOR",
+            rationale="Dicatat belakangan.",
+            indicators=Indicators(412, 160, 3, border_area=False),
+            proposed_on=proposed_on,
+        )
+        return run(handlers.propose, officer, command)["id"]
+
+    def act(case_id: str, actor: Actor, command: CaseCommand) -> dict[str, Any]:
+        return run(handlers.act, actor, ActOnCase(case_id, command))
+
+    late = propose(TUGU_SELATAN)
+    given = propose(CITEKO, proposed_on=dt.date(2024, 1, 8))
+    old = str(uuid.uuid4())
+    with application.uow.write(EventMetadata.of(officer, "req-old")) as tx:
+        village = {"code": BATULAYANG, "name": "Batulayang", "district": None, "regency": None}
+        tx.append("candidacy", old, 0, [ProposedV1(old, village, "BOGOR", "JABAR", "Lama.", {})])
+    for case_id in (late, given, old):
+        act(case_id, section_head, coordinate("2024-02-19"))
+        act(case_id, section_head, socialize("2024-02-21"))
+        if case_id == old:
+            with application.uow.write(EventMetadata.of(section_head, "req-old-assess")) as tx:
+                criteria = {"banyak_pmi": True, "rawan_tppo": False}
+                assessed = CandidacyAssessed(dt.date(2024, 3, 20), 86, True, criteria)
+                tx.append("candidacy", old, 3, [assessed])
+        else:
+            act(case_id, section_head, assess("2024-03-20"))
+        designated = act(case_id, head, designate(f"SK-{case_id}", "2024-04-16"))
+        assert designated["stage"] == "designated"
+
+    with application.db.read() as conn:
+        rows = {r.id: r for r in conn.execute(select(candidacies)).all()}
+        days = dict(
+            conn.execute(select(designations.c.candidacy_id, designations.c.days_to_designation)).all()
+        )
+    assert {i: (rows[i].proposed_on, rows[i].started_on) for i in rows} == {
+        late: (None, "2024-02-19"),
+        given: ("2024-01-08", "2024-01-08"),
+        old: (None, "2024-02-19"),
+    }
+    assert days == {late: 57, given: 99, old: 57}
+
+    live, total = snapshot_and_count(application)
+    result = check(application)
+    assert result.ok, [str(d) for d in result.differences]
+    assert result.replayed == total
+    with application.db.write() as conn:
+        rebuild.rebuild(conn, EventStore())
+    assert snapshot_and_count(application) == (live, total)
 
 
 # ---- the command ------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def assess(day: str, met: bool = True) -> Assess:
         assessed_on=dt.date.fromisoformat(day),
         score=86 if met else 41,
         meets_criteria=met,
-        criteria={"banyak_pmi": met},
+        criteria={"migrant_worker_base": met},
     )
 
 

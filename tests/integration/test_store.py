@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import time
 import uuid
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -17,9 +18,19 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from domain.events import CandidacyCoordinated, CandidacyRejected, CandidacyWithdrawn, Event
+from events import ledger
 from events.database import Database
 from events.schema import GENESIS_HASH, events, ledger_head
-from events.store import ConcurrencyError, EventMetadata, EventStore, RecordedEvent
+from events.store import (
+    _CHAIN_COLUMNS,
+    ConcurrencyError,
+    EventMetadata,
+    EventStore,
+    RecordedEvent,
+    VerificationResult,
+    canonical_json,
+    stored_hash_matches,
+)
 from tests.integration.conftest import Append
 from tests.integration.support import METADATA, T0, drop_append_only_triggers
 
@@ -532,15 +543,220 @@ def test_verify_names_the_first_bad_position(
     assert (result.ok, result.first_bad_position, result.checked) == (False, first_bad, checked)
 
 
-def test_verify_reports_progress_per_batch(database: Database, append: Append) -> None:
+def test_verify_reports_progress_per_batch(database: Database, store: EventStore, append: Append) -> None:
     for n in range(1, 8):
         append(f"case-{n}", 0, [rejected(n)])
     seen: list[int] = []
 
-    class SmallBatches(EventStore):
-        def iterate_all(self, conn: Any, *, batch_size: int = 3, upcast: bool = True) -> Any:
-            return super().iterate_all(conn, batch_size=3, upcast=upcast)
-
     with database.read() as conn:
-        result = SmallBatches().verify(conn, progress=seen.append)
+        result = store.verify(conn, progress=seen.append, batch_size=3)
     assert (result.ok, result.checked, seen) == (True, 7, [3, 3, 1])
+
+
+def test_the_hash_is_one_function_of_the_stored_row(database: Database, append: Append) -> None:
+    """What an append computes, what verify recomputes from the row as read, and the encoding pinned
+    here are one and the same, whatever the payload holds."""
+    tricky = [
+        _LookAlike(7, "ab", "2024", note='Desa — "kutip" \\ \U0001d53b \u00e9\n\t\x00\x7f'),
+        coordinated(1),
+    ]
+    recorded = append("case-a", 0, tricky)
+    with database.read() as conn:
+        rows = conn.execute(select(*_CHAIN_COLUMNS).order_by(events.c.position)).all()
+    for row, event in zip(rows, recorded, strict=True):
+        assert stored_hash_matches(row)
+        assert event.computed_hash() == independent_hash(row) == row.hash
+        data = json.loads(row.data)
+        # The hash covers the payload's value, in its canonical encoding: spaces do not change it ...
+        assert stored_hash_matches((*row[:7], json.dumps(data, indent=1), *row[8:]))
+        # ... another value does, and so does a payload that is not JSON.
+        assert not stored_hash_matches((*row[:7], canonical_json({**data, "extra": 1}), *row[8:]))
+        assert not stored_hash_matches((*row[:7], row.data[:-1], *row[8:]))
+        assert not stored_hash_matches((*row[:4], str(row.version), *row[5:]))
+
+
+# ---- verifying from a digest kept elsewhere ----------------------------------------------------
+
+
+@pytest.fixture
+def ten_events(append: Append) -> list[RecordedEvent]:
+    """Positions 1..10, over three streams."""
+    recorded = []
+    for n in range(1, 11):
+        recorded += append(f"case-{n % 3}", (n - 1) // 3, [rejected(n)])
+    return recorded
+
+
+def verify_from(database: Database, position: int, digest: str, **options: Any) -> VerificationResult:
+    with database.read() as conn:
+        return EventStore().verify(conn, position=position, digest=digest, **options)
+
+
+def test_verify_from_a_kept_digest_checks_only_the_events_after_it(
+    database: Database, ten_events: list[RecordedEvent]
+) -> None:
+    kept = ten_events[6]  # position 7
+    # Before the kept position the log may hold anything: the digest vouches for it.
+    drop_append_only_triggers(database)
+    with database.engine.begin() as conn:
+        conn.execute(text('UPDATE events SET data = \'{"reason":"forged"}\' WHERE position = 2'))
+    seen: list[int] = []
+
+    result = verify_from(database, 7, kept.hash, progress=seen.append)
+
+    assert result == VerificationResult(
+        ok=True,
+        checked=3,
+        first_bad_position=None,
+        reason=None,
+        verified_from=7,
+        verified_to=10,
+        digest=ten_events[-1].hash,
+        complete=True,
+    )
+    assert seen == [3]  # events 8, 9 and 10 read after the kept one, nothing before it
+    assert not verify(database, EventStore()).ok  # the whole walk finds the forged event
+
+
+def test_verify_from_the_head_checks_nothing_after_it(
+    database: Database, ten_events: list[RecordedEvent]
+) -> None:
+    result = verify_from(database, 10, ten_events[-1].hash)
+    assert (result.ok, result.checked, result.verified_to, result.complete) == (True, 0, 10, True)
+
+
+def test_verify_from_a_digest_that_differs_fails_at_its_position(
+    database: Database, ten_events: list[RecordedEvent]
+) -> None:
+    result = verify_from(database, 7, ten_events[5].hash)
+    assert (result.ok, result.first_bad_position, result.checked) == (False, 7, 0)
+    assert result.reason == "event 7 has another digest"
+
+
+def test_verify_from_beyond_the_head_fails_saying_where_the_log_ends(
+    database: Database, ten_events: list[RecordedEvent]
+) -> None:
+    result = verify_from(database, 11, ten_events[-1].hash)
+    assert (result.ok, result.first_bad_position, result.checked) == (False, 11, 0)
+    assert result.reason == "the log ends at 10"
+
+
+def test_verify_from_a_kept_digest_finds_a_tampered_event_after_it(
+    database: Database, ten_events: list[RecordedEvent]
+) -> None:
+    drop_append_only_triggers(database)
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE events SET actor_name = 'Someone Else' WHERE position = 9"))
+
+    result = verify_from(database, 7, ten_events[6].hash)
+
+    assert (result.ok, result.first_bad_position, result.checked, result.verified_to) == (False, 9, 1, 8)
+    assert result.reason == "event 9 does not match its hash"
+
+
+def test_verify_from_a_kept_digest_finds_the_kept_event_itself_altered(
+    database: Database, ten_events: list[RecordedEvent]
+) -> None:
+    """The stored hash is still the one kept, but the event no longer hashes to it."""
+    drop_append_only_triggers(database)
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE events SET request_id = 'req-forged' WHERE position = 7"))
+
+    result = verify_from(database, 7, ten_events[6].hash)
+
+    assert (result.ok, result.first_bad_position, result.reason) == (
+        False,
+        7,
+        "event 7 no longer matches its digest",
+    )
+
+
+@pytest.mark.parametrize(("tamper", "first_bad", "checked"), TAMPER_CASES.values(), ids=TAMPER_CASES.keys())
+def test_every_failure_says_why(
+    database: Database, store: EventStore, append: Append, tamper: Any, first_bad: int, checked: int
+) -> None:
+    append("case-a", 0, [coordinated(1), rejected(2), rejected(3)])
+    append("case-b", 0, [rejected(4), rejected(5)])
+    append("case-a", 3, [rejected(6)])
+    drop_append_only_triggers(database)
+    with database.engine.begin() as conn:
+        for statement in tamper(database, store):
+            conn.execute(text(statement))
+
+    result = verify(database, store)
+
+    assert result.reason is not None and str(first_bad) in result.reason
+    assert (result.verified_from, result.verified_to, result.complete) == (0, checked, True)
+
+
+# ---- a time limit ----------------------------------------------------------------------------------
+
+
+def test_past_the_time_limit_the_walk_stops_and_goes_on_from_where_it_got(
+    database: Database, ten_events: list[RecordedEvent]
+) -> None:
+    spent = verify_from(database, 0, GENESIS_HASH, until=0.0)  # long past: one event, then stop
+
+    assert (spent.ok, spent.complete, spent.checked, spent.verified_to) == (True, False, 1, 1)
+    assert spent.digest == ten_events[0].hash
+    position, digest, rounds = spent.verified_to, spent.digest, 1
+    while True:
+        step = verify_from(database, position, digest, until=0.0)
+        rounds += 1
+        assert step.ok and step.verified_from == position
+        if step.complete:
+            break
+        position, digest = step.verified_to, step.digest
+    assert (rounds, step.verified_to, step.digest) == (10, 10, ten_events[-1].hash)
+    # With time to spare, one walk does it all.
+    whole = verify_from(database, 0, GENESIS_HASH, until=time.monotonic() + 60)
+    assert (whole.complete, whole.checked) == (True, 10)
+
+
+def test_a_time_limit_never_hides_a_break(database: Database, ten_events: list[RecordedEvent]) -> None:
+    drop_append_only_triggers(database)
+    with database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE position = 10"))
+    position, digest = 0, GENESIS_HASH
+    while (step := verify_from(database, position, digest, until=0.0)).ok:
+        assert not step.complete
+        position, digest = step.verified_to, step.digest
+    assert (step.first_bad_position, step.complete) == (10, True)
+    assert step.reason == "the head names event 10, the log ends at 9"
+
+
+# ---- in parts, one process each (events.ledger) ------------------------------------------------
+
+
+def test_verified_in_parts_it_is_the_same_walk(database: Database, ten_events: list[RecordedEvent]) -> None:
+    whole = verify(database, EventStore())
+    in_parts = ledger.verify_chain(database, EventStore(), processes=3, min_part=1)
+    assert in_parts == whole
+    from_seven = ledger.verify_chain(
+        database, EventStore(), position=7, digest=ten_events[6].hash, processes=3, min_part=1
+    )
+    assert from_seven == verify_from(database, 7, ten_events[6].hash)
+    for position, digest in ((3, ten_events[6].hash), (11, ten_events[-1].hash)):  # another, beyond
+        refused = ledger.verify_chain(
+            database, EventStore(), position=position, digest=digest, processes=3, min_part=1
+        )
+        assert not refused.ok
+        assert refused == verify_from(database, position, digest)
+
+
+@pytest.mark.parametrize(("tamper", "first_bad", "checked"), TAMPER_CASES.values(), ids=TAMPER_CASES.keys())
+def test_verified_in_parts_it_names_the_first_bad_position(
+    database: Database, store: EventStore, append: Append, tamper: Any, first_bad: int, checked: int
+) -> None:
+    append("case-a", 0, [coordinated(1), rejected(2), rejected(3)])
+    append("case-b", 0, [rejected(4), rejected(5)])
+    append("case-a", 3, [rejected(6)])
+    drop_append_only_triggers(database)
+    with database.engine.begin() as conn:
+        for statement in tamper(database, store):
+            conn.execute(text(statement))
+
+    result = ledger.verify_chain(database, store, processes=3, min_part=1)  # parts after 0, 2 and 4
+
+    assert (result.ok, result.first_bad_position, result.checked) == (False, first_bad, checked)
+    assert result == verify(database, store)

@@ -563,6 +563,7 @@ class Matrix:
             "region_code": "JATENG",
             "region_name": "Kanwil Jawa Tengah",
             "regencies": ["33.01"],
+            "take_over": True,  # from the office that served it before (one office per regency)
         }
 
 
@@ -576,6 +577,7 @@ def matrix(deployment: Deployment) -> Iterator[Matrix]:
             deployment.world.tokens[username] = accounts.add_user(conn, user, application.clock)
             deployment.world.actors[username] = Actor(username, name, role, office, None)
     surabaya = load_villages(application, {"35.78": "Kota Surabaya"}, 40)["35.78"]
+    load_villages(application, {"33.01": "Kabupaten Cilacap"}, 0)  # the regency of the offices added
     villages = {
         "BOGOR": deployment.villages,
         "SUKABUMI": deployment.sukabumi_villages,

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from events.schema import candidacies, events, ledger_head
 from service.tables import areas, idempotency_keys, metadata, offices
@@ -355,6 +355,7 @@ def operations(scene: Scene) -> dict[str, Operation]:
         Field(("region_name",), "text"),
         Field(("regencies",), "list"),
         Field(("regencies", 0), "code"),
+        Field(("take_over",), "bool"),
     )
     office = {
         "name": "Kantor Imigrasi",
@@ -381,6 +382,7 @@ def operations(scene: Scene) -> dict[str, Operation]:
                 Field(("indicators", "prospective_migrant_workers"), "int"),
                 Field(("indicators", "trafficking_cases"), "int"),
                 Field(("indicators", "border_area"), "bool"),
+                Field(("proposed_on",), "date", nullable=True),
             ),
         ),
         action(
@@ -410,8 +412,8 @@ def operations(scene: Scene) -> dict[str, Operation]:
             Field(("score",), "int"),
             Field(("meets_criteria",), "bool"),
             Field(("criteria",), "dict"),
-            Field(("criteria", AS_KEY), "text"),
-            Field(("criteria", "banyak_pmi"), "bool"),
+            Field(("criteria", AS_KEY), "code"),
+            Field(("criteria", "migrant_worker_base"), "bool"),
             Field(("notes",), "text", nullable=True),
         ),
         action(
@@ -862,7 +864,10 @@ def test_unusual_text_is_stored_and_given_back_exactly(deployment: Deployment, w
     write("section_head", "POST", f"/candidacies/{case_id}/withdraw", {"reason": ODD_MULTILINE}, 200)
     year = dt.date.today().year
     write("supervisor", "PUT", f"/targets/SUKABUMI/{year}", {"target": 3, "basis": ODD_TEXT}, 200)
-    office = {"code": "ODD", "name": ODD_TEXT, "region_code": "JABAR", "region_name": ODD_TEXT}
+    # A new region (an existing one keeps its name), serving a regency of the registry no office serves.
+    with deployment.application.db.write() as conn:
+        conn.execute(insert(areas).values(code="32.76", name="Kota Depok", level=2))
+    office = {"code": "ODD", "name": ODD_TEXT, "region_code": "ODD", "region_name": ODD_TEXT}
     write("admin", "POST", "/offices", {**office, "regencies": ["32.76"]}, 201)
 
     case = wire.request("GET", f"{API}/candidacies/{case_id}", user="officer").json()

@@ -21,6 +21,7 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
+from domain.criteria import Criterion
 from domain.errors import ActionNotAllowed, InvalidInput, NotPermitted, RuleBroken, StaleVersion
 from domain.events import (
     CandidacyAssessed,
@@ -76,6 +77,7 @@ def proposing(
     registry_village: Village | None = TUGU,
     registry_loaded: bool = True,
     holding_stage: Stage | None = None,
+    now: dt.datetime = NOW,
 ) -> CandidacyProposed:
     return propose(
         command,
@@ -85,7 +87,7 @@ def proposing(
         registry_village=registry_village,
         registry_loaded=registry_loaded,
         holding_stage=holding_stage,
-        now=NOW,
+        now=now,
     )
 
 
@@ -225,7 +227,7 @@ COORDINATED = CandidacyCoordinated(
 )
 SOCIALIZED = CandidacySocialized(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=85)
 ASSESSED_MET = CandidacyAssessed(
-    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"migrant_worker_base": True}
 )
 ASSESSED_NOT_MET = replace(ASSESSED_MET, score=40, meets_criteria=False)
 RETURNED = CandidacyReturned(reason="Penilaian ulang diperlukan.")
@@ -330,7 +332,7 @@ COORDINATE = Coordinate(
 )
 SOCIALIZE = Socialize(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=85, topics=("TPPO",))
 ASSESS = Assess(
-    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+    assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"migrant_worker_base": True}
 )
 DESIGNATE = Designate(
     decree_number="W11.IMI.IMI.4-UM.01.01-0416",
@@ -369,7 +371,10 @@ WITHDRAW = Withdraw(reason="Data tidak terkonfirmasi.")
             Stage.SOCIALIZED,
             ASSESS,
             CandidacyAssessed(
-                assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+                assessed_on=dt.date(2024, 3, 20),
+                score=86,
+                meets_criteria=True,
+                criteria={"migrant_worker_base": True},
             ),
             Stage.ASSESSED,
         ),
@@ -398,11 +403,50 @@ def test_decide_every_command(stage: Stage, command: CaseCommand, expected: Even
 
 
 def test_the_assessments_criteria_are_copied() -> None:
-    criteria = {"banyak_pmi": True}
+    criteria = {"poverty": True}
     event = decide(case_at(Stage.SOCIALIZED), replace(ASSESS, criteria=criteria), SECTION_HEAD, now=NOW)
-    criteria["banyak_pmi"] = False
+    criteria["poverty"] = False
     assert isinstance(event, CandidacyAssessed)
-    assert event.criteria == {"banyak_pmi": True}
+    assert event.criteria == {"poverty": True}
+
+
+def test_an_assessment_may_name_any_of_the_criteria() -> None:
+    every = {criterion.value: index % 2 == 0 for index, criterion in enumerate(Criterion)}
+    assert len(every) == 5
+    for criteria in [every, {"border_or_port": False}, {"village_commitment": True, "poverty": False}]:
+        event = decide(case_at(Stage.SOCIALIZED), replace(ASSESS, criteria=criteria), SECTION_HEAD, now=NOW)
+        assert isinstance(event, CandidacyAssessed)
+        assert event.criteria == criteria
+
+
+@pytest.mark.parametrize(
+    ("criteria", "field"),
+    [
+        ({"banyak_pmi": True}, "criteria.banyak_pmi"),
+        ({"poverty": True, "Poverty": True}, "criteria.Poverty"),
+        ({"poverty": "ya"}, "criteria.poverty"),
+        ({"poverty": 1}, "criteria.poverty"),
+        ({}, "criteria"),
+    ],
+)
+def test_an_assessment_names_only_the_fixed_criteria_each_true_or_false(
+    criteria: dict[str, object], field: str
+) -> None:
+    command = replace(ASSESS, criteria=criteria)
+    with pytest.raises(InvalidInput) as refused:
+        decide(case_at(Stage.SOCIALIZED), command, SECTION_HEAD, now=NOW)  # type: ignore[arg-type]
+    assert list(refused.value.errors) == [field]
+    if field != "criteria.poverty":
+        # The message says which names there are.
+        assert all(c.value in refused.value.errors[field][0] for c in Criterion)
+
+
+def test_an_old_assessment_with_other_criteria_still_folds() -> None:
+    """Assessments recorded before the set was fixed are read as they are: the set binds new ones."""
+    old = replace(ASSESSED_MET, criteria={"banyak_pmi": True, "rawan_tppo": False})
+    case = history((PROPOSED, OFFICER), (COORDINATED, SECTION_HEAD), (SOCIALIZED, HEAD), (old, HEAD))
+    assert (case.stage, case.assessment_met_criteria) == (Stage.ASSESSED, True)
+    assert isinstance(decide(case, DESIGNATE, ACTING_HEAD, now=NOW), CandidacyDesignated)
 
 
 @pytest.mark.parametrize(

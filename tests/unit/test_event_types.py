@@ -49,7 +49,10 @@ SAMPLES: list[Event] = [
     ),
     CandidacySocialized(held_on=dt.date(2024, 2, 21), speakers=("BP3MI",), attendees=1),
     CandidacyAssessed(
-        assessed_on=dt.date(2024, 3, 20), score=86, meets_criteria=True, criteria={"banyak_pmi": True}
+        assessed_on=dt.date(2024, 3, 20),
+        score=86,
+        meets_criteria=True,
+        criteria={"migrant_worker_base": True},
     ),
     CandidacyDesignated(
         decree_number="W11.IMI.IMI.4-UM.01.01-0416",
@@ -59,6 +62,15 @@ SAMPLES: list[Event] = [
     CandidacyRejected(reason="Tidak memenuhi kriteria."),
     CandidacyReturned(reason="Penilaian ulang diperlukan."),
     CandidacyWithdrawn(reason="Data tidak terkonfirmasi."),
+    CandidacyProposed(
+        candidacy_id="c-2",
+        village={"code": "32.01.25.2005", "name": "Citeko", "district": None, "regency": None},
+        office_code="BOGOR",
+        region_code="JABAR",
+        rationale="Dimulai sebelum dicatat.",
+        indicators={"migrant_workers": 180},
+        proposed_on=dt.date(2024, 1, 8),
+    ),
 ]
 
 
@@ -71,7 +83,16 @@ def test_round_trip_through_json(event: Event) -> None:
     # The store keeps the payload as JSON: what comes back must equal what went in.
     stored = json.loads(json.dumps(event.to_data()))
     assert type(event).from_data(stored) == event
-    assert REGISTRY.decode(event.type_name, 1, stored) == event
+    assert REGISTRY.decode(event.type_name, event.schema_version, stored) == event
+
+
+def test_a_proposal_of_version_1_has_no_day_of_its_own() -> None:
+    """Proposals recorded before `proposed_on` existed are read as proposals that gave none."""
+    current = SAMPLES[0].to_data()
+    recorded_v1 = {name: value for name, value in current.items() if name != "proposed_on"}
+    assert REGISTRY.upcast("CandidacyProposed", 1, recorded_v1) == (2, current)
+    assert REGISTRY.decode("CandidacyProposed", 1, recorded_v1) == SAMPLES[0]
+    assert SAMPLES[-1].to_data()["proposed_on"] == "2024-01-08"
 
 
 def test_dates_become_iso_strings_and_tuples_lists() -> None:
