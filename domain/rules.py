@@ -159,6 +159,12 @@ def check_may_manage_accounts(actor: Actor) -> None:
         raise NotPermitted(f"only an admin manages offices and users, not the role {actor.role.value}")
 
 
+def check_may_read_accounts(actor: Actor) -> None:
+    """Administrators manage accounts; auditors read them, to follow who could act as whom."""
+    if actor.role not in (Role.ADMIN, Role.AUDITOR):
+        raise NotPermitted(f"only an admin or an auditor reads accounts, not the role {actor.role.value}")
+
+
 def check_may_audit(actor: Actor) -> None:
     """The whole log and its chain are for auditors: they hold every office's cases at once."""
     if actor.role is not Role.AUDITOR:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain import rules
@@ -212,6 +213,7 @@ def add_user(conn: Connection, user: NewUser, clock: Clock, token_days: int = DE
                     region_code=user.region_code,
                     active=True,
                     created_at=format_timestamp(clock()),
+                    id=str(uuid.uuid4()),
                 )
             )
     except IntegrityError as error:
@@ -285,34 +287,80 @@ def reactivate_user(conn: Connection, username: str) -> bool:
 
 
 class UserListing(NamedTuple):
+    id: str
     username: str
     name: str
     role: str
     office_code: str | None
     region_code: str | None
     active: bool
+    created_at: str
     token_expires_at: str | None  # the latest expiry of the user's unrevoked tokens
 
 
-def list_users(conn: Connection) -> list[UserListing]:
-    """Every user by username, with the latest expiry among its unrevoked tokens (None: none)."""
+def _users_with_token_expiry() -> Select[Any]:
     latest = (
         select(api_tokens.c.username, func.max(api_tokens.c.expires_at).label("expires_at"))
         .where(api_tokens.c.revoked_at.is_(None))
         .group_by(api_tokens.c.username)
         .subquery()
     )
-    query = (
-        select(
-            users.c.username,
-            users.c.name,
-            users.c.role,
-            users.c.office_code,
-            users.c.region_code,
-            users.c.active,
-            latest.c.expires_at,
-        )
-        .outerjoin(latest, latest.c.username == users.c.username)
-        .order_by(users.c.username)
-    )
+    return select(
+        users.c.id,
+        users.c.username,
+        users.c.name,
+        users.c.role,
+        users.c.office_code,
+        users.c.region_code,
+        users.c.active,
+        users.c.created_at,
+        latest.c.expires_at,
+    ).outerjoin(latest, latest.c.username == users.c.username)
+
+
+def list_users(
+    conn: Connection,
+    *,
+    role: str | None = None,
+    office_code: str | None = None,
+    region_code: str | None = None,
+    active: bool | None = None,
+    after_username: str | None = None,
+    limit: int | None = None,
+) -> list[UserListing]:
+    """Users by username, filtered by what is given, with the latest expiry among each one's
+    unrevoked tokens (None: none left)."""
+    query = _users_with_token_expiry().order_by(users.c.username)
+    for column, wanted in (
+        (users.c.role, role),
+        (users.c.office_code, office_code),
+        (users.c.region_code, region_code),
+        (users.c.active, active),
+    ):
+        if wanted is not None:
+            query = query.where(column == wanted)
+    if after_username is not None:
+        query = query.where(users.c.username > after_username)
+    if limit is not None:
+        query = query.limit(limit)
     return [UserListing._make(row) for row in conn.execute(query)]
+
+
+def get_user(conn: Connection, username: str) -> UserListing | None:
+    row = conn.execute(_users_with_token_expiry().where(users.c.username == username)).one_or_none()
+    return UserListing._make(row) if row else None
+
+
+def user_as_dict(user: UserListing) -> dict[str, Any]:
+    """A user as the API shows it: never a token, nor anything of one but when the newest expires."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "role": user.role,
+        "office_code": user.office_code,
+        "region_code": user.region_code,
+        "active": user.active,
+        "created_at": user.created_at,
+        "token_expires_at": user.token_expires_at,
+    }

@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from domain import criteria as assessment_criteria
+from domain.actors import Role
 from domain.lifecycle import Action, Stage
 from domain.performance import AsOfBasis
 
@@ -603,3 +604,31 @@ class ReadinessChecksSchema(Schema):
 class ReadinessSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ready"})
     checks = fields.Nested(ReadinessChecksSchema, required=True)
+
+
+class UserSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "the person, whatever their username (UUID)"})
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    office_code = fields.String(allow_none=True, required=True)
+    region_code = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    token_expires_at = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"format": "date-time", "description": "when the newest live token expires; null: none"},
+    )
+
+
+class UserPageSchema(Schema):
+    items = fields.List(fields.Nested(UserSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class UserQuerySchema(PageQuerySchema):
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    office = fields.String(validate=FullMatch(CODE_PATTERN))
+    region = fields.String(validate=FullMatch(CODE_PATTERN))
+    active = fields.Boolean(metadata={"description": "true or false"})

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from events.schema import metadata
@@ -39,6 +40,10 @@ users = Table(
     Column("region_code", String(32)),
     Column("active", Boolean, nullable=False),
     Column("created_at", String(32), nullable=False),
+    # The person, whatever their username: a UUID, given by `accounts.add_user` (the empty default
+    # only let migration 0011 add the column to existing rows; the unique index keeps it from use).
+    Column("id", String(36), nullable=False, server_default=text("''")),
+    Index("ux_users_id", "id", unique=True),
 )
 
 # Only a SHA-256 of each token is kept: a copy of the database does not let anyone sign in.

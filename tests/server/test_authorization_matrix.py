@@ -335,6 +335,27 @@ MATRIX = """
 | GET /ledger/verify               | auditor             | any     | 200    |
 | GET /ledger/verify               | admin               | any     | 403    |
 | GET /ledger/verify               | no token            | any     | 401    |
+| GET /me                          | officer             | any     | 200    |
+| GET /me                          | section_head        | any     | 200    |
+| GET /me                          | head_of_office      | any     | 200    |
+| GET /me                          | regional_supervisor | any     | 200    |
+| GET /me                          | auditor             | any     | 200    |
+| GET /me                          | admin               | any     | 200    |
+| GET /me                          | no token            | any     | 401    |
+| GET /users                       | officer             | any     | 403    |
+| GET /users                       | section_head        | any     | 403    |
+| GET /users                       | head_of_office      | any     | 403    |
+| GET /users                       | regional_supervisor | any     | 403    |
+| GET /users                       | auditor             | any     | 200    |
+| GET /users                       | admin               | any     | 200    |
+| GET /users                       | no token            | any     | 401    |
+| GET /users/{username}            | officer             | any     | 403    |
+| GET /users/{username}            | section_head        | any     | 403    |
+| GET /users/{username}            | head_of_office      | any     | 403    |
+| GET /users/{username}            | regional_supervisor | any     | 403    |
+| GET /users/{username}            | auditor             | any     | 200    |
+| GET /users/{username}            | admin               | any     | 200    |
+| GET /users/{username}            | no token            | any     | 401    |
 """
 
 # Rows where the product answers otherwise than api.md, until the product is fixed:
@@ -380,8 +401,20 @@ OPERATIONS = (
     "GET /events",
     "GET /ledger",
     "GET /ledger/verify",
+    "GET /me",
+    "GET /users",
+    "GET /users/{username}",
 )
-UNSCOPED = {"GET /offices", "POST /offices", "GET /events", "GET /ledger", "GET /ledger/verify"}
+UNSCOPED = {
+    "GET /offices",
+    "POST /offices",
+    "GET /events",
+    "GET /ledger",
+    "GET /ledger/verify",
+    "GET /me",
+    "GET /users",
+    "GET /users/{username}",
+}
 OFFICE_ROLES = ("officer", "section_head", "head_of_office")
 ROLES = (*OFFICE_ROLES, "regional_supervisor", "auditor", "admin", "no token")
 NATIONAL = ("auditor", "admin", "no token")
@@ -638,8 +671,12 @@ def call_for(m: Matrix, row: Row) -> Call:
         return Call("PUT", f"/targets/{office}/{YEAR}", body=body, office=office)
     if op == "GET /events":
         return Call("GET", "/events", {"limit": 5})
-    if op in ("GET /ledger", "GET /ledger/verify"):
+    if op in ("GET /ledger", "GET /ledger/verify", "GET /me"):
         return Call("GET", op.removeprefix("GET "))
+    if op == "GET /users":
+        return Call("GET", "/users", {"limit": 500})
+    if op == "GET /users/{username}":
+        return Call("GET", "/users/officer")
     raise AssertionError(f"no request for {op}")
 
 
@@ -713,6 +750,12 @@ def check_success(m: Matrix, row: Row, call: Call, response: requests.Response) 
         assert body["position"] == snapshot(m.deployment).position
     elif op == "GET /ledger/verify":
         assert body["ok"] is True and body["first_bad_position"] is None and body["checked"] > 0
+    elif op == "GET /me":
+        assert body["username"] == USER[row.role] and "token" not in body
+    elif op == "GET /users":
+        assert set(USER.values()) - {None} <= {u["username"] for u in body["items"]}
+    elif op == "GET /users/{username}":
+        assert body["username"] == "officer" and body["id"]
     else:
         raise AssertionError(f"no check for {op}")
 
