@@ -34,7 +34,8 @@ class Goal:
     label: str
     path: tuple[str, ...]  # where the figure sits under figures[engine]
     unit: str
-    meets: Callable[[float, dict[str, Any], str], bool] | None = None  # value, its engine's figures, engine
+    # value, its engine's figures, engine -> met or not (None: not judged at this scale)
+    meets: Callable[[float, dict[str, Any], str], bool | None] | None = None
     bar: str = ""
     engines: tuple[str, ...] = ("sqlite", "postgres")  # the engines the bar is set for
 
@@ -73,12 +74,13 @@ GOALS = [
     Goal("bare endpoint CPU per request: PostgreSQL", ("http", "bare_database_cpu_ms"), "ms"),
     Goal("rebuild", ("rebuild", "events_per_s"), "events/s"),
     Goal("rebuild peak memory", ("rebuild", "peak_mb"), "MB"),
+    # The goal is for a log of a million events: judged only when the rebuild's log has that many.
     Goal(
-        "ledger verify, 1M events",
+        "ledger verify of the rebuild's log (CLI)",
         ("rebuild", "verify_s"),
         "s",
-        lambda v, _f, _e: v < 10,
-        "< 10 (the rebuild's log)",
+        lambda v, f, _e: v < 10 if f["rebuild"]["events"] >= REBUILD_EVENTS else None,
+        "< 10 at 1,000,000 events",
     ),
 ]
 # The share of the bare endpoint's rate that commands over HTTP must reach, per engine.
@@ -142,7 +144,8 @@ def summary_table(figures: dict[str, Any], measured: list[str]) -> list[str]:
             value = _at(figures[engine], goal.path)
             cell = _format(value, goal.unit)
             if goal.meets is not None and value is not None and engine in goal.engines:
-                cell += " ✓" if goal.meets(value, figures[engine], engine) else " ✗"
+                met = goal.meets(value, figures[engine], engine)
+                cell += "" if met is None else " ✓" if met else " ✗"
             cells.append(cell)
         lines.append(f"| {goal.label} | " + " | ".join(cells) + f" | {goal.bar} |")
     if "sqlite" in measured and "postgres" in measured:
