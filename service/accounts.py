@@ -80,6 +80,21 @@ def list_office_headings(conn: Connection) -> list[OfficeHeading]:
     return [OfficeHeading._make(row) for row in conn.execute(_OFFICE_HEADINGS)]
 
 
+class Region(NamedTuple):
+    code: str
+    name: str
+    offices: list[str]  # the codes of its offices
+
+
+def list_regions(conn: Connection) -> list[Region]:
+    """Every region (Kanwil) that has offices, by code, with its offices' codes."""
+    regions: dict[str, Region] = {}
+    for office in list_office_headings(conn):
+        region = regions.setdefault(office.region_code, Region(office.region_code, office.region_name, []))
+        region.offices.append(office.code)
+    return [regions[code] for code in sorted(regions)]
+
+
 def visible_offices(
     conn: Connection,
     actor: Actor,

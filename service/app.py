@@ -128,9 +128,18 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from service.api import audit, candidacies, meta, offices, reports, targets, users
+    from service.api import audit, candidacies, meta, offices, regions, reports, targets, users
 
-    for blueprint in (meta.blp, offices.blp, candidacies.blp, targets.blp, reports.blp, audit.blp, users.blp):
+    for blueprint in (
+        meta.blp,
+        offices.blp,
+        regions.blp,
+        candidacies.blp,
+        targets.blp,
+        reports.blp,
+        audit.blp,
+        users.blp,
+    ):
         api.register_blueprint(blueprint)
     docs_page.register(app, app.config["API_TITLE"])
     app.after_request(security_headers)

@@ -632,3 +632,13 @@ class UserQuerySchema(PageQuerySchema):
     office = fields.String(validate=FullMatch(CODE_PATTERN))
     region = fields.String(validate=FullMatch(CODE_PATTERN))
     active = fields.Boolean(metadata={"description": "true or false"})
+
+
+class RegionSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    offices = fields.List(fields.String(), required=True, metadata={"description": "its offices' codes"})
+
+
+class RegionListSchema(Schema):
+    items = fields.List(fields.Nested(RegionSchema), required=True)

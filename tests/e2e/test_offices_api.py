@@ -311,6 +311,29 @@ def test_get_one_office(api: Api) -> None:
     assert_problem(api.get("officer", f"{OFFICES}/bogor"), 404)
 
 
+# ---- regions ---------------------------------------------------------------------------------------
+
+
+def test_every_signed_in_user_lists_the_regions_with_their_offices(api: Api, client: FlaskClient) -> None:
+    expected = {}
+    for office in WORLD_OFFICES:
+        expected.setdefault(office.region_code, (office.region_name, []))[1].append(office.code)
+    want = [{"code": c, "name": n, "offices": sorted(o)} for c, (n, o) in sorted(expected.items())]
+    for username in USERS:
+        response = api.get(username, f"{API}/regions")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json() == {"items": want}
+    assert_problem(client.get(f"{API}/regions"), 401)
+
+
+def test_a_new_office_of_a_new_region_brings_the_region(api: Api, client: FlaskClient) -> None:
+    body = {**DEPOK, "code": "CILACAP", "region_code": "JATENG", "region_name": "Kanwil Jawa Tengah"}
+    body["regencies"] = ["32.76"]
+    assert client.post(OFFICES, json=body, headers=api.world.headers("admin")).status_code == 201
+    regions = {r["code"]: r for r in api.get("auditor", f"{API}/regions").get_json()["items"]}
+    assert regions["JATENG"] == {"code": "JATENG", "name": "Kanwil Jawa Tengah", "offices": ["CILACAP"]}
+
+
 # ---- open endpoints -------------------------------------------------------------------------------
 
 

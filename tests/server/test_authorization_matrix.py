@@ -356,6 +356,13 @@ MATRIX = """
 | GET /users/{username}            | auditor             | any     | 200    |
 | GET /users/{username}            | admin               | any     | 200    |
 | GET /users/{username}            | no token            | any     | 401    |
+| GET /regions                     | officer             | any     | 200    |
+| GET /regions                     | section_head        | any     | 200    |
+| GET /regions                     | head_of_office      | any     | 200    |
+| GET /regions                     | regional_supervisor | any     | 200    |
+| GET /regions                     | auditor             | any     | 200    |
+| GET /regions                     | admin               | any     | 200    |
+| GET /regions                     | no token            | any     | 401    |
 """
 
 # Rows where the product answers otherwise than api.md, until the product is fixed:
@@ -404,6 +411,7 @@ OPERATIONS = (
     "GET /me",
     "GET /users",
     "GET /users/{username}",
+    "GET /regions",
 )
 UNSCOPED = {
     "GET /offices",
@@ -414,6 +422,7 @@ UNSCOPED = {
     "GET /me",
     "GET /users",
     "GET /users/{username}",
+    "GET /regions",
 }
 OFFICE_ROLES = ("officer", "section_head", "head_of_office")
 ROLES = (*OFFICE_ROLES, "regional_supervisor", "auditor", "admin", "no token")
@@ -677,6 +686,8 @@ def call_for(m: Matrix, row: Row) -> Call:
         return Call("GET", "/users", {"limit": 500})
     if op == "GET /users/{username}":
         return Call("GET", "/users/officer")
+    if op == "GET /regions":
+        return Call("GET", "/regions")
     raise AssertionError(f"no request for {op}")
 
 
@@ -756,6 +767,8 @@ def check_success(m: Matrix, row: Row, call: Call, response: requests.Response) 
         assert set(USER.values()) - {None} <= {u["username"] for u in body["items"]}
     elif op == "GET /users/{username}":
         assert body["username"] == "officer" and body["id"]
+    elif op == "GET /regions":
+        assert {"JABAR", "JATIM"} <= {r["code"] for r in body["items"]}
     else:
         raise AssertionError(f"no check for {op}")
 
