@@ -159,6 +159,15 @@ def check_may_manage_accounts(actor: Actor) -> None:
         raise NotPermitted(f"only an admin manages offices and users, not the role {actor.role.value}")
 
 
+def check_not_last_admin(role: Role, active: bool, other_active_admins: int) -> None:
+    """Somebody must be left to manage accounts: the last active administrator is not deactivated."""
+    if role is Role.ADMIN and active and other_active_admins == 0:
+        raise RuleBroken(
+            "the last active administrator cannot be deactivated: make someone else an admin first",
+            rule="last_admin",
+        )
+
+
 def check_may_read_accounts(actor: Actor) -> None:
     """Administrators manage accounts; auditors read them, to follow who could act as whom."""
     if actor.role not in (Role.ADMIN, Role.AUDITOR):

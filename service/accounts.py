@@ -272,9 +272,17 @@ def revoke_user(conn: Connection, username: str, clock: Clock) -> int:
     """End every live token of the user and deactivate the account; returns the tokens ended.
 
     Both, so that the account stays shut even for a token issued afterwards (`demo seed` issues fresh
-    ones to existing users). Revoking again ends nothing and is not an error."""
-    if not user_exists(conn, username):
+    ones to existing users). Revoking again ends nothing and is not an error. The last active
+    administrator is not revoked (409)."""
+    found = conn.execute(select(users.c.role, users.c.active).where(users.c.username == username)).first()
+    if found is None:
         raise NotFound(f"no user {username}")
+    # The active administrators' rows stay locked to the end of the transaction (PostgreSQL): two
+    # administrators revoking each other at once cannot both succeed.
+    active_admins = conn.execute(
+        select(users.c.username).where(users.c.role == Role.ADMIN.value, users.c.active).with_for_update()
+    ).scalars()
+    rules.check_not_last_admin(Role(found.role), found.active, len(set(active_admins) - {username}))
     ended = conn.execute(
         update(api_tokens)
         .where(api_tokens.c.username == username, api_tokens.c.revoked_at.is_(None))

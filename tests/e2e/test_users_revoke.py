@@ -177,3 +177,19 @@ def test_exactly_one_username_is_required(app: Flask, world: World, args: list[s
     result = run(app, "users", "revoke", *args)
     assert result.exit_code == 2  # click's usage error
     assert is_active(app.extensions["desa_binaan"], "officer")
+
+
+def test_the_last_active_admin_is_not_revoked(app: Flask, client: FlaskClient, world: World) -> None:
+    refused = revoke(app, "admin", world)
+    assert refused.exit_code == 2
+    assert "the last active administrator cannot be deactivated" in refused.stderr
+    assert status(client, world.tokens["admin"]) == 200  # nothing was ended
+
+    added = run(app, "users", "add", "admin2", "--name", "Admin Dua", "--role", "admin")
+    assert added.exit_code == 0, added.output
+    assert revoke(app, "admin", world).exit_code == 0
+    assert status(client, world.tokens["admin"]) == 401
+    # admin2 is now the last one; revoking the revoked admin again changes nothing.
+    assert revoke(app, "admin2").exit_code == 2
+    again = revoke(app, "admin", world)
+    assert again.exit_code == 0 and "0 tokens ended" in again.stdout

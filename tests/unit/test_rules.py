@@ -306,3 +306,22 @@ def test_scope_problem(role: Role, office: str | None, region: str | None, expec
     problems = scope_problem(role, office, region)
     assert set(problems) == expected_fields
     assert all(messages for messages in problems.values())
+
+
+def test_the_last_active_admin_is_not_deactivated() -> None:
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_not_last_admin(Role.ADMIN, True, other_active_admins=0)
+    assert refused.value.rule == "last_admin"
+
+
+@pytest.mark.parametrize(
+    ("role", "active", "others"),
+    [
+        (Role.ADMIN, True, 1),  # another admin is left
+        (Role.ADMIN, False, 0),  # revoked already: revoking again changes nothing
+        (Role.AUDITOR, True, 0),
+        (Role.HEAD_OF_OFFICE, True, 0),
+    ],
+)
+def test_anyone_else_may_be_deactivated(role: Role, active: bool, others: int) -> None:
+    rules.check_not_last_admin(role, active, other_active_admins=others)
