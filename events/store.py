@@ -244,6 +244,8 @@ def stored_hash_matches(row: Sequence[Any]) -> bool:
     """Whether an event as read (`_CHAIN_COLUMNS`) still hashes to the hash stored with it: its data
     parsed and encoded canonically, as the hash was computed. A column holding what no append writes
     (a payload that is not JSON, text in a number) does not match."""
+    # By position in `_CHAIN_COLUMNS`: the seven columns before `data`, `data`, the seven after it
+    # (up to `prev_hash`), and the stored hash last.
     try:
         computed = event_hash(*row[:7], canonical_json(json.loads(row[7])), *row[8:15])
     except (TypeError, ValueError, RecursionError):
@@ -376,14 +378,14 @@ class EventStore:
         bounds = {"upto": _LAST_POSITION if upto is None else upto, "limit": batch_size}
         while batch := conn.execute(_CHAIN_AFTER, {"after": expected - 1, **bounds}).all():
             for row in batch:
-                if row[0] != expected:
+                if row.position != expected:
                     reason = f"event {expected} is missing"
-                elif row[14] != prev_hash:
+                elif row.prev_hash != prev_hash:
                     reason = f"event {expected} does not link to the event before it"
                 elif not stored_hash_matches(row):
                     reason = f"event {expected} does not match its hash"
                 else:
-                    prev_hash = row[15]
+                    prev_hash = row.hash
                     expected += 1
                     if until is not None and expected <= head.position and time.monotonic() >= until:
                         return _verified(position, expected - 1, prev_hash, complete=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,8 +59,10 @@ def upgrade(
     return after != before
 
 
+@functools.cache
 def head_revision() -> str | None:
-    """The newest revision this code knows."""
+    """The newest revision this code knows (read from the migration scripts once: `/readyz` asks on
+    every probe)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
