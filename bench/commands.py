@@ -33,6 +33,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.common import engines, machine, median, runs, scratch_database
+from domain.accounts import AccountDraft
 from domain.actors import Actor, Role
 from domain.commands import ActOnCase, Assess, Coordinate, Designate, Indicators, ProposeCandidacy, Socialize
 from domain.places import Office
@@ -107,14 +108,21 @@ def ours(url: str) -> Iterator[RunCase]:
     try:
         upgrade(db)
         application = Application(db, _clock)
-        with db.write() as conn:
-            accounts.add_office(conn, OFFICE)
-            for actor in (OFFICER, SECTION_HEAD, HEAD):
-                accounts.add_user(
-                    conn,
-                    accounts.NewUser(actor.username, actor.name, actor.role, actor.office_code, None),
-                    _clock,
+        operator = accounts.command_line_actor()
+        with accounts.as_command_line(application.uow, "bench-world") as tx:
+            accounts.add_office(tx.conn, OFFICE)
+            # Each actor with the id of its account, as the API would know them.
+            officer, section_head, head = (
+                dataclasses.replace(
+                    actor,
+                    id=accounts.create_user(
+                        tx,
+                        operator,
+                        AccountDraft(actor.username, actor.name, actor.role, actor.office_code, None),
+                    ).id,
                 )
+                for actor in (OFFICER, SECTION_HEAD, HEAD)
+            )
 
         def run_case(case: int) -> None:
             command = ProposeCandidacy(
@@ -124,14 +132,14 @@ def ours(url: str) -> Iterator[RunCase]:
                 indicators=INDICATORS,
                 village_name=f"Desa {case}",
             )
-            row = application.execute(handlers.propose, OFFICER, command, request_id=f"bench-{case}-1")
+            row = application.execute(handlers.propose, officer, command, request_id=f"bench-{case}-1")
             candidacy_id = row["id"]
             for step, (actor, action) in enumerate(
                 (
-                    (SECTION_HEAD, COORDINATE),
-                    (SECTION_HEAD, SOCIALIZE),
-                    (SECTION_HEAD, ASSESS),
-                    (HEAD, DESIGNATE),
+                    (section_head, COORDINATE),
+                    (section_head, SOCIALIZE),
+                    (section_head, ASSESS),
+                    (head, DESIGNATE),
                 ),
                 start=2,
             ):

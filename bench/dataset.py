@@ -22,13 +22,14 @@ import random
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Connection, insert, update
 
 from domain import candidacy as candidacy_rules
 from domain import targets as target_rules
+from domain.accounts import AccountDraft
 from domain.actors import Actor, Role
 from domain.calendar import day_of
 from domain.candidacy import Candidacy
@@ -59,6 +60,7 @@ from events.store import (
     _to_row,  # the store's own row encoding: bulk rows are exactly what `append` writes
     format_timestamp,
 )
+from events.unit_of_work import UnitOfWork, WriteTransaction
 from service import accounts, registry
 from service.config import system_clock
 
@@ -149,51 +151,78 @@ class World:
     staff: dict[str, dict[Role, Actor]]  # office code -> officer, section head, head of office
     supervisors: dict[str, Actor]  # region code -> its regional supervisor
     auditor: Actor
-    tokens: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # filled by `issue_tokens`
+
+    def users(self) -> list[Actor]:
+        staff = [actor for office in self.staff.values() for actor in office.values()]
+        return [*staff, *self.supervisors.values(), self.auditor]
 
 
-def create_world(db: Database, wilayah: Wilayah, wilayah_path: Path) -> World:
-    """Offices and users through `service.accounts`, the village registry through its importer."""
+def opening(first_year: int) -> dt.datetime:
+    """When the accounts of a data set from `first_year` on are opened: the day before its first
+    event. The log's `recorded_at` never goes backwards, so accounts opened later (today, say) would
+    pull every event of the data set after them to their time."""
+    return dt.datetime(first_year - 1, 12, 31, tzinfo=dt.UTC)
+
+
+def create_world(db: Database, wilayah: Wilayah, wilayah_path: Path, *, opened_at: dt.datetime) -> World:
+    """Offices and users through `service.accounts`, the village registry through its importer, in
+    one unit of work of the command line whose clock stands at `opened_at` (`opening`): the users'
+    events come first in the log, before any of the data set's. No tokens yet: `issue_tokens`."""
 
     offices = plan_offices(wilayah)
     staff: dict[str, dict[Role, Actor]] = {}
     supervisors: dict[str, Actor] = {}
-    tokens: dict[str, str] = {}
-    auditor = Actor("auditor", "Inspektorat Jenderal", Role.AUDITOR)
+    operator = accounts.command_line_actor()
 
-    def add(conn: Connection, actor: Actor) -> None:
-        new = accounts.NewUser(actor.username, actor.name, actor.role, actor.office_code, actor.region_code)
-        # Tokens issued now: they expire (TOKEN_DAYS), and the benchmark reads with them today.
-        tokens[actor.username] = accounts.add_user(conn, new, system_clock)
+    def add(tx: WriteTransaction, actor: Actor) -> Actor:
+        """The actor with the id its account was given."""
+        draft = AccountDraft(actor.username, actor.name, actor.role, actor.office_code, actor.region_code)
+        return replace(actor, id=accounts.create_user(tx, operator, draft).id)
 
-    with db.write() as conn:
-        registry.import_areas(conn, wilayah_path)
+    with accounts.as_command_line(UnitOfWork(db, lambda: opened_at), "bench-world") as tx:
+        registry.import_areas(tx.conn, wilayah_path)
         for office in offices:
-            accounts.add_office(conn, office)
+            accounts.add_office(tx.conn, office)
+        for office in offices:
             lower = office.code.lower()
             staff[office.code] = {
-                role: Actor(f"{lower}_{role.value}", f"{label} {office.name}", role, office.code)
+                role: add(tx, Actor(f"{lower}_{role.value}", f"{label} {office.name}", role, office.code))
                 for role, label in (
                     (Role.OFFICER, "PIMPASA"),
                     (Role.SECTION_HEAD, "Kasi Inteldakim"),
                     (Role.HEAD_OF_OFFICE, "Kepala"),
                 )
             }
-            for actor in staff[office.code].values():
-                add(conn, actor)
         for office in offices:
             if office.region_code not in supervisors:
                 region = office.region_code
-                supervisors[region] = Actor(
+                supervisor = Actor(
                     f"{region.lower()}_supervisor",
                     f"Kadiv Imigrasi {office.region_name}",
                     Role.REGIONAL_SUPERVISOR,
                     region_code=region,
                 )
-                add(conn, supervisors[region])
-        add(conn, auditor)
+                supervisors[region] = add(tx, supervisor)
+        auditor = add(tx, Actor("auditor", "Inspektorat Jenderal", Role.AUDITOR))
     office_of_regency = {regency: office for office in offices for regency in office.regencies}
-    return World(offices, office_of_regency, staff, supervisors, auditor, tokens)
+    return World(offices, office_of_regency, staff, supervisors, auditor)
+
+
+def issue_tokens(db: Database, world: World) -> None:
+    """A token for every user of the world, into `world.tokens`: issued now, by the real clock, once
+    the data set is written (its events are past: their time is not pulled forward), and living
+    `DEFAULT_TOKEN_DAYS` from today, while the benchmark reads with them."""
+    operator = accounts.command_line_actor()
+    with accounts.as_command_line(UnitOfWork(db, system_clock), "bench-tokens") as tx:
+        for actor in world.users():
+            world.tokens[actor.username] = accounts.issue_token(tx, operator, actor.username).token
+
+
+def log_length(db: Database) -> int:
+    """How many events the log holds (its positions run on from 1 without a gap)."""
+    with db.read() as conn:
+        return EventStore().head(conn).position
 
 
 # ---- the plan: which candidacies, which steps, when ----------------------------------------
@@ -448,12 +477,12 @@ def decide_all(world: World, wilayah: Wilayah, plan: Plan, seed: int = SEED) -> 
                 holding_stage=holding.get(case.village_code),
                 now=now,
             )
-            expected, state = 0, Candidacy.started_by(event, actor.username)
+            expected, state = 0, Candidacy.started_by(event, actor.person)
         else:
             before = states[index]
             command_ = command_for(action, day_of(now), serial, rng)
             event = candidacy_rules.decide(before, command_, actor, now=now)
-            expected, state = before.version, before.apply(event, actor.username)
+            expected, state = before.version, before.apply(event, actor.person)
         if state.stage in STAGES_HOLDING_VILLAGE:
             holding[case.village_code] = state.stage
             states[index] = state

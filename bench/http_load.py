@@ -32,6 +32,7 @@ from typing import Any
 
 from bench import bare_app
 from bench.common import ROOT, engines, median, percentile, runs, scratch_database
+from domain.accounts import AccountDraft
 from domain.actors import Role
 from events.database import Database
 from service import accounts
@@ -238,12 +239,13 @@ def _prepare(database_url: str) -> dict[str, str]:
     application = Application(Database(database_url), system_clock)
     upgrade(application.db)
     tokens: dict[str, str] = {}
-    with application.db.write() as conn:
+    operator = accounts.command_line_actor()
+    with accounts.as_command_line(application.uow, "bench-prepare") as tx:
         for office in OFFICES:
-            accounts.add_office(conn, office)
+            accounts.add_office(tx.conn, office)
         for username, role in USERS.items():
-            user = accounts.NewUser(username, username.title(), role, "BOGOR", None)
-            tokens[username] = accounts.add_user(conn, user, application.clock)
+            user = AccountDraft(username, username.title(), role, "BOGOR", None)
+            tokens[username] = accounts.add_user(tx, operator, user)
     application.db.dispose()
     return tokens
 

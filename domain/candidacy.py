@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from domain import rules
-from domain.actors import Actor
+from domain.actors import Actor, Person
 from domain.commands import (
     Assess,
     CaseCommand,
@@ -56,17 +56,17 @@ class Candidacy:
     village_code: str
     office_code: str
     region_code: str
-    proposed_by: str
+    proposed_by: Person
     proposed_on: dt.date | None = None
-    assessed_by: str | None = None
+    assessed_by: Person | None = None
     assessment_met_criteria: bool = False
     coordinated_on: dt.date | None = None
     socialized_on: dt.date | None = None
     assessed_on: dt.date | None = None
 
     @classmethod
-    def from_history(cls, history: Iterable[tuple[Event, str]]) -> Candidacy:
-        """Fold `(event, actor username)` pairs, oldest first, into the current state."""
+    def from_history(cls, history: Iterable[tuple[Event, Person]]) -> Candidacy:
+        """Fold `(event, who recorded it)` pairs, oldest first, into the current state."""
         state: Candidacy | None = None
         for event, actor in history:
             state = cls.started_by(event, actor) if state is None else state.apply(event, actor)
@@ -75,7 +75,7 @@ class Candidacy:
         return state
 
     @classmethod
-    def started_by(cls, event: Event, actor: str) -> Candidacy:
+    def started_by(cls, event: Event, actor: Person) -> Candidacy:
         if not isinstance(event, CandidacyProposed):
             raise ValueError(f"a candidacy's history starts with its proposal, not {event.type_name}")
         return cls(
@@ -89,7 +89,7 @@ class Candidacy:
             proposed_on=event.proposed_on,
         )
 
-    def apply(self, event: Event, actor: str) -> Candidacy:
+    def apply(self, event: Event, actor: Person) -> Candidacy:
         stage = next_stage(self.stage, ACTION_OF_EVENT[type(event)], self.assessment_met_criteria)
         state = replace(self, version=self.version + 1, stage=stage)
         match event:
@@ -105,7 +105,11 @@ class Candidacy:
 
 
 def allowed_actions(
-    stage: Stage, assessment_met_criteria: bool, actor: Actor, proposed_by: str, assessed_by: str | None
+    stage: Stage,
+    assessment_met_criteria: bool,
+    actor: Actor,
+    proposed_by: Person,
+    assessed_by: Person | None,
 ) -> list[Action]:
     """What the lifecycle allows now and the actor may do: the case's `allowed_actions`. Designating
     is not offered to whoever proposed or assessed the case (four eyes)."""
@@ -113,9 +117,7 @@ def allowed_actions(
         action
         for action in available_actions(stage, assessment_met_criteria)
         if rules.may_perform(actor.role, action)
-        and (
-            action is not Action.DESIGNATE or rules.passes_four_eyes(actor.username, proposed_by, assessed_by)
-        )
+        and (action is not Action.DESIGNATE or rules.passes_four_eyes(actor.person, proposed_by, assessed_by))
     ]
 
 
@@ -226,7 +228,7 @@ def decide(
         case Designate():
             rules.check_not_in_future("decree_date", command.decree_date, now)
             rules.check_not_before("decree_date", command.decree_date, "assessment", case.assessed_on)
-            rules.check_four_eyes(actor.username, case.proposed_by, case.assessed_by)
+            rules.check_four_eyes(actor.person, case.proposed_by, case.assessed_by)
             return CandidacyDesignated(
                 decree_number=command.decree_number,
                 decree_date=command.decree_date,

@@ -17,9 +17,11 @@ from typing import Any, ClassVar
 
 JsonDict = dict[str, Any]
 
-# The kinds of stream in the log: a candidacy's (its id), an office's target for a year.
+# The kinds of stream in the log: a candidacy's (its id), an office's target for a year, a user's
+# account (the user's id).
 CANDIDACY_STREAM = "candidacy"
 TARGET_STREAM = "target"
+USER_STREAM = "user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,71 @@ class TargetSet(Event):
     basis: str
 
 
+@dataclass(frozen=True, slots=True)
+class UserCreated(Event):
+    """An account was opened. `imported`: it existed before accounts were recorded as events, and
+    `created_at` then keeps when it was made (otherwise the event's own time is the account's)."""
+
+    type_name: ClassVar[str] = "UserCreated"
+    user_id: str
+    username: str
+    name: str
+    role: str
+    office_code: str | None
+    region_code: str | None
+    imported: bool = False
+    created_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanged(Event):
+    """The account's name, role or scope changed: all four as they now stand, and which changed."""
+
+    type_name: ClassVar[str] = "UserChanged"
+    name: str
+    role: str
+    office_code: str | None
+    region_code: str | None
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UserDeactivated(Event):
+    """The account was shut, and with it every token it held (`tokens_ended`: their ids)."""
+
+    type_name: ClassVar[str] = "UserDeactivated"
+    reason: str
+    tokens_ended: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UserReactivated(Event):
+    type_name: ClassVar[str] = "UserReactivated"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIssued(Event):
+    """A token was issued: its id and expiry only; the token itself is never recorded."""
+
+    type_name: ClassVar[str] = "TokenIssued"
+    token_id: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokensRevoked(Event):
+    type_name: ClassVar[str] = "TokensRevoked"
+    token_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSet(Event):
+    """A password was set; nothing of it is recorded."""
+
+    type_name: ClassVar[str] = "PasswordSet"
+
+
 Upcaster = Callable[[JsonDict], JsonDict]
 
 
@@ -188,7 +255,20 @@ CANDIDACY_EVENTS: list[type[Event]] = [
 
 TARGET_EVENTS: list[type[Event]] = [TargetSet]
 
-REGISTRY = EventRegistry(CANDIDACY_EVENTS + TARGET_EVENTS)
+USER_EVENTS: list[type[Event]] = [
+    UserCreated,
+    UserChanged,
+    UserDeactivated,
+    UserReactivated,
+    TokenIssued,
+    TokensRevoked,
+    PasswordSet,
+]
+
+# The events that give a user a role (and with it the authority to act): a signer's `authority`.
+ROLE_GRANTS = frozenset({UserCreated.type_name, UserChanged.type_name})
+
+REGISTRY = EventRegistry(CANDIDACY_EVENTS + TARGET_EVENTS + USER_EVENTS)
 # A proposal of version 1 gave no day of its own.
 REGISTRY.register_upcaster(CandidacyProposed.type_name, 1, lambda data: {**data, "proposed_on": None})
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 
 from domain import criteria as assessment_criteria
-from domain.actors import OFFICE_ROLES, Actor, Role
+from domain.actors import OFFICE_ROLES, Actor, Person, Role
 from domain.calendar import latest_today
 from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken, StaleVersion
 from domain.lifecycle import Action, Stage
@@ -104,18 +105,16 @@ def check_criteria(criteria: Mapping[str, object]) -> None:
         raise InvalidInput(errors)
 
 
-def passes_four_eyes(approver: str, proposer: str, assessor: str | None) -> bool:
+def passes_four_eyes(approver: Person, proposer: Person, assessor: Person | None) -> bool:
     """The approver is another person than the proposer and the assessor (people, not roles:
-    an acting head may hold the same role as the assessor)."""
-    return approver not in (proposer, assessor)
+    an acting head may hold the same role as the assessor; nor usernames: `Person.is_same`)."""
+    return not approver.is_same(proposer) and (assessor is None or not approver.is_same(assessor))
 
 
-def check_four_eyes(approver: str, proposer: str, assessor: str | None) -> None:
-    if passes_four_eyes(approver, proposer, assessor):
-        return
-    if approver == proposer:
+def check_four_eyes(approver: Person, proposer: Person, assessor: Person | None) -> None:
+    if approver.is_same(proposer):
         raise RuleBroken("four eyes: the approver proposed this candidacy", rule="four_eyes")
-    if approver == assessor:
+    if assessor is not None and approver.is_same(assessor):
         raise RuleBroken("four eyes: the approver assessed this candidacy", rule="four_eyes")
 
 
@@ -166,6 +165,55 @@ def check_not_last_admin(role: Role, active: bool, other_active_admins: int) -> 
             "the last active administrator cannot be deactivated: make someone else an admin first",
             rule="last_admin",
         )
+
+
+def check_not_own_case_role(actor: Actor, user_id: str, new_role: Role) -> None:
+    """Whoever manages accounts does not hand themselves the power to act on cases: an administrator
+    may not give their own account a case role (another administrator may)."""
+    if actor.id is not None and actor.id == user_id and new_role is not Role.ADMIN:
+        raise RuleBroken(
+            f"an administrator may not give themselves the role {new_role.value}: ask another administrator",
+            rule="own_case_role",
+        )
+
+
+def check_not_last_admin_demoted(role: Role, active: bool, new_role: Role, other_active_admins: int) -> None:
+    """Nor may the last active administrator be given another role."""
+    if role is Role.ADMIN and active and new_role is not Role.ADMIN and other_active_admins == 0:
+        raise RuleBroken(
+            "the last active administrator keeps the role admin: make someone else an admin first",
+            rule="last_admin",
+        )
+
+
+def check_account_active(username: str, active: bool) -> None:
+    if not active:
+        raise RuleBroken(
+            f"user {username} is deactivated: reactivate the account first", rule="user_deactivated"
+        )
+
+
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# The actor of the command line: no account may take its name.
+RESERVED_USERNAMES = frozenset({"cli"})
+
+
+def check_username(username: str) -> None:
+    if not USERNAME.fullmatch(username):
+        raise InvalidInput.field(
+            "username", "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    if username in RESERVED_USERNAMES:
+        raise InvalidInput.field("username", f"{username!r} names the command line in the log")
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def check_password(password: str) -> None:
+    """Long enough to resist guessing; anything else (spaces, any script) is the user's choice."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.field("password", f"at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def check_may_read_accounts(actor: Actor) -> None:

@@ -33,10 +33,11 @@ _CLOSING_OUTCOME = {"CandidacyRejected": "rejected", "CandidacyWithdrawn": "with
 
 def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> dict[str, Any]:
     """The candidacy row after `event`."""
-    stamp = {
-        "at": event.recorded_at,
-        "by": {"username": event.actor_username, "name": event.actor_name, "role": event.actor_role},
-    }
+    by = {"username": event.actor_username, "name": event.actor_name, "role": event.actor_role}
+    if event.actor_id is not None:
+        by["id"] = event.actor_id
+    # The position: where an auditor finds the act in the log, and the authority it rested on.
+    stamp = {"at": event.recorded_at, "by": by, "position": event.position}
     if event.type == CandidacyProposed.type_name:
         village = event.data["village"]
         proposed_on = event.data.get("proposed_on")  # upcast: None in a version 1 proposal
@@ -113,7 +114,7 @@ def designation_row(case: dict[str, Any], recorded: RecordedEvent) -> dict[str, 
     """The register's row for a case just designated: the decree and everyone who took it there."""
 
     def person(stage: dict[str, Any]) -> dict[str, Any]:
-        return {**stage["by"], "at": stage["at"]}
+        return {**stage["by"], "at": stage["at"], "position": stage["position"]}
 
     decree_date = dt.date.fromisoformat(recorded.data["decree_date"])
     return {

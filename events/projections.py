@@ -18,7 +18,16 @@ from typing import Any
 from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domain.events import CANDIDACY_STREAM, TARGET_STREAM, TargetSet
+from domain.events import (
+    CANDIDACY_STREAM,
+    TARGET_STREAM,
+    USER_STREAM,
+    TargetSet,
+    UserChanged,
+    UserCreated,
+    UserDeactivated,
+    UserReactivated,
+)
 from domain.lifecycle import CLOSING_STAGES
 from events import schema
 from events.folds import Tally, recorded_day
@@ -40,6 +49,8 @@ class ReadModels:
     closings: Table
     targets: Table
     target_history: Table
+    users: Table
+    role_grants: Table
 
     def tables(self) -> tuple[Table, ...]:
         return tuple(getattr(self, field.name) for field in fields(self))
@@ -55,6 +66,8 @@ LIVE = ReadModels(
     closings=schema.closings,
     targets=schema.targets,
     target_history=schema.target_history,
+    users=schema.users,
+    role_grants=schema.role_grants,
 )
 
 
@@ -65,6 +78,7 @@ def project(
     Returns the candidacy rows the events changed, by id, as they are now stored."""
     cases = project_cases(conn, batch, models)
     project_targets(conn, batch, models)
+    project_users(conn, batch, models)
     return cases
 
 
@@ -214,6 +228,8 @@ def project_targets(conn: Connection, batch: Sequence[RecordedEvent], models: Re
             "name": recorded.actor_name,
             "role": recorded.actor_role,
         }
+        if recorded.actor_id is not None:
+            set_by["id"] = recorded.actor_id
         office_code, year = key = (recorded.data["office_code"], recorded.data["year"])
         target, basis = recorded.data["target"], recorded.data["basis"]
         current[key] = {
@@ -249,6 +265,65 @@ def project_targets(conn: Connection, batch: Sequence[RecordedEvent], models: Re
             )
     insert_rows(conn, targets, [row for key, row in current.items() if key not in existing])
     insert_rows(conn, models.target_history, history)
+
+
+# What a change of these gives the user: a new authority to act (a rename alone does not).
+_SCOPE_FIELDS = frozenset({"role", "office_code", "region_code"})
+
+
+def project_users(conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels) -> None:
+    """The accounts as they stand, and every grant of a role. Accounts change rarely: one statement
+    per event. Token and password events change neither."""
+    users, grants = models.users, models.role_grants
+    for recorded in batch:
+        if recorded.stream_type != USER_STREAM:
+            continue
+        data, user_id = recorded.data, recorded.stream_id
+        match recorded.type:
+            case UserCreated.type_name:
+                conn.execute(
+                    insert(users).values(
+                        id=user_id,
+                        username=data["username"],
+                        name=data["name"],
+                        role=data["role"],
+                        office_code=data["office_code"],
+                        region_code=data["region_code"],
+                        active=True,
+                        created_at=data.get("created_at") or recorded.recorded_at,
+                        role_position=recorded.position,
+                    )
+                )
+                _grant(conn, grants, recorded, data["username"], imported=data.get("imported", False))
+            case UserChanged.type_name:
+                scope = {k: data[k] for k in ("name", "role", "office_code", "region_code")}
+                if _SCOPE_FIELDS & set(data["changed"]):
+                    scope["role_position"] = recorded.position
+                    username = conn.execute(
+                        select(users.c.username).where(users.c.id == user_id)
+                    ).scalar_one()
+                    _grant(conn, grants, recorded, username, imported=False)
+                conn.execute(update(users).where(users.c.id == user_id).values(scope))
+            case UserDeactivated.type_name | UserReactivated.type_name:
+                active = recorded.type == UserReactivated.type_name
+                conn.execute(update(users).where(users.c.id == user_id).values(active=active))
+
+
+def _grant(
+    conn: Connection, grants: Table, recorded: RecordedEvent, username: str, *, imported: bool
+) -> None:
+    data = recorded.data
+    conn.execute(
+        insert(grants).values(
+            position=recorded.position,
+            user_id=recorded.stream_id,
+            username=username,
+            role=data["role"],
+            office_code=data["office_code"],
+            region_code=data["region_code"],
+            imported=imported,
+        )
+    )
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

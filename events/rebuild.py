@@ -24,6 +24,7 @@ from events.projections import (
     add_to_pipeline_counts,
     insert_rows,
     project_targets,
+    project_users,
     write_daily_changes,
     write_designation_days,
 )
@@ -52,6 +53,8 @@ def replay(
         cases.project(conn, batch)
         # A target stream comes whole and in order, so each key's last event in a batch is its newest.
         project_targets(conn, batch, models)
+        # So does a user's: its events fold in order, whatever batch they fall in.
+        project_users(conn, batch, models)
         replayed += len(batch)
         if progress:
             progress(len(batch))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -43,6 +44,8 @@ events = Table(
     Column("recorded_at", String(32), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The acting user's stable id (`users.id`), when there is one: added by migration 0012, so last.
+    Column("actor_id", String(36)),
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     # Reports as of a past day find the ledger head of that day by time.
     Index("ix_events_recorded_at", "recorded_at"),
@@ -232,4 +235,37 @@ target_history = Table(
     Column("set_day", String(10), nullable=False),
     Column("set_by", JSON, nullable=False),
     Index("ix_target_history_year", "year", "office_code", "set_day"),
+)
+
+# Every account as it stands, from its `user` stream: who may act, and in what scope.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("office_code", String(32)),
+    Column("region_code", String(32)),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    # The position of the event that gave the user their current role and scope.
+    Column("role_position", BigInteger, nullable=False),
+    Index("ix_users_office", "office_code"),
+)
+
+# Every grant of a role and scope (an account opened, or its role or scope changed), by position: the
+# authority each act in the log rested on is the acting user's newest grant before the act.
+role_grants = Table(
+    "role_grants",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", String(36), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("office_code", String(32)),
+    Column("region_code", String(32)),
+    Column("imported", Boolean, nullable=False),
+    Index("ix_role_grants_user", "user_id", "position"),
+    Index("ix_role_grants_username", "username", "position"),
 )

@@ -61,6 +61,7 @@ _CHAIN_COLUMNS = (
     events.c.recorded_at,
     events.c.prev_hash,
     events.c.hash,
+    events.c.actor_id,
 )
 _CHAIN_AT = select(*_CHAIN_COLUMNS).where(events.c.position == bindparam("position"))
 _CHAIN_AFTER = (
@@ -113,10 +114,11 @@ class EventMetadata:
     actor_role: str
     actor_office: str | None
     request_id: str
+    actor_id: str | None = None  # the user's stable id; none for the command line
 
     @classmethod
     def of(cls, actor: Actor, request_id: str) -> EventMetadata:
-        return cls(actor.username, actor.name, actor.role.value, actor.office_code, request_id)
+        return cls(actor.username, actor.name, actor.role.value, actor.office_code, request_id, actor.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,9 @@ class RecordedEvent:
     recorded_at: str
     prev_hash: str
     hash: str
+    # Who acted, as a person whatever their username: recorded from accounts-as-events on (the command
+    # line has none, nor has any event recorded before).
+    actor_id: str | None = None
 
     def computed_hash(self) -> str:
         return event_hash(
@@ -162,6 +167,7 @@ class RecordedEvent:
             self.request_id,
             self.recorded_at,
             self.prev_hash,
+            self.actor_id,
         )
 
     @classmethod
@@ -196,6 +202,7 @@ class RecordedEvent:
             recorded_at=recorded_at,
             prev_hash=prev_hash,
             hash="",
+            actor_id=metadata.actor_id,
         )
         return dataclasses.replace(unhashed, hash=unhashed.computed_hash())
 
@@ -216,20 +223,24 @@ def event_hash(
     request_id: str,
     recorded_at: str,
     prev_hash: str,
+    actor_id: str | None = None,
 ) -> str:
     """The chain's one hash: SHA-256 of the canonical JSON (`canonical_json`) of everything stored,
     position and predecessor included, `data` given as its canonical JSON text:
 
-        {"actor": {"name", "office_code", "role", "username"}, "data", "event_id", "position",
+        {"actor": {"id"?, "name", "office_code", "role", "username"}, "data", "event_id", "position",
          "prev_hash", "recorded_at", "request_id", "schema_version", "stream_id", "stream_type",
          "type", "version"}
+
+    The actor's `id` is there only when recorded, so events of earlier releases hash as they did.
 
     Written out key by key in that (sorted) order rather than built as a dict and encoded: verifying
     a million events spends its time here. A value of another type than the stored columns hold
     raises TypeError or ValueError (integers are formatted with `:d`)."""
     office = "null" if actor_office is None else _string(actor_office)
+    person = "" if actor_id is None else f'"id":{_string(actor_id)},'
     text = (
-        f'{{"actor":{{"name":{_string(actor_name)},"office_code":{office},'
+        f'{{"actor":{{{person}"name":{_string(actor_name)},"office_code":{office},'
         f'"role":{_string(actor_role)},"username":{_string(actor_username)}}},'
         f'"data":{data},"event_id":{_string(event_id)},"position":{position:d},'
         f'"prev_hash":{_string(prev_hash)},"recorded_at":{_string(recorded_at)},'
@@ -245,9 +256,9 @@ def stored_hash_matches(row: Sequence[Any]) -> bool:
     parsed and encoded canonically, as the hash was computed. A column holding what no append writes
     (a payload that is not JSON, text in a number) does not match."""
     # By position in `_CHAIN_COLUMNS`: the seven columns before `data`, `data`, the seven after it
-    # (up to `prev_hash`), and the stored hash last.
+    # (up to `prev_hash`), the stored hash, and the actor's id.
     try:
-        computed = event_hash(*row[:7], canonical_json(json.loads(row[7])), *row[8:15])
+        computed = event_hash(*row[:7], canonical_json(json.loads(row[7])), *row[8:15], row[16])
     except (TypeError, ValueError, RecursionError):
         return False
     return computed == row[15]
@@ -430,6 +441,7 @@ class EventStore:
             recorded_at=row.recorded_at,
             prev_hash=row.prev_hash,
             hash=row.hash,
+            actor_id=row.actor_id,
         )
 
 
@@ -471,6 +483,7 @@ def _to_row(recorded: RecordedEvent) -> dict[str, Any]:
         "actor_name": recorded.actor_name,
         "actor_role": recorded.actor_role,
         "actor_office": recorded.actor_office,
+        "actor_id": recorded.actor_id,
         "request_id": recorded.request_id,
         "recorded_at": recorded.recorded_at,
         "prev_hash": recorded.prev_hash,

@@ -1,24 +1,33 @@
-"""Offices and user accounts: reference data that says who may act, and where."""
+"""Offices, and user accounts (their events recorded through `domain.accounts`): who may act, and where."""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import os
 import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
 
+from domain import accounts as account_rules
 from domain import rules
-from domain.actors import Actor, Role, scope_problem
+from domain.accounts import Account, AccountChange, AccountDraft
+from domain.actors import Actor, Role
 from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.events import REGISTRY, USER_STREAM
 from domain.places import Office
-from events.store import format_timestamp
-from events.unit_of_work import Clock
+from events.schema import users
+from events.store import EventMetadata, format_timestamp
+from events.unit_of_work import Clock, UnitOfWork, WriteTransaction
 from service import registry
 from service.auth import DEFAULT_TOKEN_DAYS, hash_token, new_token
-from service.tables import api_tokens, offices, users
+from service.tables import api_tokens, offices, passwords
 
 
 def _office_from_row(row: Any) -> Office:
@@ -197,43 +206,42 @@ def _settle(conn: Connection, change: OfficeChange) -> Office:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class NewUser:
-    username: str
-    name: str
-    role: Role
-    office_code: str | None
-    region_code: str | None
+# The actor of what is done from the command line: `cli`, named by the operating-system user who ran
+# it (`rules.RESERVED_USERNAMES`: no account takes this username).
+COMMAND_LINE = "cli"
 
 
-def add_user(conn: Connection, user: NewUser, clock: Clock, token_days: int = DEFAULT_TOKEN_DAYS) -> str:
-    """Create the user and return its first token: shown once, stored only as a hash."""
-    errors = scope_problem(user.role, user.office_code, user.region_code)
-    if user.office_code and get_office(conn, user.office_code) is None:
-        errors.setdefault("office", []).append(f"no office {user.office_code}")
-    if user.region_code and not _region_has_offices(conn, user.region_code):
-        errors.setdefault("region", []).append(
-            f"no office belongs to region {user.region_code}: add the region's offices first"
-        )
-    if errors:
-        raise InvalidInput(errors)
+def command_line_actor() -> Actor:
     try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(users).values(
-                    username=user.username,
-                    name=user.name,
-                    role=user.role.value,
-                    office_code=user.office_code,
-                    region_code=user.region_code,
-                    active=True,
-                    created_at=format_timestamp(clock()),
-                    id=str(uuid.uuid4()),
-                )
-            )
-    except IntegrityError as error:
-        raise RuleBroken(f"user {user.username} exists already", rule="duplicate_user") from error
-    return issue_token(conn, user.username, clock, token_days)
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        who = f"uid {os.getuid()}"
+    return Actor(username=COMMAND_LINE, name=who, role=Role.ADMIN)
+
+
+def as_command_line(uow: UnitOfWork, label: str) -> AbstractContextManager[WriteTransaction]:
+    """A unit of work whose events are recorded with the actor `cli` (commands, the demo, set-up)."""
+    return uow.write(EventMetadata.of(command_line_actor(), label))
+
+
+def _account(tx: WriteTransaction, username: str) -> Account:
+    """The account as its events tell it, in the caller's unit of work."""
+    user_id = tx.conn.execute(_USER_ID, {"username": username}).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"no user {username}")
+    return Account.from_history(REGISTRY.decode(e.type, e.schema_version, e.data) for e in tx.load(user_id))
+
+
+_USER_ID = select(users.c.id).where(users.c.username == bindparam("username"))
+
+
+def _other_active_admins(conn: Connection, user_id: str) -> int:
+    # Every account change holds the log's write lock: the count cannot change under it.
+    return conn.execute(
+        select(func.count())
+        .select_from(users)
+        .where(users.c.role == Role.ADMIN.value, users.c.active, users.c.id != user_id)
+    ).scalar_one()
 
 
 def _region_has_offices(conn: Connection, region_code: str) -> bool:
@@ -243,70 +251,142 @@ def _region_has_offices(conn: Connection, region_code: str) -> bool:
     )
 
 
+def _scope_exists(conn: Connection, office_code: str | None, region_code: str | None) -> dict[str, bool]:
+    return {
+        "office_exists": bool(office_code) and get_office(conn, office_code or "") is not None,
+        "region_exists": bool(region_code) and _region_has_offices(conn, region_code or ""),
+    }
+
+
+def create_user(tx: WriteTransaction, actor: Actor, draft: AccountDraft) -> UserListing:
+    """Open an account (without a token: `issue_token`)."""
+    if user_exists(tx.conn, draft.username):
+        raise RuleBroken(f"user {draft.username} exists already", rule="duplicate_user")
+    user_id = str(uuid.uuid4())
+    scope = _scope_exists(tx.conn, draft.office_code, draft.region_code)
+    event = account_rules.open_account(actor, user_id, draft, **scope)
+    tx.append(USER_STREAM, user_id, 0, [event])
+    return listed_user(tx.conn, draft.username)
+
+
+def add_user(
+    tx: WriteTransaction, actor: Actor, draft: AccountDraft, token_days: int = DEFAULT_TOKEN_DAYS
+) -> str:
+    """Open an account and return its first token: shown once, stored only as a hash."""
+    create_user(tx, actor, draft)
+    return issue_token(tx, actor, draft.username, token_days).token
+
+
+def change_user(tx: WriteTransaction, actor: Actor, username: str, change: AccountChange) -> UserListing:
+    account = _account(tx, username)
+    office = change.office_code or account.office_code
+    region = change.region_code or account.region_code
+    event = account_rules.change_account(
+        actor,
+        account,
+        change,
+        **_scope_exists(tx.conn, office, region),
+        other_active_admins=_other_active_admins(tx.conn, account.id),
+    )
+    if event is not None:
+        tx.append(USER_STREAM, account.id, account.version, [event])
+    return listed_user(tx.conn, username)
+
+
+class IssuedToken(NamedTuple):
+    token: str  # shown once
+    token_id: str
+    expires_at: str
+
+
 def token_expiry(clock: Clock, days: int) -> dt.datetime:
     return clock() + dt.timedelta(days=days)
 
 
-def issue_token(conn: Connection, username: str, clock: Clock, days: int = DEFAULT_TOKEN_DAYS) -> str:
-    """A new token for an active user, living `days` days; shown once, stored only as a hash."""
-    active = conn.execute(select(users.c.active).where(users.c.username == username)).scalar_one_or_none()
-    if active is None:
-        raise NotFound(f"no user {username}")
-    if not active:
-        raise RuleBroken(
-            f"user {username} is deactivated: reactivate the account first", rule="user_deactivated"
-        )
+def issue_token(
+    tx: WriteTransaction, actor: Actor, username: str, days: int = DEFAULT_TOKEN_DAYS
+) -> IssuedToken:
+    """A new token for an active user, living `days` days: its id and expiry go in the log, its hash
+    beside it, the token itself only to the caller."""
+    account = _account(tx, username)
+    token_id = str(uuid.uuid4())
+    expires_at = format_timestamp(tx.now + dt.timedelta(days=days))
+    event = account_rules.issue_token(actor, account, token_id, expires_at)
+    tx.append(USER_STREAM, account.id, account.version, [event])
     token = new_token()
-    conn.execute(
+    tx.conn.execute(
         insert(api_tokens).values(
+            token_id=token_id,
             token_hash=hash_token(token),
-            username=username,
-            created_at=format_timestamp(clock()),
-            expires_at=format_timestamp(token_expiry(clock, days)),
+            user_id=account.id,
+            created_at=format_timestamp(tx.now),
+            expires_at=expires_at,
         )
     )
-    return token
+    return IssuedToken(token, token_id, expires_at)
 
 
-def revoke_user(conn: Connection, username: str, clock: Clock) -> int:
-    """End every live token of the user and deactivate the account; returns the tokens ended.
+def _end_tokens(tx: WriteTransaction, token_ids: Sequence[str]) -> None:
+    if token_ids:
+        tx.conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.token_id.in_(token_ids), api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=format_timestamp(tx.now))
+        )
 
-    Both, so that the account stays shut even for a token issued afterwards (`demo seed` issues fresh
-    ones to existing users). Revoking again ends nothing and is not an error. The last active
-    administrator is not revoked (409)."""
-    found = conn.execute(select(users.c.role, users.c.active).where(users.c.username == username)).first()
-    if found is None:
-        raise NotFound(f"no user {username}")
-    # The active administrators' rows stay locked to the end of the transaction (PostgreSQL): two
-    # administrators revoking each other at once cannot both succeed.
-    active_admins = conn.execute(
-        select(users.c.username).where(users.c.role == Role.ADMIN.value, users.c.active).with_for_update()
-    ).scalars()
-    rules.check_not_last_admin(Role(found.role), found.active, len(set(active_admins) - {username}))
-    ended = conn.execute(
-        update(api_tokens)
-        .where(api_tokens.c.username == username, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=format_timestamp(clock()))
-    ).rowcount
-    conn.execute(update(users).where(users.c.username == username).values(active=False))
-    return ended
+
+def revoke_tokens(tx: WriteTransaction, actor: Actor, username: str) -> int:
+    """End every token of the user (the account stays active); returns how many ended."""
+    account = _account(tx, username)
+    event = account_rules.revoke_tokens(actor, account)
+    if event is None:
+        return 0
+    tx.append(USER_STREAM, account.id, account.version, [event])
+    _end_tokens(tx, event.token_ids)
+    return len(event.token_ids)
+
+
+def deactivate_user(tx: WriteTransaction, actor: Actor, username: str, reason: str) -> int:
+    """Shut the account and end every token it holds; returns the tokens ended. Shut already: nothing
+    changes. The last active administrator is not deactivated (409)."""
+    account = _account(tx, username)
+    event = account_rules.deactivate(
+        actor, account, reason, other_active_admins=_other_active_admins(tx.conn, account.id)
+    )
+    if event is None:
+        return 0
+    tx.append(USER_STREAM, account.id, account.version, [event])
+    _end_tokens(tx, event.tokens_ended)
+    return len(event.tokens_ended)
+
+
+def reactivate_user(tx: WriteTransaction, actor: Actor, username: str, reason: str) -> bool:
+    """Open a deactivated account again; returns whether it was deactivated. The tokens its
+    deactivation ended stay ended (one of them may be why it was shut): issue a new one."""
+    account = _account(tx, username)
+    event = account_rules.reactivate(actor, account, reason)
+    if event is not None:
+        tx.append(USER_STREAM, account.id, account.version, [event])
+    return event is not None
+
+
+def set_password(tx: WriteTransaction, actor: Actor, username: str, password: str) -> None:
+    """Keep a salted hash of the password (werkzeug's default scrypt); the log records only that it
+    was set."""
+    account = _account(tx, username)
+    event = account_rules.set_password(actor, account, password)
+    tx.append(USER_STREAM, account.id, account.version, [event])
+    row = {
+        "user_id": account.id,
+        "password_hash": generate_password_hash(password),
+        "set_at": format_timestamp(tx.now),
+    }
+    if tx.conn.execute(update(passwords).where(passwords.c.user_id == account.id).values(row)).rowcount == 0:
+        tx.conn.execute(insert(passwords).values(row))
 
 
 def user_exists(conn: Connection, username: str) -> bool:
-    return conn.execute(select(users.c.username).where(users.c.username == username)).first() is not None
-
-
-def reactivate_user(conn: Connection, username: str) -> bool:
-    """Open a deactivated account again; returns whether it was deactivated. The tokens its
-    deactivation ended stay ended (one of them may be why it was revoked): issue a new one."""
-    if not user_exists(conn, username):
-        raise NotFound(f"no user {username}")
-    return (
-        conn.execute(
-            update(users).where(users.c.username == username, users.c.active.is_(False)).values(active=True)
-        ).rowcount
-        == 1
-    )
+    return conn.execute(_USER_ID, {"username": username}).first() is not None
 
 
 class UserListing(NamedTuple):
@@ -323,9 +403,9 @@ class UserListing(NamedTuple):
 
 def _users_with_token_expiry() -> Select[Any]:
     latest = (
-        select(api_tokens.c.username, func.max(api_tokens.c.expires_at).label("expires_at"))
+        select(api_tokens.c.user_id, func.max(api_tokens.c.expires_at).label("expires_at"))
         .where(api_tokens.c.revoked_at.is_(None))
-        .group_by(api_tokens.c.username)
+        .group_by(api_tokens.c.user_id)
         .subquery()
     )
     return select(
@@ -338,7 +418,7 @@ def _users_with_token_expiry() -> Select[Any]:
         users.c.active,
         users.c.created_at,
         latest.c.expires_at,
-    ).outerjoin(latest, latest.c.username == users.c.username)
+    ).outerjoin(latest, latest.c.user_id == users.c.id)
 
 
 def list_users(
@@ -367,6 +447,13 @@ def list_users(
     if limit is not None:
         query = query.limit(limit)
     return [UserListing._make(row) for row in conn.execute(query)]
+
+
+def listed_user(conn: Connection, username: str) -> UserListing:
+    found = get_user(conn, username)
+    if found is None:  # the caller has just found or made it, in the same transaction
+        raise NotFound(f"no user {username}")
+    return found
 
 
 def get_user(conn: Connection, username: str) -> UserListing | None:

@@ -12,8 +12,9 @@ from typing import NamedTuple
 from sqlalchemy import Connection, bindparam, select
 
 from domain.actors import Actor, Role
+from events.schema import users
 from events.store import parse_timestamp
-from service.tables import api_tokens, users
+from service.tables import api_tokens
 
 TOKEN_BYTES = 32
 DEFAULT_TOKEN_DAYS = 90
@@ -33,13 +34,14 @@ _LIVE_TOKEN = (
     select(
         api_tokens.c.token_hash,
         api_tokens.c.expires_at,
+        users.c.id,
         users.c.username,
         users.c.name,
         users.c.role,
         users.c.office_code,
         users.c.region_code,
     )
-    .join(users, users.c.username == api_tokens.c.username)
+    .join(users, users.c.id == api_tokens.c.user_id)
     .where(api_tokens.c.token_hash == bindparam("digest"), api_tokens.c.revoked_at.is_(None), users.c.active)
 )
 
@@ -66,5 +68,6 @@ def holder_of_digest(conn: Connection, digest: str) -> TokenHolder | None:
         role=Role(row.role),
         office_code=row.office_code,
         region_code=row.region_code,
+        id=row.id,
     )
     return TokenHolder(actor, parse_timestamp(row.expires_at))

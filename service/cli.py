@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
@@ -12,10 +13,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
 
+from domain.accounts import AccountDraft
 from domain.actors import Role
 from domain.errors import DomainError, InvalidInput
 from events import ledger, rebuild, verification
 from events.schema import GENESIS_HASH
+from events.unit_of_work import WriteTransaction
 from service import accounts, backup, registry
 from service.application import Application
 from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
@@ -131,6 +134,11 @@ def _print_token(username: str, days: int, token: str) -> None:
     click.echo(token)
 
 
+def _as_command_line(label: str) -> AbstractContextManager[WriteTransaction]:
+    """A unit of work recorded with the actor `cli` and the operating-system user."""
+    return accounts.as_command_line(_application().uow, f"cli-{label}")
+
+
 @users_group.command("add")
 @click.argument("username")
 @click.option("--name", required=True)
@@ -142,11 +150,10 @@ def users_add(
     username: str, name: str, role: str, office_code: str | None, region_code: str | None, days: int | None
 ) -> None:
     """Add a user; the last line printed is the user's token (shown once, stored only as a hash)."""
-    app = _application()
-    user = accounts.NewUser(username, name, Role(role), office_code, region_code)
+    draft = AccountDraft(username, name, Role(role), office_code, region_code)
     try:
-        with app.db.write() as conn:
-            token = accounts.add_user(conn, user, app.clock, _token_days(days))
+        with _as_command_line("users-add") as tx:
+            token = accounts.add_user(tx, accounts.command_line_actor(), draft, _token_days(days))
     except DomainError as error:
         _fail(error)
     click.echo(f"user {username} added as {role}")
@@ -159,23 +166,22 @@ def users_add(
 def users_token(username: str, days: int | None) -> None:
     """Issue another token to an active user (earlier ones keep working until they expire or the user
     is revoked); the last line printed is the token."""
-    app = _application()
     try:
-        with app.db.write() as conn:
-            token = accounts.issue_token(conn, username, app.clock, _token_days(days))
+        with _as_command_line("users-token") as tx:
+            issued = accounts.issue_token(tx, accounts.command_line_actor(), username, _token_days(days))
     except DomainError as error:
         _fail(error)
-    _print_token(username, _token_days(days), token)
+    _print_token(username, _token_days(days), issued.token)
 
 
 @users_group.command("revoke")
 @click.argument("username")
-def users_revoke(username: str) -> None:
+@click.option("--reason", default="revoked from the command line", show_default=True)
+def users_revoke(username: str, reason: str) -> None:
     """End every token of a user at once and deactivate the account; revoking again changes nothing."""
-    app = _application()
     try:
-        with app.db.write() as conn:
-            ended = accounts.revoke_user(conn, username, app.clock)
+        with _as_command_line("users-revoke") as tx:
+            ended = accounts.deactivate_user(tx, accounts.command_line_actor(), username, reason)
     except DomainError as error:
         _fail(error)
     click.echo(f"user {username} revoked: {ended} token{'' if ended == 1 else 's'} ended")
@@ -183,18 +189,32 @@ def users_revoke(username: str) -> None:
 
 @users_group.command("reactivate")
 @click.argument("username")
-def users_reactivate(username: str) -> None:
+@click.option("--reason", default="reactivated from the command line", show_default=True)
+def users_reactivate(username: str, reason: str) -> None:
     """Undo a revocation: the account is active again. The tokens the revocation ended stay ended."""
-    app = _application()
     try:
-        with app.db.write() as conn:
-            reopened = accounts.reactivate_user(conn, username)
+        with _as_command_line("users-reactivate") as tx:
+            reopened = accounts.reactivate_user(tx, accounts.command_line_actor(), username, reason)
     except DomainError as error:
         _fail(error)
     if reopened:
         click.echo(f"user {username} reactivated; issue a token with: users token {username}")
     else:
         click.echo(f"user {username} is active already")
+
+
+@users_group.command("set-password")
+@click.argument("username")
+def users_set_password(username: str) -> None:
+    """Set a user's password, read from standard input (one line; at least 12 characters). Only a
+    salted hash is kept; the log records that it was set."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with _as_command_line("users-set-password") as tx:
+            accounts.set_password(tx, accounts.command_line_actor(), username, password)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"password of {username} set")
 
 
 @users_group.command("list")
@@ -209,7 +229,8 @@ def users_list() -> None:
         rows.append((user.username, user.role, scope, "yes" if user.active else "no", expires, user.name))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[-1])
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
 
 
 @villages_group.command("import")

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from domain.accounts import AccountDraft
 from domain.actors import Actor, Role
 from domain.commands import (
     ActOnCase,
@@ -26,11 +27,13 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
+from domain.events import USER_STREAM
 from domain.places import Office
+from events.schema import events, users
+from events.store import EventMetadata
 from service import accounts, handlers
 from service.application import Application
 from service.auth import DEFAULT_TOKEN_DAYS
-from service.tables import users
 
 OFFICES = [
     Office(
@@ -50,16 +53,14 @@ OFFICES = [
 ]
 
 USERS = [
-    accounts.NewUser("petugas.bogor", "Rina Marlina (PIMPASA)", Role.OFFICER, "BOGOR", None),
-    accounts.NewUser("kasi.bogor", "Andi Setiawan (Kasi Inteldakim)", Role.SECTION_HEAD, "BOGOR", None),
-    accounts.NewUser("kakan.bogor", "Ruhiyat (Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
-    accounts.NewUser("plh.bogor", "Dewi Lestari (Plh. Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
-    accounts.NewUser("petugas.sukabumi", "Yusuf Hidayat (PIMPASA)", Role.OFFICER, "SUKABUMI", None),
-    accounts.NewUser(
-        "kadiv.jabar", "Kepala Divisi Imigrasi Jawa Barat", Role.REGIONAL_SUPERVISOR, None, "JABAR"
-    ),
-    accounts.NewUser("auditor", "Inspektorat Jenderal", Role.AUDITOR, None, None),
-    accounts.NewUser("admin", "Administrator Sistem", Role.ADMIN, None, None),
+    AccountDraft("petugas.bogor", "Rina Marlina (PIMPASA)", Role.OFFICER, "BOGOR", None),
+    AccountDraft("kasi.bogor", "Andi Setiawan (Kasi Inteldakim)", Role.SECTION_HEAD, "BOGOR", None),
+    AccountDraft("kakan.bogor", "Ruhiyat (Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
+    AccountDraft("plh.bogor", "Dewi Lestari (Plh. Kepala Kantor)", Role.HEAD_OF_OFFICE, "BOGOR", None),
+    AccountDraft("petugas.sukabumi", "Yusuf Hidayat (PIMPASA)", Role.OFFICER, "SUKABUMI", None),
+    AccountDraft("kadiv.jabar", "Kepala Divisi Imigrasi Jawa Barat", Role.REGIONAL_SUPERVISOR, None, "JABAR"),
+    AccountDraft("auditor", "Inspektorat Jenderal", Role.AUDITOR, None, None),
+    AccountDraft("admin", "Administrator Sistem", Role.ADMIN, None, None),
 ]
 
 AGENCIES = (
@@ -231,40 +232,53 @@ def seed(
 ) -> None:
     """Load the demo. A database with users who are not the demo's is refused unless `force`; even
     then their accounts are left alone (no token for them), and the story is not recorded where one
-    of its people is somebody else."""
-    with app.db.write() as conn:
+    of its people is somebody else, or where the log has moved past its first day."""
+    with app.db.read() as conn:
         existing = {row.username: row for row in conn.execute(select(users))}
-        strangers = sorted(name for name, row in existing.items() if not _is_demo_user(row))
-        if strangers and not force:
-            named = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
-            raise DemoRefused(
-                f"this database holds {len(strangers)} users who are not the demo's ({named}): the demo "
-                "issues tokens and records a made-up story; seed a database of its own, or add the "
-                "demo beside them with --force (their accounts are left alone)"
-            )
-        if accounts.get_office(conn, "BOGOR") is None:
+        told = conn.execute(select(events.c.position).where(events.c.stream_type != USER_STREAM).limit(1))
+        story_told = told.first() is not None
+        story_may_start = not story_told and app.store.head(conn).recorded_at < STORY[0].at
+    strangers = sorted(name for name, row in existing.items() if not _is_demo_user(row))
+    if strangers and not force:
+        named = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
+        raise DemoRefused(
+            f"this database holds {len(strangers)} users who are not the demo's ({named}): the demo "
+            "issues tokens and records a made-up story; seed a database of its own, or add the "
+            "demo beside them with --force (their accounts are left alone)"
+        )
+    operator = accounts.command_line_actor()
+    # The accounts open the day before the story, so that its acts come after the grants they rest on.
+    opening = Application(app.db, StoryClock(_at(STORY[0].at) - dt.timedelta(days=1)))
+    with (opening if story_may_start else app).uow.write(EventMetadata.of(operator, "demo-seed")) as tx:
+        if accounts.get_office(tx.conn, "BOGOR") is None:
             for office in OFFICES:
-                accounts.add_office(conn, office)
-        tokens = {}
+                accounts.add_office(tx.conn, office)
+        for user in USERS:
+            if user.username not in existing:
+                accounts.create_user(tx, operator, user)
+    if story_may_start and any(step.username in strangers for step in STORY):
+        echo("The demo's story is not recorded: some of its people's usernames are somebody else's.")
+    elif story_may_start:
+        _record_story(app)
+        echo(f"Demo loaded: {len(OFFICES)} offices, {len(USERS)} users, {len(STORY)} recorded actions.")
+    elif story_told:
+        echo("Demo data is already there; new tokens were issued (earlier ones keep working).")
+    else:
+        echo(
+            "The demo's story is not recorded: the log already holds events after its first day"
+            f" ({STORY[0].at[:10]})."
+        )
+    tokens = {}
+    with app.uow.write(EventMetadata.of(operator, "demo-tokens")) as tx:
         for user in USERS:
             found = existing.get(user.username)
-            if found is None:
-                tokens[user.username] = accounts.add_user(conn, user, app.clock, token_days)
-            elif user.username in strangers:
+            if user.username in strangers:
                 tokens[user.username] = "(the username is somebody else's: no token)"
-            elif not found.active:
+            elif found is not None and not found.active:
                 # Revoked on purpose: a demo run must not hand the account a working token again.
                 tokens[user.username] = "(revoked: no token)"
             else:
-                tokens[user.username] = accounts.issue_token(conn, user.username, app.clock, token_days)
-        log_is_empty = app.store.head(conn).position == 0
-    if log_is_empty and any(step.username in strangers for step in STORY):
-        echo("The demo's story is not recorded: some of its people's usernames are somebody else's.")
-    elif log_is_empty:
-        _record_story(app)
-        echo(f"Demo loaded: {len(OFFICES)} offices, {len(USERS)} users, {len(STORY)} recorded actions.")
-    else:
-        echo("Demo data is already there; new tokens were issued (earlier ones keep working).")
+                tokens[user.username] = accounts.issue_token(tx, operator, user.username, token_days).token
     echo("")
     echo(f"API:     {base_url}/api/v1")
     echo(f"OpenAPI: {base_url}/openapi.json   docs: {base_url}/docs")
@@ -282,12 +296,13 @@ def seed(
 def _record_story(app: Application) -> None:
     clock = StoryClock(_at(STORY[0].at))
     story_app = Application(app.db, clock)
-    people = {user.username: user for user in USERS}
+    with app.db.read() as conn:
+        people = {row.username: row for row in conn.execute(select(users))}
     case_ids: dict[str, str] = {}
     for step in STORY:
         clock.now = _at(step.at)
         user = people[step.username]
-        actor = Actor(user.username, user.name, user.role, user.office_code, user.region_code)
+        actor = Actor(user.username, user.name, Role(user.role), user.office_code, user.region_code, user.id)
         request_id = f"demo-{step.at}"
         match step.command:
             case SetTarget():

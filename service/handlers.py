@@ -5,6 +5,7 @@ reply shows (the case's row as the append has just projected it)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from domain import candidacy as candidacy_rules
 from domain import rules
 from domain import targets as target_rules
-from domain.actors import Actor
+from domain.accounts import AccountChange, AccountDraft
+from domain.actors import Actor, Person
 from domain.candidacy import Candidacy
 from domain.commands import ActOnCase, ProposeCandidacy, SetTarget
 from domain.errors import NotFound, RuleBroken
@@ -49,7 +51,8 @@ def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any
         rules.check_may_read_cases(actor)
         raise NotFound(f"no candidacy {command.candidacy_id}")
     case = Candidacy.from_history(
-        (REGISTRY.decode(e.type, e.schema_version, e.data), e.actor_username) for e in history
+        (REGISTRY.decode(e.type, e.schema_version, e.data), Person(e.actor_id, e.actor_username))
+        for e in history
     )
     rules.check_may_read_case(actor, case.office_code, case.region_code, command.candidacy_id)
     event = candidacy_rules.decide(
@@ -78,3 +81,50 @@ def add_office(tx: WriteTransaction, actor: Actor, change: accounts.OfficeChange
 def replace_office(tx: WriteTransaction, actor: Actor, change: accounts.OfficeChange) -> Office:
     rules.check_may_manage_accounts(actor)
     return accounts.change_office(tx.conn, change)
+
+
+# ---- accounts: each change an event on the user's stream (`service.accounts`) ----
+
+
+def create_user(tx: WriteTransaction, actor: Actor, draft: AccountDraft) -> accounts.UserListing:
+    return accounts.create_user(tx, actor, draft)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeUser:
+    username: str
+    change: AccountChange
+
+
+def change_user(tx: WriteTransaction, actor: Actor, command: ChangeUser) -> accounts.UserListing:
+    return accounts.change_user(tx, actor, command.username, command.change)
+
+
+@dataclass(frozen=True, slots=True)
+class UserWithReason:
+    username: str
+    reason: str
+
+
+def deactivate_user(tx: WriteTransaction, actor: Actor, command: UserWithReason) -> accounts.UserListing:
+    accounts.deactivate_user(tx, actor, command.username, command.reason)
+    return accounts.listed_user(tx.conn, command.username)
+
+
+def reactivate_user(tx: WriteTransaction, actor: Actor, command: UserWithReason) -> accounts.UserListing:
+    accounts.reactivate_user(tx, actor, command.username, command.reason)
+    return accounts.listed_user(tx.conn, command.username)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueToken:
+    username: str
+    days: int
+
+
+def issue_token(tx: WriteTransaction, actor: Actor, command: IssueToken) -> accounts.IssuedToken:
+    return accounts.issue_token(tx, actor, command.username, command.days)
+
+
+def revoke_tokens(tx: WriteTransaction, actor: Actor, username: str) -> int:
+    return accounts.revoke_tokens(tx, actor, username)

@@ -33,6 +33,10 @@ class Reply:
     def json(cls, status: int, body: Any, **headers: str) -> Reply:
         return cls(status, json.dumps(body, ensure_ascii=False), headers)
 
+    @classmethod
+    def empty(cls, status: int = 204) -> Reply:
+        return cls(status, "")
+
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRequest:

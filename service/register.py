@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, Select, and_, or_, select
 
 from domain.actors import Actor
 from domain.errors import InvalidInput
-from events.schema import designations
+from events.schema import designations, role_grants
 from service.accounts import visible_offices
 from service.pagination import MAX_POSITION, Page, decode_cursor, encode_cursor
 from service.representations import village_as_dict
@@ -25,7 +26,41 @@ class RegisterFilters:
     region: str | None = None
 
 
-def designation_as_dict(row: Any) -> dict[str, Any]:
+class Authorities:
+    """Each signer's authority: the newest grant of a role to that person (`role_grants`) before the
+    act they signed. An act recorded before accounts were events has no grant before it; it rests on
+    the account's imported opening, which records the role the person held when it was imported."""
+
+    def __init__(self, conn: Connection, usernames: set[str] | None = None) -> None:
+        query = select(
+            role_grants.c.user_id, role_grants.c.username, role_grants.c.position, role_grants.c.imported
+        )
+        if usernames is not None:
+            query = query.where(role_grants.c.username.in_(sorted(usernames)))
+        self._by_id: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        self._by_username: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        for user_id, username, position, imported in conn.execute(query.order_by(role_grants.c.position)):
+            self._by_id[user_id].append((position, imported))
+            self._by_username[username].append((position, imported))
+
+    def of(self, signer: dict[str, Any]) -> dict[str, Any] | None:
+        """`{position}` of the grant the signer acted on, or None if the log holds none."""
+        grants = (
+            self._by_id.get(signer["id"], []) if signer.get("id") else self._by_username[signer["username"]]
+        )
+        before = [position for position, _ in grants if position < signer["position"]]
+        if before:
+            return {"position": before[-1]}
+        if grants and grants[0][1]:
+            return {"position": grants[0][0]}
+        return None
+
+
+def _signers(row: Any) -> set[str]:
+    return {row[person]["username"] for person in PEOPLE}
+
+
+def designation_as_dict(row: Any, authorities: Authorities) -> dict[str, Any]:
     return {
         "candidacy_id": row["candidacy_id"],
         "village": village_as_dict(row),
@@ -35,7 +70,7 @@ def designation_as_dict(row: Any) -> dict[str, Any]:
         "decree_date": row["decree_date"],
         "quarter": row["quarter"],
         "fostering_officers": row["fostering_officers"],
-        **{person: row[person] for person in PEOPLE},
+        **{person: {**row[person], "authority": authorities.of(row[person])} for person in PEOPLE},
         "days_to_designation": row["days_to_designation"],
     }
 
@@ -59,7 +94,8 @@ def designation_register(
     if len(rows) > limit:
         last = shown[-1]
         next_cursor = encode_cursor("d", f"{last['decree_date']}/{last['position']}")
-    return Page(items=[designation_as_dict(r) for r in shown], next_cursor=next_cursor)
+    authorities = Authorities(conn, set().union(*map(_signers, shown)))
+    return Page(items=[designation_as_dict(r, authorities) for r in shown], next_cursor=next_cursor)
 
 
 def _register_query(
@@ -87,6 +123,8 @@ def _register_cursor(cursor: str) -> tuple[str, int]:
     return day, int(after_position)
 
 
+SIGNER_PARTS = ("username", "name", "role", "at", "authority_position")
+
 REGISTER_CSV_COLUMNS = [
     "candidacy_id",
     "village_code",
@@ -100,7 +138,7 @@ REGISTER_CSV_COLUMNS = [
     "decree_date",
     "quarter",
     "fostering_officers",
-    *[f"{person}_{part}" for person in PEOPLE for part in ("username", "name", "role", "at")],
+    *[f"{person}_{part}" for person in PEOPLE for part in SIGNER_PARTS],
     "days_to_designation",
 ]
 
@@ -125,11 +163,17 @@ _REGISTER_CSV_SOURCE = select(
 
 def register_csv_rows(conn: Connection, actor: Actor, filters: RegisterFilters) -> list[list[Any]]:
     """Every designated village in decree order, as cells in REGISTER_CSV_COLUMNS order."""
+    authorities = Authorities(conn)
+
+    def cells(signer: dict[str, Any]) -> list[Any]:
+        authority = authorities.of(signer)
+        return [*(signer[part] for part in SIGNER_PARTS[:4]), authority["position"] if authority else ""]
+
     return [
         [
             *place_and_decree,
             "; ".join(fostering_officers),
-            *[person[part] for person in row[12:17] for part in ("username", "name", "role", "at")],
+            *[cell for signer in row[12:17] for cell in cells(signer)],
             row[17],
         ]
         for row in conn.execute(_register_query(conn, actor, filters, _REGISTER_CSV_SOURCE))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.actors import Actor
+from domain.actors import Actor, Person
 from domain.candidacy import allowed_actions
 from domain.lifecycle import Stage
 from events.store import RecordedEvent
@@ -21,11 +21,16 @@ def village_as_dict(row: Any) -> dict[str, Any]:
     }
 
 
+def person_of(stamp: dict[str, Any]) -> Person:
+    """Who recorded a stage, from its stamp in the case's row."""
+    return Person(stamp["by"].get("id"), stamp["by"]["username"])
+
+
 def case_as_dict(row: Any, actor: Actor) -> dict[str, Any]:
     """The case as `actor` sees it: `allowed_actions` is what the actor may do now."""
     met = bool((row["assessed"] or {}).get("meets_criteria"))
-    proposer = row["proposed"]["by"]["username"]
-    assessor = row["assessed"]["by"]["username"] if row["assessed"] else None
+    proposer = person_of(row["proposed"])
+    assessor = person_of(row["assessed"]) if row["assessed"] else None
     return {
         "id": row["id"],
         "stage": row["stage"],
@@ -67,6 +72,8 @@ def event_as_dict(recorded: RecordedEvent) -> dict[str, Any]:
             "name": recorded.actor_name,
             "role": recorded.actor_role,
             "office_code": recorded.actor_office,
+            # Only when recorded: the chain's hash covers it then, and only then.
+            **({"id": recorded.actor_id} if recorded.actor_id is not None else {}),
         },
         "request_id": recorded.request_id,
         "recorded_at": recorded.recorded_at,

@@ -12,6 +12,7 @@ from domain import criteria as assessment_criteria
 from domain.actors import Role
 from domain.lifecycle import Action, Stage
 from domain.performance import AsOfBasis
+from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 
 # Control characters (C0, DEL and C1: "\x9b" starts a terminal escape as "\x1b[" does) have no place
 # in names, references or reasons; long free text may hold line breaks (\n, \r) and tabs.
@@ -275,6 +276,45 @@ class OfficeCreateSchema(OfficeFieldsSchema):
     )
 
 
+class UserCreateSchema(StrictSchema):
+    username = Text(required=True, max_length=64, metadata={"example": "kasi.bogor"})
+    name = Text(required=True, max_length=200)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    office_code = fields.String(
+        allow_none=True,
+        validate=FullMatch(CODE_PATTERN),
+        metadata={"description": "the office of an office role (officer, section_head, head_of_office)"},
+    )
+    region_code = fields.String(
+        allow_none=True,
+        validate=FullMatch(CODE_PATTERN),
+        metadata={"description": "the region a regional_supervisor watches"},
+    )
+
+
+class UserChangeSchema(StrictSchema):
+    name = Text(max_length=200)
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    office_code = fields.String(
+        allow_none=True, validate=FullMatch(CODE_PATTERN), metadata={"description": "null: none"}
+    )
+    region_code = fields.String(
+        allow_none=True, validate=FullMatch(CODE_PATTERN), metadata={"description": "null: none"}
+    )
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("give any of name, role, office_code, region_code", "_schema")
+
+
+class TokenRequestSchema(StrictSchema):
+    expires_in_days = _int(
+        validate=validate.Range(min=MIN_TOKEN_DAYS, max=MAX_TOKEN_DAYS),
+        metadata={"description": "how long the token lives (default: TOKEN_DAYS, 90)"},
+    )
+
+
 # ---- responses (documentation; responses are built as plain JSON) ----------------------------
 
 
@@ -309,6 +349,7 @@ class PersonSchema(Schema):
     username = fields.String(required=True)
     name = fields.String(required=True)
     role = fields.String(required=True)
+    id = fields.String(metadata={"description": "the user's stable id (acts recorded before ids: none)"})
 
 
 class StageRecordSchema(Schema):
@@ -319,6 +360,7 @@ class StageRecordSchema(Schema):
 
     at = fields.String(required=True, metadata={"format": "date-time"})
     by = fields.Nested(PersonSchema, required=True)
+    position = fields.Integer(required=True, metadata={"description": "the event's ledger position"})
 
 
 class VillageSchema(Schema):
@@ -375,6 +417,9 @@ class EventActorSchema(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
     office_code = fields.String(allow_none=True, required=True)
+    id = fields.String(
+        metadata={"description": "the user's stable id, when recorded (then covered by the hash)"}
+    )
 
 
 class EventSchema(Schema):
@@ -490,8 +535,20 @@ class TargetPageSchema(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+class AuthoritySchema(Schema):
+    position = fields.Integer(
+        required=True,
+        metadata={
+            "description": "the ledger position of the event that gave the signer the role they acted in "
+            "(for acts recorded before accounts were events: the account's imported opening)"
+        },
+    )
+
+
 class SignatureSchema(PersonSchema):
     at = fields.String(required=True, metadata={"format": "date-time"})
+    position = fields.Integer(required=True, metadata={"description": "the signed event's ledger position"})
+    authority = fields.Nested(AuthoritySchema, required=True, allow_none=True)
 
 
 class DesignationSchema(Schema):
@@ -620,6 +677,12 @@ class UserSchema(Schema):
         required=True,
         metadata={"format": "date-time", "description": "when the newest live token expires; null: none"},
     )
+
+
+class IssuedTokenSchema(Schema):
+    token = fields.String(required=True, metadata={"description": "shown once: only its hash is kept"})
+    token_id = fields.String(required=True, metadata={"description": "names the token in the log"})
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
 
 
 class UserPageSchema(Schema):

@@ -1,20 +1,17 @@
-"""Tables the service keeps beside the log: offices, users and their tokens, the village registry (who
-may act and where, not what happened, so plain tables), and the replies kept for idempotency keys."""
+"""Tables the service keeps beside the log: offices, the secrets behind accounts (token hashes,
+password hashes), the village registry, and the replies kept for idempotency keys."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Column,
-    ForeignKey,
     Index,
     Integer,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
-    text,
 )
 
 from events.schema import metadata
@@ -30,32 +27,27 @@ offices = Table(
     Index("ix_offices_region", "region_code"),
 )
 
-users = Table(
-    "users",
-    metadata,
-    Column("username", String(64), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("role", String(32), nullable=False),
-    Column("office_code", String(32), ForeignKey("offices.code")),
-    Column("region_code", String(32)),
-    Column("active", Boolean, nullable=False),
-    Column("created_at", String(32), nullable=False),
-    # The person, whatever their username: a UUID, given by `accounts.add_user` (the empty default
-    # only let migration 0011 add the column to existing rows; the unique index keeps it from use).
-    Column("id", String(36), nullable=False, server_default=text("''")),
-    Index("ux_users_id", "id", unique=True),
-)
-
-# Only a SHA-256 of each token is kept: a copy of the database does not let anyone sign in.
+# The accounts themselves are a read model of their events (`events.schema.users`). What no event may
+# hold stays here, written in the same transaction as the event that names it: only a SHA-256 of each
+# token (a copy of the database does not let anyone sign in), and a password's salted hash.
 api_tokens = Table(
     "api_tokens",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("username", String(64), ForeignKey("users.username"), nullable=False),
+    Column("token_id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", String(36), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("revoked_at", String(32)),
     Column("expires_at", String(32), nullable=False),
-    Index("ix_api_tokens_username", "username"),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+passwords = Table(
+    "passwords",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("set_at", String(32), nullable=False),
 )
 
 # The village registry: every administrative area by official code (province, regency, district,

@@ -183,6 +183,8 @@ def expected_version() -> int | None:
 
 
 def reply(stored: Reply) -> Response:
+    if not stored.body:
+        return Response(status=stored.status)
     response = Response(stored.body, status=stored.status, mimetype="application/json")
     for name, value in stored.headers.items():
         response.headers[name] = value

@@ -17,13 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, insert, text
 
+from domain.accounts import AccountDraft
 from domain.actors import Actor, Role
 from domain.places import Office
 from events.database import Database
+from events.unit_of_work import UnitOfWork
 from service import accounts
 from service.app import create_app
 from service.application import Application
-from service.auth import MAX_TOKEN_DAYS
 from service.migrate import upgrade
 from service.tables import areas
 
@@ -187,28 +188,44 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[username]}", **extra}
 
 
+# The earliest day any test sets its clock to is in November 2023, the latest in 2025.
+WORLD_OPENED = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+WORLD_TOKEN_DAYS = 10 * 365
+
+
 def build_world(application: Application) -> World:
     tokens: dict[str, str] = {}
     actors: dict[str, Actor] = {}
-    with application.db.write() as conn:
+    operator = accounts.command_line_actor()
+    # The accounts are events: opened before anything the tests record (the log's times never go
+    # back), with tokens that outlive every day the tests move the clock to.
+    opening = UnitOfWork(application.db, lambda: WORLD_OPENED)
+    with accounts.as_command_line(opening, "test-world") as tx:
         for office in OFFICES:
-            accounts.add_office(conn, office)
+            accounts.add_office(tx.conn, office)
         for username, (role, office, region) in USERS.items():
             name = username.replace("_", " ").title()
-            # The longest-lived tokens: tests move the clock months ahead.
             tokens[username] = accounts.add_user(
-                conn,
-                accounts.NewUser(username, name, role, office, region),
-                application.clock,
-                token_days=MAX_TOKEN_DAYS,
+                tx, operator, AccountDraft(username, name, role, office, region), token_days=WORLD_TOKEN_DAYS
             )
-            actors[username] = Actor(username, name, role, office, region)
+            user_id = accounts.listed_user(tx.conn, username).id
+            actors[username] = Actor(username, name, role, office, region, user_id)
     return World(tokens, actors)
+
+
+def add_test_user(application: Application, draft: AccountDraft) -> tuple[str, Actor]:
+    """One more user than the world has, opened as the world's were (no later than the log's head):
+    its token, and the actor it acts as."""
+    with accounts.as_command_line(UnitOfWork(application.db, lambda: WORLD_OPENED), "test-user") as tx:
+        token = accounts.add_user(tx, accounts.command_line_actor(), draft, token_days=WORLD_TOKEN_DAYS)
+        user_id = accounts.listed_user(tx.conn, draft.username).id
+    return token, Actor(draft.username, draft.name, draft.role, draft.office_code, draft.region_code, user_id)
 
 
 def by(actor: Actor) -> dict[str, str]:
     """How a read model names who did something: the `by` of a case's stage, a target's `set_by`."""
-    return {"username": actor.username, "name": actor.name, "role": actor.role.value}
+    named = {"username": actor.username, "name": actor.name, "role": actor.role.value}
+    return {**named, "id": actor.id} if actor.id is not None else named
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from events.schema import candidacies, events, ledger_head
+from events.schema import candidacies, events, ledger_head, users
 from service.application import Application
-from service.tables import api_tokens, areas, idempotency_keys, offices, users
+from service.tables import api_tokens, areas, idempotency_keys, offices
 from tests.conftest import ACTION_BODIES, World, proposal
 
 API = "/api/v1"

@@ -11,11 +11,11 @@ from typing import Any
 
 from werkzeug.test import TestResponse
 
+from domain.accounts import AccountDraft
 from domain.actors import Role
 from domain.calendar import SYSTEM_TIMEZONE
-from service import accounts
 from service.application import Application
-from tests.conftest import FakeClock, proposal
+from tests.conftest import FakeClock, add_test_user, proposal
 from tests.e2e.conftest import API, CASES, Api
 
 TARGETS = f"{API}/targets"
@@ -97,13 +97,12 @@ class Desk:
 def add_user(
     api: Api, application: Application, username: str, role: Role, office: str | None, region: str | None
 ) -> None:
-    """One more user than the shared world has (its name: the username in title case)."""
+    """One more user than the shared world has (its name: the username in title case), its token and
+    actor added to the world's."""
     name = username.replace("_", " ").title()
-    with application.db.write() as conn:
-        token = accounts.add_user(
-            conn, accounts.NewUser(username, name, role, office, region), application.clock
-        )
+    token, actor = add_test_user(application, AccountDraft(username, name, role, office, region))
     api.world.tokens[username] = token
+    api.world.actors[username] = actor
 
 
 # ---- the endpoints -------------------------------------------------------------------------

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from events.schema import GENESIS_HASH
-from events.store import EventStore
+from events.store import EventStore, RecordedEvent
 from service.app import create_app
 from service.application import Application
 from tests.conftest import FakeClock, World
@@ -38,29 +40,52 @@ def feed(api: Api, **params: Any) -> dict[str, Any]:
     return response.get_json()
 
 
+def ledger(api: Api) -> dict[str, Any]:
+    """The head of the log: where the events a test records begin (the world's accounts come first)."""
+    response = api.get("auditor", f"{API}/ledger")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def head(api: Api) -> int:
+    return ledger(api)["position"]
+
+
 def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def test_the_feed_is_the_whole_log_in_position_order(api: Api) -> None:
+    opened = ledger(api)
     cases = history(api)
 
     page = feed(api)
 
-    assert [e["position"] for e in page["items"]] == [1, 2, 3, 4, 5, 6]
-    assert [e["stream_id"] for e in page["items"]] == [c["id"] for c in cases for _ in range(2)]
-    assert {e["type"] for e in page["items"]} == {"CandidacyProposed", "CandidacyCoordinated"}
+    start = opened["position"]
+    assert start > 0
+    assert [e["position"] for e in page["items"]] == list(range(1, start + 7))
+    accounts, ours = page["items"][:start], page["items"][start:]
+    # The world's accounts, opened by the command line before anything the test records.
+    assert {e["stream_type"] for e in accounts} == {"user"}
+    assert {e["type"] for e in accounts} == {"UserCreated", "TokenIssued"}
+    assert {e["actor"]["username"] for e in accounts} == {"cli"}
+    assert {e["data"]["username"] for e in accounts if e["type"] == "UserCreated"} == set(api.world.actors)
+    assert accounts[-1]["hash"] == opened["digest"]
+    # And then the test's own events.
+    assert [e["stream_type"] for e in ours] == ["candidacy"] * 6
+    assert [e["stream_id"] for e in ours] == [c["id"] for c in cases for _ in range(2)]
+    assert {e["type"] for e in ours} == {"CandidacyProposed", "CandidacyCoordinated"}
     assert page["next_cursor"] is None
-    assert page["ledger"]["position"] == 6
+    assert page["ledger"]["position"] == start + 6
     assert page["ledger"]["digest"] == page["items"][-1]["hash"]
-    first = page["items"][0]
-    assert first["actor"] == {
+    assert ours[0]["actor"] == {
         "username": "officer",
         "name": "Officer",
         "role": "officer",
         "office_code": "BOGOR",
+        "id": api.world.actors["officer"].id,
     }
-    assert first["prev_hash"] == GENESIS_HASH
+    assert page["items"][0]["prev_hash"] == GENESIS_HASH
     assert all(e["prev_hash"] == p["hash"] for p, e in zip(page["items"], page["items"][1:], strict=False))
 
 
@@ -73,37 +98,52 @@ def test_a_downstream_system_can_check_the_chain_from_the_feed_alone(api: Api) -
 
 
 def test_after_tails_the_feed_and_the_cursor_pages_it(api: Api) -> None:
-    history(api, cases=5)  # positions 1..10
+    start = head(api)
+    history(api, cases=5)  # positions start+1..start+10
 
-    assert [e["position"] for e in feed(api, after=7)["items"]] == [8, 9, 10]
-    assert feed(api, after=10)["items"] == []
+    assert [e["position"] for e in feed(api, after=start + 7)["items"]] == [start + 8, start + 9, start + 10]
+    assert feed(api, after=start + 10)["items"] == []
 
     seen: list[int] = []
     page = feed(api, limit=4)
     while True:
+        assert len(page["items"]) <= 4
         seen += [e["position"] for e in page["items"]]
         if page["next_cursor"] is None:
             break
         page = feed(api, limit=4, cursor=page["next_cursor"])
-    assert seen == list(range(1, 11))
+    assert seen == list(range(1, start + 11))
+
+    tail: list[int] = []
+    page = feed(api, after=start, limit=4)
+    while True:
+        tail += [e["position"] for e in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        page = feed(api, limit=4, cursor=page["next_cursor"])
+    assert tail == list(range(start + 1, start + 11))
 
 
 def test_a_consumer_ahead_of_the_ledger_is_told_so(api: Api) -> None:
     """After a restore from an older backup, a consumer's last position lies beyond the head: an
     empty page would have it wait for positions that other events will take."""
-    history(api, cases=5)  # positions 1..10
-    for after in (11, 99):
+    start = head(api)
+    history(api, cases=5)  # positions start+1..start+10
+    for after in (start + 11, start + 99):
         response = api.get("auditor", f"{API}/events", after=after)
         body = assert_problem(response, 409)
         assert body["type"].endswith("ledger-behind")
-        assert "the ledger is behind your position" in body["detail"] and "10" in body["detail"]
+        assert "the ledger is behind your position" in body["detail"] and str(start + 10) in body["detail"]
 
 
 def test_a_full_last_page_says_there_is_no_more(api: Api) -> None:
-    history(api, cases=2)  # positions 1..4
+    start = head(api)
+    history(api, cases=2)  # positions start+1..start+4
 
-    assert feed(api, limit=4)["next_cursor"] is None
-    assert feed(api, limit=3)["next_cursor"] is not None
+    assert feed(api, after=start, limit=4)["next_cursor"] is None
+    assert feed(api, after=start, limit=3)["next_cursor"] is not None
+    assert feed(api, limit=start + 4)["next_cursor"] is None
+    assert feed(api, limit=start + 3)["next_cursor"] is not None
 
 
 @pytest.mark.parametrize(
@@ -123,17 +163,25 @@ def test_bad_feed_parameters_are_422_naming_the_field(api: Api, params: dict[str
 
 
 def test_the_ledger_names_the_newest_position_and_digest(api: Api) -> None:
-    assert api.get("auditor", f"{API}/ledger").get_json() == {
-        "position": 0,
-        "digest": GENESIS_HASH,
-        "recorded_at": None,
+    # Before the test records anything, the head is the newest of the world's account events.
+    opening = feed(api)["items"]
+    assert opening and opening[-1]["stream_type"] == "user"
+    assert ledger(api) == {
+        "position": len(opening),
+        "digest": opening[-1]["hash"],
+        "recorded_at": "2023-01-01T00:00:00.000000Z",
     }
     history(api, cases=2)
 
-    ledger = api.get("auditor", f"{API}/ledger").get_json()
+    head_now = ledger(api)
 
     newest = feed(api)["items"][-1]
-    assert ledger == {"position": 4, "digest": newest["hash"], "recorded_at": newest["recorded_at"]}
+    assert newest["stream_type"] == "candidacy"
+    assert head_now == {
+        "position": len(opening) + 4,
+        "digest": newest["hash"],
+        "recorded_at": newest["recorded_at"],
+    }
 
 
 def verified(checked: int, verified_to: int, verified_from: int = 0) -> dict[str, Any]:
@@ -151,20 +199,45 @@ def verified(checked: int, verified_to: int, verified_from: int = 0) -> dict[str
 
 
 def test_verify_says_ok_over_an_intact_chain(api: Api) -> None:
-    assert api.get("auditor", f"{API}/ledger/verify").get_json() == verified(0, 0)
+    start = head(api)
+    assert api.get("auditor", f"{API}/ledger/verify").get_json() == verified(start, start)
     history(api)
 
-    assert api.get("auditor", f"{API}/ledger/verify").get_json() == verified(6, 6)
+    assert api.get("auditor", f"{API}/ledger/verify").get_json() == verified(start + 6, start + 6)
+
+
+@dataclass
+class _ShiftedStore:
+    """The store as the integration tier's tamperings read it: their position 1 is `start + 1`."""
+
+    start: int
+    store: EventStore = field(default_factory=EventStore)
+
+    def read_all(self, conn: Connection, *, after: int = 0, **options: Any) -> list[RecordedEvent]:
+        return self.store.read_all(conn, after=self.start + after, **options)
+
+
+def shifted_tampering(application: Application, tamper: Any, start: int) -> list[str]:
+    """The integration tier's tampering (written for a log of 6 events) aimed at the test's own 6
+    events after the world's accounts: every position it names moves on by `start`."""
+    statements = tamper(application.db, _ShiftedStore(start))
+    return [
+        re.sub(r"position = (\d+)", lambda m: f"position = {start + int(m.group(1))}", statement)
+        for statement in statements
+    ]
 
 
 @pytest.mark.parametrize(("tamper", "first_bad", "checked"), TAMPER_CASES.values(), ids=TAMPER_CASES.keys())
 def test_verify_names_the_first_bad_position_whatever_was_done(
     api: Api, application: Application, tamper: Any, first_bad: int, checked: int
 ) -> None:
-    history(api)  # positions 1..6
+    start = head(api)
+    history(api)  # positions start+1..start+6
+    assert head(api) == start + 6
+    first_bad, checked = start + first_bad, start + checked
     drop_append_only_triggers(application.db)
     with application.db.engine.begin() as conn:
-        for statement in tamper(application.db, EventStore()):
+        for statement in shifted_tampering(application, tamper, start):
             assert conn.execute(text(statement)).rowcount == 1
 
     response = api.get("auditor", f"{API}/ledger/verify")
@@ -180,34 +253,40 @@ def test_verify_names_the_first_bad_position_whatever_was_done(
 
 
 def test_verify_from_a_kept_digest_checks_the_events_after_it(api: Api) -> None:
-    history(api, cases=2)  # positions 1..4
-    kept = api.get("auditor", f"{API}/ledger").get_json()
-    for code in ("32.01.25.2006", "32.01.25.2007"):  # and 5..8
+    history(api, cases=2)  # 4 events after the world's
+    kept = ledger(api)
+    for code in ("32.01.25.2006", "32.01.25.2007"):  # and 4 more
         api.case_at("coordinated", village_code=code)
 
     response = api.get("auditor", f"{API}/ledger/verify", position=kept["position"], digest=kept["digest"])
 
     assert response.status_code == 200
-    assert response.get_json() == verified(4, 8, verified_from=4)
+    assert response.get_json() == verified(4, kept["position"] + 4, verified_from=kept["position"])
 
 
 def test_verify_from_a_digest_that_differs_names_its_position(api: Api) -> None:
+    start = head(api)
     history(api, cases=2)
-    other = feed(api)["items"][0]["hash"]
+    other = feed(api, after=start)["items"][0]["hash"]
 
-    body = api.get("auditor", f"{API}/ledger/verify", position=3, digest=other).get_json()
+    body = api.get("auditor", f"{API}/ledger/verify", position=start + 3, digest=other).get_json()
 
-    assert (body["ok"], body["first_bad_position"], body["checked"]) == (False, 3, 0)
-    assert body["reason"] == "event 3 has another digest"
+    assert (body["ok"], body["first_bad_position"], body["checked"]) == (False, start + 3, 0)
+    assert body["reason"] == f"event {start + 3} has another digest"
 
 
 def test_verify_from_beyond_the_head_names_that_position(api: Api) -> None:
     """A digest kept from a log that has since lost its tail (a restore from an older backup)."""
     history(api, cases=2)
+    end = head(api)
 
-    body = api.get("auditor", f"{API}/ledger/verify", position=9, digest="a" * 64).get_json()
+    body = api.get("auditor", f"{API}/ledger/verify", position=end + 5, digest="a" * 64).get_json()
 
-    assert (body["ok"], body["first_bad_position"], body["reason"]) == (False, 9, "the log ends at 4")
+    assert (body["ok"], body["first_bad_position"], body["reason"]) == (
+        False,
+        end + 5,
+        f"the log ends at {end}",
+    )
 
 
 @pytest.mark.parametrize(
@@ -248,8 +327,10 @@ def hurried(database_url: str, clock: FakeClock, world: World) -> Iterator[Api]:
 
 
 def test_out_of_time_the_answer_says_how_far_it_got_and_where_to_go_on(api: Api, hurried: Api) -> None:
-    history(api)  # positions 1..6
+    history(api)  # the world's account events, then 6 more
     hashes = [e["hash"] for e in feed(api)["items"]]
+    end = len(hashes)
+    assert end == head(api)
 
     first = hurried.get("auditor", f"{API}/ledger/verify").get_json()
 
@@ -268,10 +349,10 @@ def test_out_of_time_the_answer_says_how_far_it_got_and_where_to_go_on(api: Api,
         answers.append(
             hurried.get("auditor", f"{API}/ledger/verify", **answers[-1]["continue_from"]).get_json()
         )
-    assert [a["verified_to"] for a in answers] == [1, 2, 3, 4, 5, 6]
+    assert [a["verified_to"] for a in answers] == list(range(1, end + 1))
     assert all(a["ok"] and a["checked"] == 1 for a in answers)
-    assert answers[-1] == verified(1, 6, verified_from=5)
-    assert [a["continue_from"]["digest"] for a in answers[:-1]] == hashes[:5]
+    assert answers[-1] == verified(1, end, verified_from=end - 1)
+    assert [a["continue_from"]["digest"] for a in answers[:-1]] == hashes[: end - 1]
 
 
 def test_the_time_allowed_is_a_setting(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:

@@ -63,38 +63,41 @@ def empty_the_database(application: Application, database_url: str) -> None:
 def test_a_restore_brings_back_the_database_as_backed_up(
     app: Flask, application: Application, api: Api, tmp_path: Path
 ) -> None:
-    before = cases(api, VILLAGES[:2])  # positions 1..4
+    start = head(api)["position"]  # the world's accounts
+    before = cases(api, VILLAGES[:2])  # positions start+1..start+4
     kept = head(api)
+    assert kept["position"] == start + 4
     path = tmp_path / "backup.db"
 
     written = run(app, "backup", str(path))
 
     assert written.exit_code == 0, written.output
     assert f"backup written to {path}: " in written.stdout
-    assert f"ledger at backup time: position 4, digest {kept['digest']}" in written.stdout
+    assert f"ledger at backup time: position {start + 4}, digest {kept['digest']}" in written.stdout
     backed_up = snapshot(application)
-    later = cases(api, VILLAGES[2:4])  # positions 5..8, lost by the restore
-    assert head(api)["position"] == 8
+    later = cases(api, VILLAGES[2:4])  # positions start+5..start+8, lost by the restore
+    assert head(api)["position"] == start + 8
 
     restored = run(app, "restore", "--force", str(path))
 
     assert restored.exit_code == 0, restored.output
-    assert f"ledger at position 4, digest {kept['digest']}" in restored.stdout
-    assert "ledger intact: 4 events verified" in restored.stdout
-    assert "read models match the log: 4 events replayed" in restored.stdout
+    assert f"ledger at position {start + 4}, digest {kept['digest']}" in restored.stdout
+    assert f"ledger intact: {start + 4} events verified" in restored.stdout
+    assert f"read models match the log: {start + 4} events replayed" in restored.stdout
     assert snapshot(application) == backed_up
     assert head(api) == kept
     assert api.get("officer", f"{API}/candidacies/{before[0]['id']}").status_code == 200
     assert api.get("officer", f"{API}/candidacies/{later[0]['id']}").status_code == 404
     # The service goes on from the backup's head.
     cases(api, VILLAGES[2:3])
-    assert head(api)["position"] == 6
+    assert head(api)["position"] == start + 6
     assert run(app, "ledger", "verify").exit_code == 0
 
 
 def test_a_backup_restores_into_an_empty_database_without_force(
     app: Flask, application: Application, api: Api, database_url: str, tmp_path: Path
 ) -> None:
+    start = head(api)["position"]
     cases(api, VILLAGES[:1])
     path = tmp_path / "backup.db"
     assert run(app, "backup", str(path)).exit_code == 0
@@ -104,7 +107,7 @@ def test_a_backup_restores_into_an_empty_database_without_force(
     restored = run(app, "restore", str(path))
 
     assert restored.exit_code == 0, restored.output
-    assert "ledger intact: 2 events verified" in restored.stdout
+    assert f"ledger intact: {start + 2} events verified" in restored.stdout
     assert snapshot(application) == backed_up
 
 
@@ -130,6 +133,7 @@ def test_a_backup_never_overwrites_a_file_unless_forced(app: Flask, api: Api, tm
 def test_a_restore_over_a_database_with_events_needs_force(
     app: Flask, application: Application, api: Api, tmp_path: Path
 ) -> None:
+    start = head(api)["position"]
     cases(api, VILLAGES[:1])
     path = tmp_path / "backup.db"
     assert run(app, "backup", str(path)).exit_code == 0
@@ -139,7 +143,7 @@ def test_a_restore_over_a_database_with_events_needs_force(
     refused = run(app, "restore", str(path))
 
     assert refused.exit_code == 2
-    assert "holds 4 events" in refused.stderr and "--force" in refused.stderr
+    assert f"holds {start + 4} events" in refused.stderr and "--force" in refused.stderr
     assert "restored" not in refused.stdout
     assert snapshot(application) == before
 
@@ -163,27 +167,31 @@ def test_a_restore_that_does_not_verify_exits_1(
     app: Flask, application: Application, api: Api, tmp_path: Path
 ) -> None:
     """A backup of a log someone has edited: restored as it is, and said to be broken."""
+    start = head(api)["position"]
     cases(api, VILLAGES[:2])
+    forged = start + 3  # the second case's proposal
     with application.db.engine.begin() as conn:  # the trigger refuses the edit: out of its way
         if application.db.is_sqlite:
             conn.execute(text("DROP TRIGGER events_no_update"))
         else:
             conn.execute(text("DROP TRIGGER events_no_update_or_delete ON events"))
-        conn.execute(text("UPDATE events SET request_id = 'forged' WHERE position = 3"))
+        edited = conn.execute(text(f"UPDATE events SET request_id = 'forged' WHERE position = {forged}"))
+        assert edited.rowcount == 1
     path = tmp_path / "backup.db"
     assert run(app, "backup", str(path)).exit_code == 0
 
     restored = run(app, "restore", "--force", str(path))
 
     assert restored.exit_code == 1
-    assert "ledger BROKEN at position 3" in restored.stderr
+    assert f"ledger BROKEN at position {forged}" in restored.stderr
     assert "read models match the log" in restored.stdout
 
 
 def test_a_backup_taken_during_a_write_holds_what_was_committed(
     app: Flask, application: Application, api: Api, tmp_path: Path
 ) -> None:
-    cases(api, VILLAGES[:2])  # positions 1..4, committed
+    start = head(api)["position"]
+    cases(api, VILLAGES[:2])  # positions start+1..start+4, committed
     path = tmp_path / "backup.db"
     store = EventStore()
 
@@ -199,16 +207,16 @@ def test_a_backup_taken_during_a_write_holds_what_was_committed(
             now=T0,
         )
         written = run(app, "backup", str(path))
-    assert head(api)["position"] == 5  # the write did commit, after the backup
+    assert head(api)["position"] == start + 5  # the write did commit, after the backup
 
     assert written.exit_code == 0, written.output
-    assert "ledger at backup time: position 4," in written.stdout
+    assert f"ledger at backup time: position {start + 4}," in written.stdout
     if application.db.is_sqlite:
         assert not Path(f"{path}-wal").exists()  # one self-contained file
         copy = Database(f"sqlite:///{path}")
         try:
             with copy.read() as conn:
-                assert store.head(conn).position == 4
+                assert store.head(conn).position == start + 4
                 assert conn.execute(events.select().where(events.c.stream_id == "in-flight")).first() is None
                 assert store.verify(conn).ok
                 assert verify_read_models(conn, store).ok
@@ -216,7 +224,7 @@ def test_a_backup_taken_during_a_write_holds_what_was_committed(
             copy.dispose()
     restored = run(app, "restore", "--force", str(path))
     assert restored.exit_code == 0, restored.output
-    assert "ledger intact: 4 events verified" in restored.stdout
+    assert f"ledger intact: {start + 4} events verified" in restored.stdout
     assert "read models match the log" in restored.stdout
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import FakeClock, World
-from tests.e2e.conftest import CASES, assert_problem
+from tests.conftest import FakeClock, World, by
+from tests.e2e.conftest import API, CASES, assert_problem
 
 TUGU_SELATAN = "32.01.25.2006"
 AGENCIES = ["Pengadilan Negeri Cibinong", "Polres Bogor", "Kodim 0621"]
@@ -24,6 +24,10 @@ def post(client: FlaskClient, world: World, username: str, path: str, body: dict
 
 @pytest.mark.usefixtures("registry")
 def test_tugu_selatan_from_proposal_to_decree(client: FlaskClient, world: World, clock: FakeClock) -> None:
+    # The log holds the accounts of the office's staff, and nothing else yet.
+    opened = client.get(f"{API}/ledger", headers=world.headers("auditor")).get_json()
+    start = opened["position"]
+
     # 12 February: the PIMPASA officer proposes the village.
     clock.set("2024-02-12T02:00:00Z")
     proposed = post(
@@ -156,6 +160,10 @@ def test_tugu_selatan_from_proposal_to_decree(client: FlaskClient, world: World,
         "assessed": ("section_head", "section_head", "2024-03-20T04:00:00.000000Z"),
         "designated": ("head", "head_of_office", "2024-04-16T03:00:00.000000Z"),
     }
+    signers = ["officer", "section_head", "section_head", "section_head", "head"]
+    assert [case[s]["by"] for s in stages] == [by(world.actors[u]) for u in signers]
+    # Each stage names the event that recorded it: the story's five, right after the accounts.
+    assert [case[s]["position"] for s in stages] == [start + 1, start + 2, start + 3, start + 4, start + 5]
     assert case["coordinated"]["agencies"] == AGENCIES
     assert case["coordinated"]["held_on"] == "2024-02-19"
     assert case["socialized"]["speakers"] == ["BP3MI Jawa Barat"]
@@ -180,7 +188,7 @@ def test_tugu_selatan_from_proposal_to_decree(client: FlaskClient, world: World,
         "CandidacyDesignated",
     ]
     assert [e["version"] for e in events] == [1, 2, 3, 4, 5]
-    assert [e["position"] for e in events] == [1, 2, 3, 4, 5]
+    assert [e["position"] for e in events] == [case[s]["position"] for s in stages]
     assert [e["actor"]["username"] for e in events] == [
         "officer",
         "section_head",
@@ -188,7 +196,8 @@ def test_tugu_selatan_from_proposal_to_decree(client: FlaskClient, world: World,
         "section_head",
         "head",
     ]
-    assert events[0]["prev_hash"] == "0" * 64
+    assert [e["actor"]["id"] for e in events] == [world.actors[u].id for u in signers]
+    assert events[0]["prev_hash"] == opened["digest"]  # chained to the newest account event
     for previous, event in pairwise(events):
         assert event["prev_hash"] == previous["hash"]
     assert len({e["hash"] for e in events}) == 5

@@ -12,7 +12,7 @@ import sqlalchemy
 from flask.testing import FlaskClient
 
 from service.application import Application
-from tests.conftest import ACTION_BODIES, FakeClock, proposal
+from tests.conftest import ACTION_BODIES, FakeClock, by, proposal
 from tests.e2e.conftest import API, CASES, Api, assert_problem, etag, snapshot, unknown_id
 
 TUGU_SELATAN = "32.01.25.2006"
@@ -43,7 +43,15 @@ EVENT_TYPE = {
 
 
 def event_count(application: Application) -> int:
+    """Every event of the log, the world's accounts included: compare it with a count taken before."""
     return len(snapshot(application)["events"])
+
+
+def ledger(api: Api) -> dict[str, Any]:
+    """The head of the log (position and digest) as the auditor reads it."""
+    response = api.get("auditor", f"{API}/ledger")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
 
 
 # ---- propose ---------------------------------------------------------------------------------
@@ -51,6 +59,7 @@ def event_count(application: Application) -> int:
 
 @pytest.mark.usefixtures("registry")
 def test_propose_answers_201_with_location_etag_and_the_case(api: Api, client: FlaskClient) -> None:
+    opened = ledger(api)
     response = api.propose("officer", rationale="Kantong PMI di Cisarua.")
 
     assert response.status_code == 201
@@ -74,8 +83,16 @@ def test_propose_answers_201_with_location_etag_and_the_case(api: Api, client: F
     assert case["allowed_actions"] == []
     assert case["proposed"] == {
         "at": "2024-06-01T03:00:00.000000Z",
-        "by": {"username": "officer", "name": "Officer", "role": "officer"},
+        "by": {
+            "username": "officer",
+            "name": "Officer",
+            "role": "officer",
+            "id": api.world.actors["officer"].id,
+        },
+        "position": opened["position"] + 1,  # the proposal is the newest event of the log
     }
+    [recorded] = api.get("auditor", f"{CASES}/{case['id']}/events").get_json()["items"]
+    assert recorded["position"] == case["proposed"]["position"]
     for stage in ("coordinated", "socialized", "assessed", "designated", "closed"):
         assert case[stage] is None
     assert case["indicators"] == {
@@ -462,6 +479,7 @@ def test_admin_reads_no_case(api: Api) -> None:
 
 @pytest.mark.usefixtures("registry")
 def test_events_of_a_case_in_order_with_actor_and_hash(api: Api) -> None:
+    opened = ledger(api)
     case = api.case_at("socialized")
     other = api.proposed("officer", village_code="32.01.25.2001")
     api.acted("section_head", other["id"], "coordinate")
@@ -474,17 +492,21 @@ def test_events_of_a_case_in_order_with_actor_and_hash(api: Api) -> None:
     positions = [e["position"] for e in items]
     assert positions == sorted(positions) and len(set(positions)) == 3
     assert {e["stream_id"] for e in items} == {case["id"]}
+    assert positions == [opened["position"] + 1, opened["position"] + 2, opened["position"] + 3]
+    assert [case[s]["position"] for s in ("proposed", "coordinated", "socialized")] == positions
     assert items[0]["actor"] == {
         "username": "officer",
         "name": "Officer",
         "role": "officer",
         "office_code": "BOGOR",
+        "id": api.world.actors["officer"].id,
     }
     assert items[1]["actor"] == {
         "username": "section_head",
         "name": "Section Head",
         "role": "section_head",
         "office_code": "BOGOR",
+        "id": api.world.actors["section_head"].id,
     }
     assert items[1]["data"]["agencies"] == ACTION_BODIES["coordinate"]["agencies"]
     assert items[1]["data"]["held_on"] == "2024-02-19"
@@ -494,8 +516,9 @@ def test_events_of_a_case_in_order_with_actor_and_hash(api: Api) -> None:
         assert HEX64.match(event["prev_hash"])
         assert UTC_TIMESTAMP.match(event["recorded_at"])
     assert len({e["hash"] for e in items}) == 3
-    # No other case's event is in this list, but the chain runs through the whole log.
-    assert items[0]["prev_hash"] == "0" * 64
+    # No other case's event is in this list, but the chain runs through the whole log: the first
+    # links to the newest event before it (the world's accounts come first).
+    assert items[0]["prev_hash"] == opened["digest"]
     assert items[1]["prev_hash"] == items[0]["hash"]
 
 
@@ -528,7 +551,7 @@ def test_each_action_by_a_role_that_may(api: Api, action: str, username: str) ->
         "return": "returned",
     }[action]
     stamp = after[record]
-    assert stamp["by"]["username"] == username
+    assert stamp["by"] == by(api.world.actors[username])
     assert stamp["at"] == "2024-06-01T03:00:00.000000Z"
     for name, value in ACTION_BODIES[action].items():
         assert stamp[name] == value
@@ -540,6 +563,7 @@ def test_each_action_by_a_role_that_may(api: Api, action: str, username: str) ->
     events = api.get("auditor", f"{CASES}/{case['id']}/events").get_json()["items"]
     assert events[-1]["type"] == EVENT_TYPE[action]
     assert events[-1]["actor"]["username"] == username
+    assert stamp["position"] == events[-1]["position"]
     assert api.case("auditor", case["id"]) == {**after, "allowed_actions": []}
 
 
@@ -697,6 +721,7 @@ def test_two_clients_with_the_same_etag_one_wins(api: Api) -> None:
 def test_a_retried_proposal_returns_the_first_answer_and_records_nothing(
     api: Api, application: Application
 ) -> None:
+    before = snapshot(application)
     first = api.propose("officer", idempotency_key="retry-1")
     assert first.status_code == 201
     after_first = snapshot(application)
@@ -708,7 +733,9 @@ def test_a_retried_proposal_returns_the_first_answer_and_records_nothing(
     assert second.headers["Location"] == first.headers["Location"]
     assert second.headers["ETag"] == first.headers["ETag"]
     assert snapshot(application) == after_first
-    assert len(after_first["events"]) == 1
+    assert after_first["events"][: len(before["events"])] == before["events"]
+    [recorded] = after_first["events"][len(before["events"]) :]
+    assert (recorded["type"], recorded["stream_id"]) == ("CandidacyProposed", first.get_json()["id"])
     assert len(listed(api, "officer")) == 1
 
 
@@ -777,6 +804,7 @@ def test_a_commit_that_fails_answers_503_stops_the_process_and_is_never_replayed
         sqlalchemy.event.remove(application.db.engine, "commit", fail_once)
         raise OSError(5, "Input/output error")
 
+    before = event_count(application)  # the world's accounts
     sqlalchemy.event.listen(application.db.engine, "commit", fail_once)
     failed = api.propose("officer", idempotency_key="unconfirmed")
     failed.close()  # as a server does once the answer is sent
@@ -784,11 +812,11 @@ def test_a_commit_that_fails_answers_503_stops_the_process_and_is_never_replayed
     assert body["type"].endswith("unavailable")
     assert failed.headers["Retry-After"]
     assert stops == [True]
-    assert event_count(application) == 0
+    assert event_count(application) == before
 
     retried = api.propose("officer", idempotency_key="unconfirmed")
     assert retried.status_code == 201
-    assert event_count(application) == 1
+    assert event_count(application) == before + 1
     assert api.case("officer", retried.get_json()["id"])["stage"] == "proposed"
     assert stops == [True]
 
@@ -1106,9 +1134,10 @@ def test_malformed_action_bodies_are_422(api: Api, action: str, body: dict[str, 
 
 @pytest.mark.usefixtures("registry")
 def test_the_actor_role_and_office_are_recorded_with_every_event(api: Api, application: Application) -> None:
+    before = event_count(application)  # the world's accounts
     case = api.case_at("assessed")
     api.acted("head", case["id"], "designate")
-    assert event_count(application) == 5
+    assert event_count(application) == before + 5
     events = api.get("auditor", f"{CASES}/{case['id']}/events").get_json()["items"]
     assert [(e["actor"]["username"], e["actor"]["role"]) for e in events] == [
         ("officer", "officer"),
@@ -1118,3 +1147,6 @@ def test_the_actor_role_and_office_are_recorded_with_every_event(api: Api, appli
         ("head", "head_of_office"),
     ]
     assert {e["actor"]["office_code"] for e in events} == {"BOGOR"}
+    assert [e["actor"]["id"] for e in events] == [
+        api.world.actors[u].id for u in ("officer", "section_head", "section_head", "section_head", "head")
+    ]

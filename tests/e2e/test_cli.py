@@ -11,12 +11,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from werkzeug.security import check_password_hash
 
-from events.schema import candidacies, events
+from events.schema import candidacies, events, users
+from events.store import EventStore
 from service.application import Application
 from service.demo import USERS as DEMO_USERS
-from service.tables import api_tokens, areas, offices, users
+from service.tables import api_tokens, areas, offices, passwords
 from tests.conftest import AREAS
+from tests.conftest import USERS as WORLD_USERS
 from tests.e2e.conftest import API, CASES, Api, snapshot
 
 INDICATORS = {
@@ -26,6 +29,8 @@ INDICATORS = {
     "border_area": False,
 }
 DEPOK = ["offices", "add", "DEPOK", "--name", "Kantor Imigrasi Depok", "--region", "JABAR"]
+# What the test world records before a test acts: each account's opening and its token.
+WORLD_EVENTS = 2 * len(WORLD_USERS)
 
 
 def run(app: Flask, *args: str) -> Result:
@@ -188,10 +193,14 @@ def test_users_add_prints_a_working_token_last(app: Flask, client: FlaskClient, 
         headers=bearer(token),
     )
     assert proposed.status_code == 201
+    with app.extensions["desa_binaan"].db.read() as conn:
+        rina = conn.execute(select(users).where(users.c.username == "rina")).one()
+    assert (rina.name, rina.role, rina.office_code, rina.active) == ("Rina Marlina", "officer", "BOGOR", True)
     assert proposed.get_json()["proposed"]["by"] == {
         "username": "rina",
         "name": "Rina Marlina",
         "role": "officer",
+        "id": rina.id,
     }
     # The token is shown once and kept only as a hash.
     with app.extensions["desa_binaan"].db.read() as conn:
@@ -216,12 +225,12 @@ def test_users_add_prints_a_working_token_last(app: Flask, client: FlaskClient, 
 def test_users_add_with_a_bad_role_scope_is_exit_2(
     app: Flask, application: Application, args: list[str]
 ) -> None:
-    before = count(application, users)
+    before = snapshot(application)
     result = run(app, "users", "add", "newbie", "--name", "New Bie", *args)
     assert result.exit_code == 2, result.output
-    assert count(application, users) == before
+    assert snapshot(application) == before  # no account, no token, nothing in the log
     if "NOWHERE" in args:
-        assert "error: region: no office belongs to region NOWHERE" in result.stderr
+        assert "error: region_code: no office belongs to region NOWHERE" in result.stderr
     # No token line: nothing that looks like a token is printed.
     assert "token" not in result.stdout
 
@@ -247,6 +256,54 @@ def test_users_add_a_supervisor_and_an_auditor(app: Flask, client: FlaskClient) 
     for result in (supervisor, auditor):
         token = result.stdout.strip().splitlines()[-1]
         assert client.get(CASES, headers=bearer(token)).status_code == 200
+
+
+# ---- users set-password ---------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("world")
+def test_users_set_password_reads_it_from_stdin_and_keeps_only_a_salted_hash(
+    app: Flask, application: Application
+) -> None:
+    password = "kata sandi panjang 2024"
+    result = app.test_cli_runner().invoke(args=["users", "set-password", "officer"], input=password + "\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "password of officer set"
+    assert password not in result.output
+    with application.db.read() as conn:
+        officer_id = conn.execute(select(users.c.id).where(users.c.username == "officer")).scalar_one()
+        [kept] = conn.execute(select(passwords)).all()
+        [last] = EventStore().read_all(conn, after=WORLD_EVENTS)
+    assert (kept.user_id, kept.set_at) == (officer_id, "2024-06-01T03:00:00.000000Z")
+    assert password not in kept.password_hash
+    assert check_password_hash(kept.password_hash, password)
+    # The log records that it was set, by whom, and nothing of the password.
+    assert (last.stream_id, last.type, last.data, last.actor_username) == (
+        officer_id,
+        "PasswordSet",
+        {},
+        "cli",
+    )
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(
+    ("username", "password", "said"),
+    [
+        ("officer", "too short", "password: at least 12 characters"),
+        ("ghost", "long enough password", "no user ghost"),
+    ],
+)
+def test_users_set_password_refused_changes_nothing(
+    app: Flask, application: Application, username: str, password: str, said: str
+) -> None:
+    before = snapshot(application)
+    result = app.test_cli_runner().invoke(args=["users", "set-password", username], input=password + "\n")
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert snapshot(application) == before
+    assert count(application, passwords) == 0
 
 
 # ---- villages import ------------------------------------------------------------------------------
@@ -354,7 +411,7 @@ def test_projections_rebuild_gives_the_same_read_model(
     result = run(app, "projections", "rebuild")
 
     assert result.exit_code == 0, result.output
-    assert f"rebuilt from {history} events" in result.stdout
+    assert f"rebuilt from {WORLD_EVENTS + history} events" in result.stdout
     assert read_model(application) == live
 
 
@@ -397,8 +454,13 @@ def drop_append_only_triggers(application: Application) -> None:
 
 @pytest.fixture
 def five_events(api: Api, registry: None) -> None:
+    """A case's five events, after the world's (the case's are at FIRST to FIRST + 4)."""
     case = api.case_at("assessed")
     api.acted("head", case["id"], "designate")
+
+
+FIRST = WORLD_EVENTS + 1  # the position of the case's proposal
+LAST = WORLD_EVENTS + 5  # of its designation: the head
 
 
 @pytest.mark.usefixtures("five_events")
@@ -406,7 +468,7 @@ def test_ledger_verify_on_a_good_log(app: Flask) -> None:
     result = run(app, "ledger", "verify")
     assert result.exit_code == 0, result.output
     assert "intact" in result.stdout
-    assert "5 events" in result.stdout
+    assert f"{LAST} events" in result.stdout
 
 
 def test_ledger_verify_on_an_empty_log(app: Flask) -> None:
@@ -419,11 +481,12 @@ def test_ledger_verify_on_an_empty_log(app: Flask) -> None:
 def test_the_log_refuses_updates_and_deletes(application: Application) -> None:
     for statement in (
         "UPDATE events SET actor_name = 'Someone Else' WHERE position = 2",
+        f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {FIRST + 1}",
         "DELETE FROM events",
     ):
         with pytest.raises(DBAPIError), application.db.engine.begin() as conn:
             conn.execute(text(statement))
-    assert count(application, events) == 5
+    assert count(application, events) == LAST
 
 
 @pytest.mark.usefixtures("five_events")
@@ -431,10 +494,24 @@ def test_the_log_refuses_updates_and_deletes(application: Application) -> None:
     ("tampering", "bad_position"),
     [
         ("UPDATE events SET actor_name = 'Someone Else' WHERE position = 2", 2),
-        ("UPDATE events SET data = replace(data, 'Polres Bogor', 'Polres Depok') WHERE position = 2", 2),
-        ("UPDATE events SET recorded_at = '2024-01-01T00:00:00.000000Z' WHERE position = 4", 4),
-        ("DELETE FROM events WHERE position = 3", 3),
-        ("DELETE FROM events WHERE position = 5", 5),
+        # An account's opening: the officer made an admin.
+        (
+            """UPDATE events SET data = replace(data, '"role":"officer"', '"role":"admin"')"""
+            " WHERE position = 1",
+            1,
+        ),
+        (f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {FIRST + 1}", FIRST + 1),
+        (
+            "UPDATE events SET data = replace(data, 'Polres Bogor', 'Polres Depok')"
+            f" WHERE position = {FIRST + 1}",
+            FIRST + 1,
+        ),
+        (
+            f"UPDATE events SET recorded_at = '2024-01-01T00:00:00.000000Z' WHERE position = {FIRST + 3}",
+            FIRST + 3,
+        ),
+        (f"DELETE FROM events WHERE position = {FIRST + 2}", FIRST + 2),
+        (f"DELETE FROM events WHERE position = {LAST}", LAST),
     ],
 )
 def test_ledger_verify_names_the_first_tampered_position(
@@ -458,32 +535,36 @@ def digest_at(application: Application, position: int) -> str:
 
 @pytest.mark.usefixtures("five_events")
 def test_ledger_verify_from_a_kept_digest(app: Flask, application: Application) -> None:
-    result = run(app, "ledger", "verify", "--position", "3", "--digest", digest_at(application, 3))
+    kept = FIRST + 2
+    result = run(app, "ledger", "verify", "--position", str(kept), "--digest", digest_at(application, kept))
 
     assert result.exit_code == 0, result.output
-    assert "ledger intact: 2 events verified from position 3 (digest matches)" in result.stdout
-    assert f"head: position 5, digest {digest_at(application, 5)}" in result.stdout
+    assert f"ledger intact: 2 events verified from position {kept} (digest matches)" in result.stdout
+    assert f"head: position {LAST}, digest {digest_at(application, LAST)}" in result.stdout
 
 
 @pytest.mark.usefixtures("five_events")
 def test_ledger_verify_prints_the_head_to_keep(app: Flask, application: Application) -> None:
     result = run(app, "ledger", "verify")
     assert result.exit_code == 0, result.output
-    assert "ledger intact: 5 events verified\n" in result.stdout
-    assert f"head: position 5, digest {digest_at(application, 5)}" in result.stdout
+    assert f"ledger intact: {LAST} events verified\n" in result.stdout
+    assert f"head: position {LAST}, digest {digest_at(application, LAST)}" in result.stdout
 
 
 @pytest.mark.usefixtures("five_events")
 @pytest.mark.parametrize(
     ("position", "digest_of", "said"),
-    [("3", 2, "event 3 has another digest"), ("6", 5, "the log ends at 5")],
+    [
+        (FIRST + 2, FIRST + 1, f"event {FIRST + 2} has another digest"),
+        (LAST + 1, LAST, f"the log ends at {LAST}"),
+    ],
 )
 def test_ledger_verify_from_a_digest_that_does_not_hold(
-    app: Flask, application: Application, position: str, digest_of: int, said: str
+    app: Flask, application: Application, position: int, digest_of: int, said: str
 ) -> None:
     digest = digest_at(application, digest_of)
 
-    result = run(app, "ledger", "verify", "--position", position, "--digest", digest)
+    result = run(app, "ledger", "verify", "--position", str(position), "--digest", digest)
 
     assert result.exit_code == 1
     assert f"ledger BROKEN at position {position}: " in result.stderr
@@ -492,15 +573,16 @@ def test_ledger_verify_from_a_digest_that_does_not_hold(
 
 @pytest.mark.usefixtures("five_events")
 def test_ledger_verify_from_a_kept_digest_finds_a_later_change(app: Flask, application: Application) -> None:
-    kept = digest_at(application, 2)
+    kept = digest_at(application, FIRST + 1)
     drop_append_only_triggers(application)
     with application.db.engine.begin() as conn:
-        conn.execute(text("UPDATE events SET actor_name = 'Someone Else' WHERE position = 4"))
+        conn.execute(text(f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {FIRST + 3}"))
 
-    result = run(app, "ledger", "verify", "--position", "2", "--digest", kept)
+    result = run(app, "ledger", "verify", "--position", str(FIRST + 1), "--digest", kept)
 
     assert result.exit_code == 1
-    assert "ledger BROKEN at position 4: event 4 does not match its hash" in result.stderr
+    changed = FIRST + 3
+    assert f"ledger BROKEN at position {changed}: event {changed} does not match its hash" in result.stderr
     assert "(1 events verified before it)" in result.stderr
 
 
@@ -546,6 +628,19 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
     assert "/api/v1/candidacies" in curl[0]
     events_after_first = count(application, events)
     assert events_after_first > 5
+    # The accounts open the day before the story's first act (15 January 2024); their first tokens are
+    # issued afterwards, on the clock of the day the demo is seeded.
+    with application.db.read() as conn:
+        opened = dict(conn.execute(select(users.c.username, users.c.created_at)).all())
+        logged = EventStore().read_all(conn)
+    assert set(opened) == {u.username for u in DEMO_USERS}
+    assert set(opened.values()) == {"2024-01-14T02:00:00.000000Z"}
+    first_act = next(e for e in logged if e.stream_type != "user")
+    assert first_act.recorded_at == "2024-01-15T02:00:00.000000Z"
+    assert all(e.recorded_at < first_act.recorded_at for e in logged if e.type == "UserCreated")
+    issued = [e for e in logged if e.type == "TokenIssued"]
+    assert len(issued) == len(DEMO_USERS)
+    assert {e.recorded_at for e in issued} == {"2024-06-01T03:00:00.000000Z"}  # the app's clock
 
     for username, token in tokens.items():
         expected = 403 if username == "admin" else 200
@@ -557,8 +652,13 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
     assert set(new_tokens) == set(tokens)
     assert all(new_tokens[u] != tokens[u] for u in tokens)
     assert "http://demo.example:9000/api/v1/candidacies" in second.stdout
-    # The story is recorded once; new tokens work and the old ones keep working.
-    assert count(application, events) == events_after_first
+    assert "already there" in second.stdout
+    # The story is recorded once: the second run records only the new tokens, one per demo user.
+    with application.db.read() as conn:
+        added = EventStore().read_all(conn, after=events_after_first)
+    assert [(e.stream_type, e.type) for e in added] == [("user", "TokenIssued")] * len(DEMO_USERS)
+    assert len({e.stream_id for e in added}) == len(DEMO_USERS)
+    # New tokens work and the old ones keep working.
     for token in (*tokens.values(), *new_tokens.values()):
         assert client.get(f"{API}/offices", headers=bearer(token)).status_code == 200
 
@@ -582,6 +682,7 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
         "2024-04-16",
     ]
     assert run(app, "ledger", "verify").exit_code == 0
+    assert run(app, "projections", "verify").exit_code == 0
 
 
 def test_demo_seed_after_the_registry_is_imported(
@@ -624,17 +725,44 @@ def test_demo_seed_forced_beside_other_users_leaves_their_accounts_alone(
 ) -> None:
     """With --force the demo's users get tokens; a real account that holds one of the demo's usernames
     (here "admin" and "auditor") gets none, and its tokens stay as they were."""
+    admin_id = select(users.c.id).where(users.c.username == "admin").scalar_subquery()
+    admin_tokens_query = select(api_tokens).where(api_tokens.c.user_id == admin_id)
     with application.db.read() as conn:
-        admin_tokens = conn.execute(select(api_tokens).where(api_tokens.c.username == "admin")).all()
+        admin_tokens = conn.execute(admin_tokens_query).all()
+        admin_account = conn.execute(select(users).where(users.c.username == "admin")).one()
+    assert len(admin_tokens) == 1
     result = run(app, "demo", "seed", "--force")
     assert result.exit_code == 0, result.output
     tokens = demo_tokens(result)
     assert "admin" not in tokens and "somebody else's" in result.stdout
     assert set(tokens) == {u.username for u in DEMO_USERS} - {"admin", "auditor"}
     with application.db.read() as conn:
-        assert conn.execute(select(api_tokens).where(api_tokens.c.username == "admin")).all() == admin_tokens
+        assert conn.execute(admin_tokens_query).all() == admin_tokens
+        assert conn.execute(select(users).where(users.c.username == "admin")).one() == admin_account
     assert count(application, candidacies) > 0  # the story's people are all the demo's
     assert client.get(f"{API}/offices", headers=bearer(tokens["kakan.bogor"])).status_code == 200
+
+
+def test_demo_seed_records_no_story_behind_the_logs_head(
+    app: Flask, application: Application, client: FlaskClient
+) -> None:
+    """The log's times never go back: once it holds an event later than the story's first day (here
+    an account added on the clock's day, June 2024), the story is not recorded; the demo's users still
+    get their accounts and tokens."""
+    added = run(app, "users", "add", "rina", "--name", "Rina Marlina", "--role", "auditor")
+    assert added.exit_code == 0, added.output
+
+    result = run(app, "demo", "seed", "--force")
+
+    assert result.exit_code == 0, result.output
+    assert "story is not recorded" in result.stdout and "after its first day (2024-01-15)" in result.stdout
+    assert count(application, candidacies) == 0
+    with application.db.read() as conn:
+        assert {e.stream_type for e in EventStore().read_all(conn)} == {"user"}
+    tokens = demo_tokens(result)
+    assert set(tokens) == {u.username for u in DEMO_USERS}
+    assert client.get(CASES, headers=bearer(tokens["kakan.bogor"])).status_code == 200
+    assert run(app, "ledger", "verify").exit_code == 0
 
 
 # ---- the desa-binaan command -----------------------------------------------------------------------
@@ -651,6 +779,6 @@ def test_the_desa_binaan_command_runs_the_same_commands(
     monkeypatch.setenv("DATABASE_URL", database_url)
     result = CliRunner().invoke(command_line(), ["ledger", "verify"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "ledger intact: 0 events verified" in result.output
+    assert f"ledger intact: {WORLD_EVENTS} events verified" in result.output
     listed = CliRunner().invoke(command_line(), ["--help"])
     assert all(group in listed.output for group in ("db", "users", "villages", "projections", "ledger"))

@@ -18,7 +18,7 @@ from events.store import EventStore
 from service.app import create_app
 from service.application import Application
 from service.migrate import head_revision, upgrade
-from tests.conftest import FakeClock, build_world, load_areas, scratch_database_url
+from tests.conftest import USERS, FakeClock, build_world, load_areas, scratch_database_url
 from tests.e2e.conftest import Api, assert_problem, snapshot
 
 
@@ -154,8 +154,11 @@ def test_a_writer_behind_maintenance_gets_503_with_retry_after_and_records_nothi
 
 def test_rebuild_says_how_long_it_holds_the_write_lock(app: Flask, api: Api, registry: None) -> None:
     api.proposed()
+    # The proposal, after each world account's opening and token.
+    events = 2 * len(USERS) + 1
     result = app.test_cli_runner().invoke(args=["projections", "rebuild"])
     assert result.exit_code == 0, result.output
-    assert "replaying 1 events into the read models: the write lock is held for about 1 s" in result.stderr
+    said = f"replaying {events} events into the read models: the write lock is held for about 1 s"
+    assert said in result.stderr
     assert "writers meanwhile get 503 with Retry-After after a 10 s wait" in result.stderr
-    assert "read models rebuilt from 1 events (write lock held" in result.stdout
+    assert f"read models rebuilt from {events} events (write lock held" in result.stdout

@@ -74,7 +74,9 @@ REPORT_CSV_COLUMNS = [
     "ledger_digest",
 ]
 PEOPLE = ("proposed_by", "coordinated_by", "socialized_by", "assessed_by", "approved_by")
-REGISTER_CSV_COLUMNS = [
+# The register's CSV: these columns, then each signer's (REGISTER_PEOPLE_PARTS, possibly followed by
+# `<signer>_authority_position`), then `days_to_designation`.
+REGISTER_CSV_LEADING_COLUMNS = [
     "candidacy_id",
     "village_code",
     "village_name",
@@ -87,13 +89,26 @@ REGISTER_CSV_COLUMNS = [
     "decree_date",
     "quarter",
     "fostering_officers",
-    *[f"{person}_{part}" for person in PEOPLE for part in ("username", "name", "role", "at")],
-    "days_to_designation",
 ]
+REGISTER_PEOPLE_PARTS = ("username", "name", "role", "at")
 
 
-def person(username: str, role: str, at: str) -> dict[str, str]:
-    return {"username": username, "name": username.replace("_", " ").title(), "role": role, "at": at}
+def person(api: Api, username: str, role: str, at: str, position: int) -> dict[str, Any]:
+    """A signer of the register as it names them: who, with the user's stable id, when, and the
+    position of the event they signed."""
+    return {
+        "username": username,
+        "name": username.replace("_", " ").title(),
+        "role": role,
+        "id": api.world.actors[username].id,
+        "at": at,
+        "position": position,
+    }
+
+
+def signer(entry: dict[str, Any]) -> dict[str, Any]:
+    """A signer of a register row without the authority they signed on (checked elsewhere)."""
+    return {k: v for k, v in entry.items() if k != "authority"}
 
 
 def without_as_of(body: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +124,10 @@ def events_of(api: Api, case_id: str) -> list[dict[str, Any]]:
 
 @pytest.mark.usefixtures("registry")
 def test_bogor_target_three_one_designation_in_q2(api: Api, clock: FakeClock) -> None:
+    # The log opens with the accounts of the staff (1 January 2023).
+    opened = ok_json(api.get("auditor", f"{API}/ledger"))
+    assert opened["position"] > 0
+
     # January: the supervisor of Kanwil Jawa Barat sets Bogor's 2024 target.
     start(clock, dt.date(2024, 1, 10))
     target = target_set(api, "supervisor", "BOGOR", 2024, 3, BASIS)
@@ -167,11 +186,22 @@ def test_bogor_target_three_one_designation_in_q2(api: Api, clock: FakeClock) ->
     assert (row["office_code"], row["region_code"]) == ("BOGOR", "JABAR")
     assert (row["decree_number"], row["decree_date"], row["quarter"]) == (DECREE, "2024-04-16", "Q2")
     assert row["fostering_officers"] == ["Rina Marlina"]
-    assert row["approved_by"] == person("head", "head_of_office", "2024-04-16T03:00:00.000000Z")
-    assert row["assessed_by"] == person("section_head", "section_head", "2024-03-20T03:00:00.000000Z")
-    assert row["socialized_by"] == person("section_head", "section_head", "2024-02-21T03:00:00.000000Z")
-    assert row["coordinated_by"] == person("section_head", "section_head", "2024-02-19T03:00:00.000000Z")
-    assert row["proposed_by"] == person("officer", "officer", "2024-02-12T03:00:00.000000Z")
+    positions = [e["position"] for e in history]
+    assert signer(row["approved_by"]) == person(
+        api, "head", "head_of_office", "2024-04-16T03:00:00.000000Z", positions[4]
+    )
+    assert signer(row["assessed_by"]) == person(
+        api, "section_head", "section_head", "2024-03-20T03:00:00.000000Z", positions[3]
+    )
+    assert signer(row["socialized_by"]) == person(
+        api, "section_head", "section_head", "2024-02-21T03:00:00.000000Z", positions[2]
+    )
+    assert signer(row["coordinated_by"]) == person(
+        api, "section_head", "section_head", "2024-02-19T03:00:00.000000Z", positions[1]
+    )
+    assert signer(row["proposed_by"]) == person(
+        api, "officer", "officer", "2024-02-12T03:00:00.000000Z", positions[0]
+    )
     assert row["days_to_designation"] == 64
 
     # As of the day before the designation was recorded: nothing designated, the case assessed, and
@@ -191,7 +221,8 @@ def test_bogor_target_three_one_designation_in_q2(api: Api, clock: FakeClock) ->
     assert (that_day["as_of"], that_day["as_of_basis"]) == ("2024-04-16", "requested")
     assert without_as_of(that_day) == without_as_of(now)
 
-    # Before the target was set there was no target; before anything, the ledger was empty.
+    # Before the target was set there was no target, and the ledger held the accounts alone; before
+    # they were opened, it was empty.
     first_event = history[0]
     on_target_day = office_row(report(api, "supervisor", year=2024, as_of="2024-01-10"), "BOGOR")
     assert on_target_day["target"] == 3
@@ -199,10 +230,14 @@ def test_bogor_target_three_one_designation_in_q2(api: Api, clock: FakeClock) ->
         "position": first_event["position"] - 1,
         "digest": first_event["prev_hash"],
     }
-    empty = report(api, "supervisor", year=2024, as_of="2024-01-09")
+    assert first_event["position"] - 1 == opened["position"] + 1  # the target, then the proposal
+    accounts_only = report(api, "supervisor", year=2024, as_of="2024-01-09")
+    assert accounts_only["ledger"] == {"position": opened["position"], "digest": opened["digest"]}
+    assert office_row(accounts_only, "BOGOR")["target"] is None
+    assert office_row(accounts_only, "BOGOR")["achievement_pct"] is None
+    empty = report(api, "supervisor", year=2022, as_of="2022-12-31")
     assert empty["ledger"] == {"position": 0, "digest": GENESIS_HASH}
     assert office_row(empty, "BOGOR")["target"] is None
-    assert office_row(empty, "BOGOR")["achievement_pct"] is None
 
 
 # ---- three offices, two regions ----------------------------------------------------------------
@@ -536,8 +571,21 @@ def test_the_pipeline_as_of_a_past_day(api: Api) -> None:
     assert march["national"]["withdrawn"] == 0
 
 
+def the_log(api: Api) -> list[dict[str, Any]]:
+    """Every event of the log, page after page, as the auditor reads it."""
+    items: list[dict[str, Any]] = []
+    page = ok_json(api.get("auditor", f"{API}/events", limit=500))
+    while True:
+        items += page["items"]
+        if page["next_cursor"] is None:
+            return items
+        page = ok_json(api.get("auditor", f"{API}/events", limit=500, cursor=page["next_cursor"]))
+
+
 def test_a_report_names_the_newest_event_of_the_log(api: Api, three_offices: dict[str, Any]) -> None:
     newest = events_of(api, three_offices["last"])[-1]
+    log = the_log(api)
+    assert log[-1]["event_id"] == newest["event_id"]
     for username in ("officer", "supervisor", "auditor"):
         assert report(api, username, year=2024)["ledger"] == {
             "position": newest["position"],
@@ -545,7 +593,14 @@ def test_a_report_names_the_newest_event_of_the_log(api: Api, three_offices: dic
         }
     # The figures of a year to come read the same log; those of a past year the log as the year closed.
     assert report(api, "auditor", year=2025)["ledger"]["position"] == newest["position"]
-    assert report(api, "auditor", year=2023)["ledger"] == {"position": 0, "digest": GENESIS_HASH}
+    # 2023 closed (31 December, 24:00 WIB) with the accounts opened in it, and nothing else.
+    closed_2023 = [e for e in log if e["recorded_at"] < "2023-12-31T17:00:00.000000Z"]
+    assert closed_2023 and {e["stream_type"] for e in closed_2023} == {"user"}
+    assert closed_2023 == log[: len(closed_2023)]
+    assert report(api, "auditor", year=2023)["ledger"] == {
+        "position": closed_2023[-1]["position"],
+        "digest": closed_2023[-1]["hash"],
+    }
 
 
 def test_the_year_defaults_to_this_year_or_that_of_as_of(api: Api, clock: FakeClock) -> None:
@@ -695,13 +750,25 @@ def test_every_register_row_names_the_decree_and_five_signatures(api: Api, three
     )
     assert surabaya["decree_number"] == "W11.IMI.IMI.4-UM.01.01-2024-04-10"
     assert surabaya["fostering_officers"] == ["Rina Marlina", "Asep Saepudin"]
-    assert surabaya["proposed_by"] == person(
-        "surabaya_section_head", "section_head", "2024-03-01T03:00:00.000000Z"
+    signed = events_of(api, three_offices["surabaya"][0])
+    assert [e["type"] for e in signed] == [
+        "CandidacyProposed",
+        "CandidacyCoordinated",
+        "CandidacySocialized",
+        "CandidacyAssessed",
+        "CandidacyDesignated",
+    ]
+    assert signer(surabaya["proposed_by"]) == person(
+        api, "surabaya_section_head", "section_head", "2024-03-01T03:00:00.000000Z", signed[0]["position"]
     )
-    for step in ("coordinated_by", "socialized_by", "assessed_by"):
+    for step, event in zip(("coordinated_by", "socialized_by", "assessed_by"), signed[1:4], strict=True):
         assert surabaya[step]["username"] == "surabaya_section_head"
+        assert surabaya[step]["id"] == api.world.actors["surabaya_section_head"].id
         assert surabaya[step]["at"].startswith("2024-04-10T03:00:00")
-    assert surabaya["approved_by"] == person("surabaya_head", "head_of_office", "2024-04-10T03:00:00.000000Z")
+        assert surabaya[step]["position"] == event["position"]
+    assert signer(surabaya["approved_by"]) == person(
+        api, "surabaya_head", "head_of_office", "2024-04-10T03:00:00.000000Z", signed[4]["position"]
+    )
 
     sukabumi = by_id[three_offices["sukabumi"][0]]
     assert sukabumi["approved_by"]["username"] == "sukabumi_head"
@@ -821,12 +888,23 @@ def test_csv_of_an_office_without_target_leaves_the_cells_empty(api: Api) -> Non
     )
 
 
-REGISTER_PEOPLE_PARTS = ("username", "name", "role", "at")
+def assert_register_csv_header(header: list[str]) -> None:
+    """The leading columns, each signer's in order (an authority column, if any, right after them),
+    and `days_to_designation` last."""
+    leading = len(REGISTER_CSV_LEADING_COLUMNS)
+    assert header[:leading] == REGISTER_CSV_LEADING_COLUMNS
+    assert header[-1] == "days_to_designation"
+    expected: list[str] = []
+    for who in PEOPLE:
+        expected += [f"{who}_{part}" for part in REGISTER_PEOPLE_PARTS]
+        if f"{who}_authority_position" in header:
+            expected.append(f"{who}_authority_position")
+    assert header[leading:-1] == expected
 
 
 def assert_csv_matches_register(response: TestResponse, items: list[dict[str, Any]]) -> None:
     header, rows = parse_csv(response)
-    assert header == REGISTER_CSV_COLUMNS
+    assert_register_csv_header(header)
     assert len(rows) == len(items)
     for row, item in zip(rows, items, strict=True):
         assert row["candidacy_id"] == item["candidacy_id"]
@@ -838,7 +916,14 @@ def assert_csv_matches_register(response: TestResponse, items: list[dict[str, An
             assert row[column] == item[column]
         assert row["fostering_officers"].split("; ") == item["fostering_officers"]
         for who in PEOPLE:
-            assert {part: row[f"{who}_{part}"] for part in REGISTER_PEOPLE_PARTS} == item[who]
+            assert {part: row[f"{who}_{part}"] for part in REGISTER_PEOPLE_PARTS} == {
+                part: item[who][part] for part in REGISTER_PEOPLE_PARTS
+            }
+            column = f"{who}_authority_position"
+            assert (column in row) == ("authority" in item[who])
+            if column in row:
+                authority = item[who]["authority"]
+                assert row[column] == ("" if authority is None else str(authority["position"]))
         assert int(row["days_to_designation"]) == item["days_to_designation"]
 
 

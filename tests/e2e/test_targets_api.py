@@ -19,6 +19,15 @@ from tests.e2e.dated import TARGETS, add_user, put_target, target_set
 BASIS = "Keputusan Menteri Hukum dan HAM M.HH-01.OT.01.01 Tahun 2024"
 SET_AT = "2024-06-01T03:00:00.000000Z"
 SUPERVISOR = {"username": "supervisor", "name": "Supervisor", "role": "regional_supervisor"}
+
+
+def set_by(api: Api, username: str, named: dict[str, str]) -> dict[str, str]:
+    """Who set a target, as the read model names them: `named` and the user's stable id."""
+    user_id = api.world.actors[username].id
+    assert user_id
+    return {**named, "id": user_id}
+
+
 NOT_SUPERVISORS = [
     "officer",
     "section_head",
@@ -58,6 +67,7 @@ def listed(api: Api, username: str, **params: Any) -> list[tuple[str, int]]:
 
 
 def test_the_supervisor_sets_a_target_of_an_office_of_its_region(api: Api, application: Application) -> None:
+    supervisor = set_by(api, "supervisor", SUPERVISOR)
     response = put_target(api, "supervisor", "BOGOR", 2024, {"target": 3, "basis": BASIS})
 
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -72,8 +82,8 @@ def test_the_supervisor_sets_a_target_of_an_office_of_its_region(api: Api, appli
         "basis": BASIS,
         "version": 1,
         "set_at": SET_AT,
-        "set_by": SUPERVISOR,
-        "history": [{"version": 1, "target": 3, "basis": BASIS, "at": SET_AT, "by": SUPERVISOR}],
+        "set_by": supervisor,
+        "history": [{"version": 1, "target": 3, "basis": BASIS, "at": SET_AT, "by": supervisor}],
     }
     [event] = target_events(application)
     assert event["type"] == "TargetSet"
@@ -81,6 +91,7 @@ def test_the_supervisor_sets_a_target_of_an_office_of_its_region(api: Api, appli
     assert event["version"] == 1
     assert json.loads(event["data"]) == {"office_code": "BOGOR", "year": 2024, "target": 3, "basis": BASIS}
     assert (event["actor_username"], event["actor_role"]) == ("supervisor", "regional_supervisor")
+    assert event["actor_id"] == supervisor["id"]
     assert event["recorded_at"] == SET_AT
 
     # Every office of the region, and a target of 0 is a target too.
@@ -230,9 +241,15 @@ def test_every_change_is_an_event_and_the_history_lists_them_newest_last(
     assert fourth["version"] == 4
     assert (fourth["target"], fourth["basis"]) == (4, "Penegasan Kakanwil")
     assert fourth["set_at"] == "2024-06-11T01:00:00.000000Z"
-    supervisor_two = {"username": "supervisor_two", "name": "Supervisor Two", "role": "regional_supervisor"}
+    supervisor = set_by(api, "supervisor", SUPERVISOR)
+    supervisor_two = set_by(
+        api,
+        "supervisor_two",
+        {"username": "supervisor_two", "name": "Supervisor Two", "role": "regional_supervisor"},
+    )
+    assert supervisor_two["id"] != supervisor["id"]
     expected_history = [
-        {"version": 1, "target": 3, "basis": BASIS, "at": "2024-06-01T03:00:00.000000Z", "by": SUPERVISOR},
+        {"version": 1, "target": 3, "basis": BASIS, "at": "2024-06-01T03:00:00.000000Z", "by": supervisor},
         {
             "version": 2,
             "target": 5,
@@ -245,14 +262,14 @@ def test_every_change_is_an_event_and_the_history_lists_them_newest_last(
             "target": 4,
             "basis": "Revisi kedua",
             "at": "2024-06-10T09:30:00.000000Z",
-            "by": SUPERVISOR,
+            "by": supervisor,
         },
         {
             "version": 4,
             "target": 4,
             "basis": "Penegasan Kakanwil",
             "at": "2024-06-11T01:00:00.000000Z",
-            "by": SUPERVISOR,
+            "by": supervisor,
         },
     ]
     assert fourth["history"] == expected_history
@@ -261,8 +278,11 @@ def test_every_change_is_an_event_and_the_history_lists_them_newest_last(
     [seen] = api.get("auditor", TARGETS).get_json()["items"]
     assert seen == fourth
     logged = target_events(application)
-    assert [(e["stream_id"], e["version"], e["actor_username"], e["recorded_at"]) for e in logged] == [
-        ("target:BOGOR:2024", h["version"], h["by"]["username"], h["at"]) for h in expected_history
+    assert [
+        (e["stream_id"], e["version"], e["actor_username"], e["actor_id"], e["recorded_at"]) for e in logged
+    ] == [
+        ("target:BOGOR:2024", h["version"], h["by"]["username"], h["by"]["id"], h["at"])
+        for h in expected_history
     ]
     assert [json.loads(e["data"])["target"] for e in logged] == [3, 5, 4, 4]
 

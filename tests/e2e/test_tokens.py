@@ -13,11 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select, text
 
 from events.database import Database
+from events.schema import users
+from service import accounts
 from service.app import create_app
 from service.application import Application
 from service.migrate import upgrade
-from service.tables import api_tokens, users
-from tests.conftest import FakeClock, World, build_world
+from service.tables import api_tokens
+from tests.conftest import WORLD_OPENED, WORLD_TOKEN_DAYS, FakeClock, World, build_world
 from tests.e2e.conftest import API, assert_problem
 
 OFFICES = f"{API}/offices"
@@ -127,16 +129,28 @@ def test_reactivate_undoes_a_revocation_but_not_the_tokens_it_ended(
     assert missing.exit_code == 2 and "no user nobody" in missing.stderr
 
 
-def test_users_list_shows_role_scope_activity_and_newest_expiry(app: Flask, world: World) -> None:
-    run(app, "users", "token", "officer", "--days", "365")
-    run(app, "users", "revoke", "auditor")
+def test_users_list_shows_role_scope_activity_and_newest_expiry(
+    app: Flask, application: Application, world: World
+) -> None:
+    # The officer's world token ends (the account stays active) and a year's token follows it; the
+    # section head gets a two days' token beside the world's, which lives longer.
+    with accounts.as_command_line(application.uow, "test") as tx:
+        assert accounts.revoke_tokens(tx, accounts.command_line_actor(), "officer") == 1
+    assert run(app, "users", "token", "officer", "--days", "365").exit_code == 0
+    assert run(app, "users", "token", "section_head", "--days", "2").exit_code == 0
+    assert run(app, "users", "revoke", "auditor").exit_code == 0
     result = run(app, "users", "list")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split()[:6] == ["USERNAME", "ROLE", "SCOPE", "ACTIVE", "TOKEN", "EXPIRES"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
+    line_of = {line.split()[0]: line for line in lines[1:]}
     assert set(rows) == set(world.tokens)
     assert rows["officer"][1:5] == ["officer", "BOGOR", "yes", "2025-06-01"]
+    assert " 2025-06-01 03:00" in line_of["officer"]
+    world_expiry = WORLD_OPENED + dt.timedelta(days=WORLD_TOKEN_DAYS)
+    assert rows["section_head"][3:5] == ["yes", f"{world_expiry:%Y-%m-%d}"]
+    assert f" {world_expiry:%Y-%m-%d %H:%M}" in line_of["section_head"]
     assert rows["supervisor"][1:3] == ["regional_supervisor", "JABAR"]
     assert rows["admin"][2] == "national"
     # A revoked user has no live token left to expire.

@@ -3,6 +3,7 @@ filters, pages, and nothing of a token; on both databases."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -10,8 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from events.store import format_timestamp
 from service.application import Application
-from tests.conftest import FakeClock, World
+from tests.conftest import WORLD_OPENED, WORLD_TOKEN_DAYS, FakeClock, World
 from tests.e2e.conftest import API, assert_problem, snapshot
 
 FIELDS = {
@@ -45,8 +47,10 @@ def test_me_is_the_callers_own_account(client: FlaskClient, world: World) -> Non
         )
         assert me["active"] is True
         uuid.UUID(me["id"])
-        # The world's tokens live a year from the clock's start (2024-06-01 03:00 UTC).
-        assert me["token_expires_at"] == "2025-06-01T03:00:00.000000Z"
+        assert me["id"] == actor.id
+        # The world's accounts and tokens were opened on WORLD_OPENED, the tokens for WORLD_TOKEN_DAYS.
+        assert me["created_at"] == format_timestamp(WORLD_OPENED)
+        assert me["token_expires_at"] == format_timestamp(WORLD_OPENED + dt.timedelta(days=WORLD_TOKEN_DAYS))
 
 
 def test_me_needs_a_token(client: FlaskClient) -> None:
@@ -138,7 +142,8 @@ def test_one_user_by_username(client: FlaskClient, world: World, clock: FakeCloc
         "JABAR",
         None,
     )
-    assert user["created_at"] == "2024-06-01T03:00:00.000000Z"
+    assert user["created_at"] == format_timestamp(WORLD_OPENED)  # when the world opened the account
+    assert user["id"] == world.actors["supervisor"].id
     assert get(client, world, "admin", "/users/supervisor").get_json() == user
 
 

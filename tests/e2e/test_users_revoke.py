@@ -11,11 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from events.store import format_timestamp
+from events.schema import users
+from events.store import EventStore, RecordedEvent, format_timestamp
 from service import accounts
 from service.application import Application
 from service.auth import hash_token
-from service.tables import api_tokens, users
+from service.tables import api_tokens
 from tests.conftest import FakeClock, World
 from tests.e2e.conftest import API, CASES, assert_problem, snapshot
 
@@ -46,9 +47,22 @@ def status(client: FlaskClient, token: str, path: str = OFFICES) -> int:
 
 
 def token_rows(application: Application, username: str) -> list[dict[str, object]]:
+    """The user's tokens as stored (by id and user id), oldest first."""
+    query = (
+        select(api_tokens)
+        .join(users, users.c.id == api_tokens.c.user_id)
+        .where(users.c.username == username)
+        .order_by(api_tokens.c.created_at, api_tokens.c.token_id)
+    )
     with application.db.read() as conn:
-        query = select(api_tokens).where(api_tokens.c.username == username).order_by(api_tokens.c.created_at)
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def account_events(application: Application, username: str) -> list[RecordedEvent]:
+    """The user's stream in the log."""
+    with application.db.read() as conn:
+        user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar_one()
+        return EventStore().load_stream(conn, user_id)
 
 
 def is_active(application: Application, username: str) -> bool:
@@ -73,8 +87,9 @@ def test_the_next_request_with_a_revoked_token_is_401(app: Flask, client: FlaskC
 def test_every_token_of_the_user_ends_and_the_account_is_shut(
     app: Flask, application: Application, client: FlaskClient, world: World, clock: FakeClock
 ) -> None:
-    with application.db.write() as conn:
-        more = [accounts.issue_token(conn, "section_head", application.clock) for _ in range(2)]
+    with accounts.as_command_line(application.uow, "test") as tx:
+        operator = accounts.command_line_actor()
+        more = [accounts.issue_token(tx, operator, "section_head").token for _ in range(2)]
     tokens = [world.tokens["section_head"], *more]
     assert all(status(client, t) == 200 for t in tokens)
     clock.set("2024-06-02T08:30:00Z")
@@ -85,10 +100,19 @@ def test_every_token_of_the_user_ends_and_the_account_is_shut(
     assert "3 tokens ended" in result.stdout
     assert_no_token_in(result, more)
     assert [status(client, t) for t in tokens] == [401, 401, 401]
-    assert {row["revoked_at"] for row in token_rows(application, "section_head")} == {
-        format_timestamp(clock())
-    }
+    rows = token_rows(application, "section_head")
+    assert len(rows) == 3
+    assert {row["revoked_at"] for row in rows} == {format_timestamp(clock())}
     assert not is_active(application, "section_head")
+    # The log records the deactivation, the reason given by default, and which tokens it ended: every
+    # one the account was issued, in the order they were.
+    stream = account_events(application, "section_head")
+    shut = stream[-1]
+    issued = [e.data["token_id"] for e in stream if e.type == "TokenIssued"]
+    assert sorted(issued) == sorted(row["token_id"] for row in rows)
+    assert (shut.type, shut.actor_username) == ("UserDeactivated", "cli")
+    assert shut.recorded_at == format_timestamp(clock())
+    assert shut.data == {"reason": "revoked from the command line", "tokens_ended": issued}
 
 
 def test_other_users_are_unaffected(
@@ -112,6 +136,7 @@ def test_revoking_twice_is_fine_and_keeps_the_first_time(
 ) -> None:
     assert revoke(app, "auditor", world).exit_code == 0
     first = token_rows(application, "auditor")
+    history = account_events(application, "auditor")
     clock.advance(hours=1)
 
     again = revoke(app, "auditor", world)
@@ -119,6 +144,7 @@ def test_revoking_twice_is_fine_and_keeps_the_first_time(
     assert again.exit_code == 0, again.output
     assert again.stdout.strip() == "user auditor revoked: 0 tokens ended"
     assert token_rows(application, "auditor") == first
+    assert account_events(application, "auditor") == history  # nothing more recorded
     assert status(client, world.tokens["auditor"]) == 401
 
 

@@ -15,14 +15,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from domain.accounts import AccountDraft
 from domain.actors import Role
 from domain.events import CandidacyRejected
 from events.database import Database
 from events.schema import candidacies
 from events.store import EventMetadata, EventStore, RecordedEvent
-from service import accounts, handlers
+from service import handlers
 from service.application import Application
-from tests.conftest import ACTION_BODIES, World, proposal
+from tests.conftest import ACTION_BODIES, World, add_test_user, proposal
 
 JOIN_TIMEOUT_S = 120
 
@@ -110,13 +111,14 @@ def test_eight_proposals_of_one_village_create_one_case(
 ) -> None:
     proposers = ["officer", "section_head", "head", "acting_head"]
     tokens = {username: world.tokens[username] for username in proposers}
-    with application.db.write() as conn:
-        for n in range(2, 6):
-            username = f"officer{n}"
-            new_user = accounts.NewUser(username, f"Officer {n}", Role.OFFICER, "BOGOR", None)
-            tokens[username] = accounts.add_user(conn, new_user, application.clock)
-            proposers.append(username)
+    for n in range(2, 6):
+        username = f"officer{n}"
+        tokens[username], _ = add_test_user(
+            application, AccountDraft(username, f"Officer {n}", Role.OFFICER, "BOGOR", None)
+        )
+        proposers.append(username)
     assert len(proposers) == 8
+    before = event_count(application)
 
     def propose(test_client: FlaskClient, index: int) -> Any:
         return test_client.post(
@@ -140,7 +142,9 @@ def test_eight_proposals_of_one_village_create_one_case(
         ).all()
         assert [row.id for row in rows] == [created["id"]]
         assert rows[0].proposed["by"]["username"] == proposers[winner_index]
-        assert EventStore().count(conn) == 1
+        recorded = EventStore().read_all(conn, after=before)
+        assert [(e.stream_id, e.type) for e in recorded] == [(created["id"], "CandidacyProposed")]
+        assert EventStore().count(conn) == before + 1
         assert EventStore().verify(conn).ok
 
 
@@ -202,12 +206,13 @@ def test_eight_retries_of_one_proposal_under_one_idempotency_key_all_get_its_rep
             headers=world.headers("officer", **{"Idempotency-Key": "proposal-bogor-1"}),
         )
 
+    before = event_count(application)
     replies = race(app, 8, propose)
 
     assert {status for status, _, _ in replies} == {201}
     assert len({body["id"] for _, body, _ in replies}) == 1
     assert len({headers["Location"] for _, _, headers in replies}) == 1
-    assert event_count(application) == 1
+    assert event_count(application) == before + 1
 
 
 # ---- the log itself, under eight writers ---------------------------------------------------------

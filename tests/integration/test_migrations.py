@@ -3,6 +3,7 @@ ledger starting from its genesis."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -12,8 +13,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, delete, func, insert, inspect, select, text
+from sqlalchemy import Column, Integer, MetaData, delete, func, insert, inspect, select, text, update
 
+from domain.accounts import AccountDraft
+from domain.actors import Role
 from domain.events import (
     CandidacyAssessed,
     CandidacyCoordinated,
@@ -24,7 +27,7 @@ from domain.events import (
     CandidacyWithdrawn,
     Event,
 )
-from events import projections, rebuild
+from events import projections, rebuild, verification
 from events.database import Database
 from events.projections import LIVE
 from events.schema import (
@@ -36,12 +39,26 @@ from events.schema import (
     ledger_head,
     metadata,
     pipeline_counts,
+    role_grants,
     stage_changes,
+    users,
 )
-from events.store import EventMetadata, EventStore, LedgerHead, format_timestamp
-from service import tables  # noqa: F401  (registers the service's tables on the metadata)
+from events.store import (
+    EventMetadata,
+    EventStore,
+    LedgerHead,
+    RecordedEvent,
+    canonical_json,
+    format_timestamp,
+)
+from events.unit_of_work import UnitOfWork
+from service import (
+    accounts,
+    tables,  # noqa: F401  (registers the service's tables on the metadata)
+)
+from service.auth import hash_token, holder_of_digest, new_token
 from service.migrate import _reshapes_read_models, alembic_config, upgrade
-from service.tables import idempotency_keys
+from service.tables import api_tokens, idempotency_keys
 from tests.integration.support import METADATA, T0, ProposedV1, read_model_snapshot
 
 
@@ -267,19 +284,31 @@ def stamp(iso: str) -> str:
 def append_history(
     database: Database, history: list[tuple[str, str, EventMetadata, Event]] = HISTORY_AT_0001
 ) -> None:
-    """Straight into the log, as the 0001-era application would have; its read model is left empty."""
+    """Straight into the log, as the application of a revision before 0012 would have (no `actor_id`
+    column yet: an event hashes without it); its read model is left empty."""
     store = EventStore()
     for iso, stream_id, actor, event in history:
+        assert actor.actor_id is None
         with database.write() as conn:
-            store.append(
-                conn,
-                store.lock_head(conn),
-                stream_type="candidacy",
-                stream_id=stream_id,
-                expected_version=store.stream_version(conn, stream_id),
-                new_events=[event],
-                metadata=actor,
-                now=dt.datetime.fromisoformat(iso).replace(tzinfo=dt.UTC),
+            head = store.lock_head(conn)
+            recorded = RecordedEvent.first_recorded(
+                event,
+                head.position + 1,
+                "candidacy",
+                stream_id,
+                store.stream_version(conn, stream_id) + 1,
+                actor,
+                max(stamp(iso), head.recorded_at),
+                head.hash,
+            )
+            row = dataclasses.asdict(recorded)
+            del row["actor_id"]
+            row["data"] = canonical_json(row["data"])
+            conn.execute(insert(events).values(row))
+            conn.execute(
+                update(ledger_head)
+                .where(ledger_head.c.id == 1)
+                .values(position=recorded.position, hash=recorded.hash, recorded_at=recorded.recorded_at)
             )
 
 
@@ -291,12 +320,15 @@ def database_at_0001(database_url: str) -> Iterator[Database]:
     db.dispose()
 
 
-def by(actor: EventMetadata, iso: str) -> dict[str, str]:
+def by(actor: EventMetadata, iso: str, position: int) -> dict[str, str | int]:
+    """Who took a case through a stage, as the register names them: an event recorded before 0012
+    has no actor id."""
     return {
         "username": actor.actor_username,
         "name": actor.actor_name,
         "role": actor.actor_role,
         "at": stamp(iso),
+        "position": position,
     }
 
 
@@ -361,11 +393,17 @@ def test_upgrade_fills_the_new_read_models_from_an_existing_log(database_at_0001
             "decree_year": 2024,
             "quarter": "Q2",
             "fostering_officers": ["Rina Marlina"],
-            "proposed_by": by(OFFICER, "2024-01-14T18:00:00"),
-            "coordinated_by": by(SECTION_HEAD, "2024-02-19T09:00:00"),
-            "socialized_by": by(SECTION_HEAD, "2024-02-21T09:00:00"),
-            "assessed_by": by(SECTION_HEAD, "2024-03-20T09:00:00"),
-            "approved_by": by(HEAD, "2024-04-16T09:00:00"),
+            "proposed_by": by(OFFICER, "2024-01-14T18:00:00", positions[("case-a", "CandidacyProposed")]),
+            "coordinated_by": by(
+                SECTION_HEAD, "2024-02-19T09:00:00", positions[("case-a", "CandidacyCoordinated")]
+            ),
+            "socialized_by": by(
+                SECTION_HEAD, "2024-02-21T09:00:00", positions[("case-a", "CandidacySocialized")]
+            ),
+            "assessed_by": by(
+                SECTION_HEAD, "2024-03-20T09:00:00", positions[("case-a", "CandidacyAssessed")]
+            ),
+            "approved_by": by(HEAD, "2024-04-16T09:00:00", positions[("case-a", "CandidacyDesignated")]),
             "recorded_day": "2024-04-16",
             "days_to_designation": 92,
         }
@@ -480,6 +518,8 @@ def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
     assert _reshapes_read_models(config, "0005", "0006")  # closings are one
     assert not _reshapes_read_models(config, "0006", "0008")  # a procedure, then its removal
     assert _reshapes_read_models(config, "0009", "0010")  # every case gets its start
+    assert not _reshapes_read_models(config, "0010", "0011")  # a column of a plain table
+    assert _reshapes_read_models(config, "0011", "0012")  # accounts become read models of events
 
 
 def test_no_procedure_is_left_behind(database: Database) -> None:
@@ -563,3 +603,174 @@ def test_0010_counts_the_days_to_designation_from_each_cases_start(database_url:
         assert schema_differences(db, metadata) == []
     finally:
         db.dispose()
+
+
+# ---- 0012: accounts become events ----------------------------------------------------------------
+
+ACTIVE_ID = "5f0c6a1e-0000-4000-8000-000000000001"
+SHUT_ID = "5f0c6a1e-0000-4000-8000-000000000002"
+# Two accounts as revision 0011 kept them: an officer who is active, and a section head deactivated.
+USERS_AT_0011 = [
+    {
+        "id": ACTIVE_ID,
+        "username": "officer",
+        "name": "Officer",
+        "role": "officer",
+        "office_code": "BOGOR",
+        "region_code": None,
+        "active": True,
+        "created_at": "2023-11-01T01:00:00.000000Z",
+    },
+    {
+        "id": SHUT_ID,
+        "username": "section_head",
+        "name": "Section Head",
+        "role": "section_head",
+        "office_code": "BOGOR",
+        "region_code": None,
+        "active": False,
+        "created_at": "2023-10-01T01:00:00.000000Z",
+    },
+]
+
+
+def test_0012_turns_the_accounts_of_an_0011_database_into_imported_events(database_url: str) -> None:
+    """The accounts keep their ids, creation times and activity; the officer's live token still
+    authenticates, and no ended token does; the log gains the accounts' opening events (imported)
+    after what it held, and both the chain and the read models verify."""
+    db = Database(database_url)
+    live, revoked, shut_revoked, shut_left = (new_token() for _ in range(4))
+    expires = "2099-01-01T00:00:00.000000Z"
+    tokens_at_0011 = [
+        # The officer's live token, and one revoked before the upgrade.
+        (live, "officer", "2024-01-02T00:00:00.000000Z", None),
+        (revoked, "officer", "2023-11-01T01:00:00.000000Z", "2024-01-02T00:00:00.000000Z"),
+        # The section head's token revoked with the account, and one a deactivation left unrevoked.
+        (shut_revoked, "section_head", "2023-10-01T01:00:00.000000Z", "2024-03-01T00:00:00.000000Z"),
+        (shut_left, "section_head", "2023-10-02T01:00:00.000000Z", None),
+    ]
+    try:
+        assert upgrade(db, "0011")
+        append_history(db, HISTORY_AT_0001[:1])  # the officer's proposal, recorded before the upgrade
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO offices VALUES ('BOGOR', 'Bogor', 'JABAR', 'Jawa Barat', '[]')"))
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, name, role, office_code, region_code, active,"
+                    " created_at) VALUES (:id, :username, :name, :role, :office_code, :region_code,"
+                    " :active, :created_at)"
+                ),
+                USERS_AT_0011,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO api_tokens (token_hash, username, created_at, revoked_at, expires_at)"
+                    " VALUES (:token_hash, :username, :created_at, :revoked_at, :expires_at)"
+                ),
+                [
+                    {
+                        "token_hash": hash_token(token),
+                        "username": username,
+                        "created_at": created_at,
+                        "revoked_at": revoked_at,
+                        "expires_at": expires,
+                    }
+                    for token, username, created_at, revoked_at in tokens_at_0011
+                ],
+            )
+        with db.read() as conn:
+            head_before = EventStore().head(conn)
+
+        assert upgrade(db)
+
+        store = EventStore()
+        with db.read() as conn:
+            accounts_now = {
+                row.username: (row.id, row.created_at, row.active, row.role, row.office_code)
+                for row in conn.execute(select(users))
+            }
+            holders = {token: holder_of_digest(conn, hash_token(token)) for token, *_ in tokens_at_0011}
+            token_ids = dict(conn.execute(select(api_tokens.c.token_hash, api_tokens.c.token_id)).all())
+            ended = conn.execute(
+                select(api_tokens.c.revoked_at).where(api_tokens.c.token_hash == hash_token(shut_left))
+            ).scalar_one()
+            grants = [
+                tuple(row) for row in conn.execute(select(role_grants).order_by(role_grants.c.position))
+            ]
+            opened = store.read_all(conn, after=head_before.position)
+            chain = store.verify(conn)
+            # Nothing before the upgrade was rewritten: the chain goes on from the head it had.
+            chain_from_before = store.verify(conn, position=head_before.position, digest=head_before.hash)
+            read_models = verification.verify(conn, store)
+            cases = conn.execute(select(candidacies.c.id, candidacies.c.stage)).all()
+
+        assert accounts_now == {
+            "officer": (ACTIVE_ID, "2023-11-01T01:00:00.000000Z", True, "officer", "BOGOR"),
+            "section_head": (SHUT_ID, "2023-10-01T01:00:00.000000Z", False, "section_head", "BOGOR"),
+        }
+        holder = holders[live]
+        assert holder is not None
+        assert (holder.actor.id, holder.actor.username, holder.actor.role.value) == (
+            ACTIVE_ID,
+            "officer",
+            "officer",
+        )
+        assert format_timestamp(holder.expires_at) == expires
+        assert holders[revoked] is holders[shut_revoked] is holders[shut_left] is None
+        assert ended is not None  # the deactivation that the log now records ended it
+
+        assert chain.ok and chain.verified_to == head_before.position + 5, chain
+        assert chain_from_before.ok, chain_from_before
+        assert read_models.ok, read_models.differences
+        assert cases == [("case-a", "proposed")]
+
+        # The opening events, the older account first, recorded by the migration with no actor id.
+        assert [(e.stream_type, e.stream_id, e.version, e.type) for e in opened] == [
+            ("user", SHUT_ID, 1, "UserCreated"),
+            ("user", SHUT_ID, 2, "TokenIssued"),
+            ("user", SHUT_ID, 3, "UserDeactivated"),
+            ("user", ACTIVE_ID, 1, "UserCreated"),
+            ("user", ACTIVE_ID, 2, "TokenIssued"),
+        ]
+        assert {(e.actor_username, e.actor_role, e.actor_id) for e in opened} == {("cli", "admin", None)}
+        shut_created, shut_token, shut_down, active_created, active_token = opened
+        for created, account in [(active_created, USERS_AT_0011[0]), (shut_created, USERS_AT_0011[1])]:
+            assert created.data == {
+                "user_id": account["id"],
+                "username": account["username"],
+                "name": account["name"],
+                "role": account["role"],
+                "office_code": account["office_code"],
+                "region_code": account["region_code"],
+                "imported": True,
+                "created_at": account["created_at"],
+            }
+        assert active_token.data == {"token_id": token_ids[hash_token(live)], "expires_at": expires}
+        assert shut_token.data == {"token_id": token_ids[hash_token(shut_left)], "expires_at": expires}
+        assert shut_down.data["tokens_ended"] == [token_ids[hash_token(shut_left)]]
+        assert ended == shut_down.recorded_at
+        assert grants == [
+            (shut_created.position, SHUT_ID, "section_head", "section_head", "BOGOR", None, True),
+            (active_created.position, ACTIVE_ID, "officer", "officer", "BOGOR", None, True),
+        ]
+        assert schema_differences(db, metadata) == []
+    finally:
+        db.dispose()
+
+
+def test_0012_is_not_undone_once_the_log_holds_accounts(database: Database) -> None:
+    """The log is append-only: its account events cannot be taken back by a downgrade."""
+    opening = UnitOfWork(database, lambda: T0)
+    with accounts.as_command_line(opening, "test") as tx:
+        accounts.create_user(
+            tx, accounts.command_line_actor(), AccountDraft("auditor", "A", Role.AUDITOR, None, None)
+        )
+    config = alembic_config()
+    with pytest.raises(RuntimeError, match="restore the backup"), database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0011")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert current_revision(database) == head
+    with database.read() as conn:
+        assert conn.execute(select(users.c.username)).scalars().all() == ["auditor"]
+        assert EventStore().verify(conn).ok

@@ -162,8 +162,18 @@ def stamp(instant: str) -> str:
     return dt.datetime.fromisoformat(instant).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
+def positions_by_case(application: Application, story: Story) -> dict[str, list[int]]:
+    """Where each case's events are in the log, by version: a stage's stamp names its event's."""
+    with application.db.read() as conn:
+        return {
+            name: [e.position for e in EventStore().load_stream(conn, case_id)]
+            for name, case_id in story.cases.items()
+        }
+
+
 def test_live_projection_of_a_realistic_history(application: Application, world: World, story: Story) -> None:
     rows = rows_by_case(application, story)
+    at = positions_by_case(application, story)  # at[case][version - 1]
     assert {name: (row["stage"], row["version"]) for name, row in rows.items()} == {
         "A": ("designated", 5),
         "B": ("rejected", 5),
@@ -191,10 +201,15 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
         "Jawa Barat",
     )
     assert (a["office_code"], a["region_code"], a["proposed_year"]) == ("BOGOR", "JABAR", 2024)
-    assert a["proposed"] == {"at": stamp("2024-01-15T02:00:00"), "by": by(world, "officer")}
+    assert a["proposed"] == {
+        "at": stamp("2024-01-15T02:00:00"),
+        "by": by(world, "officer"),
+        "position": at["A"][0],
+    }
     assert a["coordinated"] == {
         "at": stamp("2024-02-19T09:00:00"),
         "by": by(world, "section_head"),
+        "position": at["A"][1],
         "held_on": "2024-02-19",
         "venue": "Aula Kantor Imigrasi Bogor",
         "agencies": ["Pengadilan Negeri Cibinong", "Polres Bogor", "Kodim 0621"],
@@ -204,15 +219,18 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
     assert a["socialized"] == {
         "at": stamp("2024-02-21T09:00:00"),
         "by": by(world, "section_head"),
+        "position": at["A"][2],
         "held_on": "2024-02-21",
         "speakers": ["BP3MI"],
         "attendees": 85,
         "topics": ["TPPO"],
     }
     assert a["assessed"]["by"] == by(world, "section_head")
+    assert a["assessed"]["position"] == at["A"][3]
     assert a["designated"] == {
         "at": stamp("2024-04-16T09:00:00"),
         "by": by(world, "head"),
+        "position": at["A"][4],
         "decree_number": "W11.IMI.IMI.4-UM.01.01-0416",
         "decree_date": "2024-04-16",
         "fostering_officers": ["Rina Marlina"],
@@ -230,6 +248,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
     assert b["closed"] == {
         "at": stamp("2024-03-25T09:00:00"),
         "by": by(world, "head"),
+        "position": at["B"][4],
         "outcome": "rejected",
         "reason": "Tidak memenuhi kriteria.",
     }
@@ -240,6 +259,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
     first_assessment = {
         "at": stamp("2024-03-20T09:00:00"),
         "by": by(world, "section_head"),
+        "position": at["C"][3],
         "assessed_on": "2024-03-20",
         "score": 86,
         "meets_criteria": True,
@@ -250,6 +270,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
     assert c["returned"] == {
         "at": stamp("2024-03-25T09:00:00"),
         "by": by(world, "head"),
+        "position": at["C"][4],
         "reason": "Penilaian ulang diperlukan.",
         "assessment": first_assessment,
     }
@@ -257,14 +278,16 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
         **first_assessment,
         "at": stamp("2024-04-02T09:00:00"),
         "by": by(world, "head"),
+        "position": at["C"][5],
         "assessed_on": "2024-04-02",
         "score": 78,
     }
-    assert c["designated"]["by"] == by(world, "acting_head")
+    assert (c["designated"]["by"], c["designated"]["position"]) == (by(world, "acting_head"), at["C"][6])
 
     assert rows["D"]["closed"] == {
         "at": stamp("2024-03-20T09:00:00"),
         "by": by(world, "section_head"),
+        "position": at["D"][1],
         "outcome": "withdrawn",
         "reason": "Data tidak terkonfirmasi.",
     }
@@ -274,7 +297,11 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
     assert (g["office_code"], g["region_code"], g["village_name"]) == ("SUKABUMI", "JABAR", "Tonjong")
     assert g["coordinated"]["by"] == by(world, "sukabumi_head")
     assert g["closed"]["by"] == by(world, "sukabumi_head")
-    assert rows["B2"]["proposed"] == {"at": stamp("2024-03-25T09:00:00"), "by": by(world, "section_head")}
+    assert rows["B2"]["proposed"] == {
+        "at": stamp("2024-03-25T09:00:00"),
+        "by": by(world, "section_head"),
+        "position": at["B2"][0],
+    }
     assert rows["D2"]["proposed"]["by"] == by(world, "head")
     assert rows["B2"]["village_code"] == rows["B"]["village_code"] == CITEKO
 

@@ -19,7 +19,16 @@ from domain.commands import ActOnCase, CaseCommand, Indicators, ProposeCandidacy
 from domain.events import CandidacyAssessed
 from events import rebuild, verification
 from events.projections import LIVE
-from events.schema import candidacies, designations, pipeline_counts, stage_changes, target_history, targets
+from events.schema import (
+    candidacies,
+    designations,
+    pipeline_counts,
+    role_grants,
+    stage_changes,
+    target_history,
+    targets,
+    users,
+)
 from events.store import EventMetadata, EventStore
 from events.verification import Difference, DifferenceKind
 from service import handlers
@@ -231,6 +240,22 @@ def delete_target_change(conn: Connection, story: Story) -> None:
     )
 
 
+def promote_a_user(conn: Connection, story: Story) -> None:
+    """An account's role changed behind the log's back: the officer made a national admin."""
+    conn.execute(update(users).where(users.c.username == "officer").values(role="admin", office_code=None))
+
+
+def delete_a_grant(conn: Connection, story: Story) -> None:
+    conn.execute(delete(role_grants).where(role_grants.c.username == "supervisor"))
+
+
+def account_key(application: Application, table: Table, column: str, username: str) -> dict[str, Any]:
+    """The key of a user's row in `users` (its id) or in `role_grants` (its only grant's position)."""
+    query = select(table.c[column]).where(table.c.username == username)
+    with application.db.read() as conn:
+        return {column: conn.execute(query).scalar_one()}
+
+
 def second_bogor_2024_target_position(application: Application) -> int:
     with application.db.read() as conn:
         return conn.execute(
@@ -258,6 +283,8 @@ DAMAGES: dict[str, tuple[Damage, str, DifferenceKind, tuple[str, ...]]] = {
     "designation deleted": (delete_designation, "designations", DifferenceKind.MISSING, ()),
     "target changed": (change_target, "targets", DifferenceKind.DIFFERS, ("target", "set_by")),
     "target change deleted": (delete_target_change, "target_history", DifferenceKind.MISSING, ()),
+    "user promoted": (promote_a_user, "users", DifferenceKind.DIFFERS, ("role", "office_code")),
+    "grant deleted": (delete_a_grant, "role_grants", DifferenceKind.MISSING, ()),
 }
 
 
@@ -273,6 +300,8 @@ def expected_key(name: str, application: Application, story: Story) -> dict[str,
         "designation deleted": {"candidacy_id": story.cases["C"]},
         "target changed": {"office_code": "BOGOR", "year": 2024},
         "target change deleted": {"position": second_bogor_2024_target_position(application)},
+        "user promoted": account_key(application, users, "id", "officer"),
+        "grant deleted": account_key(application, role_grants, "position", "supervisor"),
     }[name]
 
 

@@ -52,6 +52,8 @@ WARUGUNUNG = "35.78.01.1001"
 
 WIB = dt.timedelta(hours=7)
 
+# The read models of the accounts (the world's users are events too), beside those of the reports.
+ACCOUNT_TABLES = {"users", "role_grants"}
 REPORT_TABLES = {
     "candidacies",
     "pipeline_counts",
@@ -124,7 +126,8 @@ class Story:
         self.cases: dict[str, str] = {}
         self.office: dict[str, str] = {}
         self.timeline: list[Transition] = []
-        self.done_by: dict[tuple[str, str], tuple[str, str]] = {}  # (case, stage) -> (username, at)
+        # (case, stage) -> (username, at, the position of its event in the log)
+        self.done_by: dict[tuple[str, str], tuple[str, str, int]] = {}
         self.now = ""
 
     def at(self, iso: str) -> None:
@@ -172,7 +175,9 @@ class Story:
     def _happened(self, name: str, stage: str, username: str | None) -> None:
         self.timeline.append(Transition(self.now, name, stage))
         if username is not None:
-            self.done_by[(name, stage)] = (username, self.now)
+            with self.application.db.read() as conn:
+                position = EventStore().load_stream(conn, self.cases[name])[-1].position
+            self.done_by[(name, stage)] = (username, self.now, position)
 
     def stage_at_end_of(self, day: dt.date) -> dict[str, str]:
         stages: dict[str, str] = {}
@@ -284,8 +289,9 @@ def assert_a_rebuild_gives_the_live_rows(application: Application) -> None:
         assert read_model_snapshot(conn) == live
 
 
-def person(world: World, username: str, at: str) -> dict[str, str]:
-    return {**by(world.actors[username]), "at": stamp(at)}
+def person(world: World, username: str, at: str, position: int) -> dict[str, str | int]:
+    """Who took a case through a stage, as the register names them: when, and where in the log."""
+    return {**by(world.actors[username]), "at": stamp(at), "position": position}
 
 
 # ---- the pipeline now -------------------------------------------------------------------------
@@ -415,11 +421,12 @@ def test_designations_carry_everyone_who_took_the_village_there(
     assert set(rows) == {story.cases[name] for name in "ACF"}
     store = EventStore()
     with application.db.read() as conn:
-        designated_at = {name: store.load_stream(conn, story.cases[name])[-1] for name in "ACF"}
+        streams = {name: store.load_stream(conn, story.cases[name]) for name in "ACF"}
+    designated_at = {name: stream[-1] for name, stream in streams.items()}
+    a_at, c_at = [e.position for e in streams["A"]], [e.position for e in streams["C"]]
 
-    def who(name: str, stage: str) -> dict[str, str]:
-        username, at = story.done_by[(name, stage)]
-        return person(world, username, at)
+    def who(name: str, stage: str) -> dict[str, str | int]:
+        return person(world, *story.done_by[(name, stage)])
 
     a = rows[story.cases["A"]]
     assert a == {
@@ -437,11 +444,11 @@ def test_designations_carry_everyone_who_took_the_village_there(
         "decree_year": 2024,
         "quarter": "Q1",
         "fostering_officers": ["Rina Marlina", "Asep Sunandar"],
-        "proposed_by": person(world, "officer", "2024-01-14T18:30:00Z"),
-        "coordinated_by": person(world, "section_head", "2024-02-19T09:00:00Z"),
-        "socialized_by": person(world, "section_head", "2024-02-19T17:30:00Z"),
-        "assessed_by": person(world, "section_head", "2024-03-20T09:00:00Z"),
-        "approved_by": person(world, "head", "2024-04-16T09:00:00Z"),
+        "proposed_by": person(world, "officer", "2024-01-14T18:30:00Z", a_at[0]),
+        "coordinated_by": person(world, "section_head", "2024-02-19T09:00:00Z", a_at[1]),
+        "socialized_by": person(world, "section_head", "2024-02-19T17:30:00Z", a_at[2]),
+        "assessed_by": person(world, "section_head", "2024-03-20T09:00:00Z", a_at[3]),
+        "approved_by": person(world, "head", "2024-04-16T09:00:00Z", a_at[4]),
         "recorded_day": "2024-04-16",
         # Proposed on 15 January WIB (14 January UTC): 73 days to the decree, not 74.
         "days_to_designation": 73,
@@ -460,8 +467,13 @@ def test_designations_carry_everyone_who_took_the_village_there(
 
     c = rows[story.cases["C"]]
     # The reassessment after the return is the one that counts.
-    assert c["assessed_by"] == person(world, "head", "2024-04-02T09:00:00Z")
-    assert c["approved_by"] == person(world, "acting_head", "2024-04-16T09:00:00Z")
+    assert [e.type for e in streams["C"]][4:] == [
+        "CandidacyReturned",
+        "CandidacyAssessed",
+        "CandidacyDesignated",
+    ]
+    assert c["assessed_by"] == person(world, "head", "2024-04-02T09:00:00Z", c_at[5])
+    assert c["approved_by"] == person(world, "acting_head", "2024-04-16T09:00:00Z", c_at[6])
     assert c["proposed_by"]["role"] == "section_head"
     assert (c["decree_date"], c["quarter"], c["days_to_designation"]) == ("2024-04-16", "Q2", 92)
 
@@ -643,8 +655,8 @@ def test_a_refused_target_change_leaves_no_trace(
 def test_the_snapshot_covers_every_report_table(application: Application, story: Story) -> None:
     with application.db.read() as conn:
         snapshot = read_model_snapshot(conn)
-    assert set(snapshot) == REPORT_TABLES
-    assert all(snapshot[name] for name in REPORT_TABLES)
+    assert set(snapshot) == REPORT_TABLES | ACCOUNT_TABLES
+    assert all(snapshot[name] for name in REPORT_TABLES | ACCOUNT_TABLES)
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 3, 7, 5000])

@@ -45,12 +45,12 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from domain.accounts import AccountDraft
 from domain.actors import Actor, Role
-from events.schema import events
+from events.schema import events, users
 from events.store import EventStore
-from service import accounts
-from service.tables import api_tokens, idempotency_keys, offices, users
-from tests.conftest import ACTION_BODIES, proposal
+from service.tables import api_tokens, idempotency_keys, offices
+from tests.conftest import ACTION_BODIES, add_test_user, proposal
 from tests.server.conftest import Deployment
 from tests.server.harness import Client, load_villages
 
@@ -363,6 +363,48 @@ MATRIX = """
 | GET /regions                     | auditor             | any     | 200    |
 | GET /regions                     | admin               | any     | 200    |
 | GET /regions                     | no token            | any     | 401    |
+| POST /users                      | officer             | any     | 403    |
+| POST /users                      | section_head        | any     | 403    |
+| POST /users                      | head_of_office      | any     | 403    |
+| POST /users                      | regional_supervisor | any     | 403    |
+| POST /users                      | auditor             | any     | 403    |
+| POST /users                      | admin               | any     | 201    |
+| POST /users                      | no token            | any     | 401    |
+| PATCH /users/{username}          | officer             | any     | 403    |
+| PATCH /users/{username}          | section_head        | any     | 403    |
+| PATCH /users/{username}          | head_of_office      | any     | 403    |
+| PATCH /users/{username}          | regional_supervisor | any     | 403    |
+| PATCH /users/{username}          | auditor             | any     | 403    |
+| PATCH /users/{username}          | admin               | any     | 200    |
+| PATCH /users/{username}          | no token            | any     | 401    |
+| POST /users/{username}/deactivate | officer             | any     | 403    |
+| POST /users/{username}/deactivate | section_head        | any     | 403    |
+| POST /users/{username}/deactivate | head_of_office      | any     | 403    |
+| POST /users/{username}/deactivate | regional_supervisor | any     | 403    |
+| POST /users/{username}/deactivate | auditor             | any     | 403    |
+| POST /users/{username}/deactivate | admin               | any     | 200    |
+| POST /users/{username}/deactivate | no token            | any     | 401    |
+| POST /users/{username}/reactivate | officer             | any     | 403    |
+| POST /users/{username}/reactivate | section_head        | any     | 403    |
+| POST /users/{username}/reactivate | head_of_office      | any     | 403    |
+| POST /users/{username}/reactivate | regional_supervisor | any     | 403    |
+| POST /users/{username}/reactivate | auditor             | any     | 403    |
+| POST /users/{username}/reactivate | admin               | any     | 200    |
+| POST /users/{username}/reactivate | no token            | any     | 401    |
+| POST /users/{username}/tokens    | officer             | any     | 403    |
+| POST /users/{username}/tokens    | section_head        | any     | 403    |
+| POST /users/{username}/tokens    | head_of_office      | any     | 403    |
+| POST /users/{username}/tokens    | regional_supervisor | any     | 403    |
+| POST /users/{username}/tokens    | auditor             | any     | 403    |
+| POST /users/{username}/tokens    | admin               | any     | 201    |
+| POST /users/{username}/tokens    | no token            | any     | 401    |
+| DELETE /users/{username}/tokens  | officer             | any     | 403    |
+| DELETE /users/{username}/tokens  | section_head        | any     | 403    |
+| DELETE /users/{username}/tokens  | head_of_office      | any     | 403    |
+| DELETE /users/{username}/tokens  | regional_supervisor | any     | 403    |
+| DELETE /users/{username}/tokens  | auditor             | any     | 403    |
+| DELETE /users/{username}/tokens  | admin               | any     | 204    |
+| DELETE /users/{username}/tokens  | no token            | any     | 401    |
 """
 
 # Rows where the product answers otherwise than api.md, until the product is fixed:
@@ -392,6 +434,15 @@ def parse(table: str) -> list[Row]:
 ROWS = parse(MATRIX)
 
 ACTIONS = tuple(ACTION_BODIES)  # coordinate, socialize, assess, designate, reject, return, withdraw
+# Each an event on the user's stream (an administrator's, aimed at a fresh account when it succeeds).
+ACCOUNT_WRITES = (
+    "POST /users",
+    "PATCH /users/{username}",
+    "POST /users/{username}/deactivate",
+    "POST /users/{username}/reactivate",
+    "POST /users/{username}/tokens",
+    "DELETE /users/{username}/tokens",
+)
 OPERATIONS = (
     "GET /offices",
     "POST /offices",
@@ -412,6 +463,7 @@ OPERATIONS = (
     "GET /users",
     "GET /users/{username}",
     "GET /regions",
+    *ACCOUNT_WRITES,
 )
 UNSCOPED = {
     "GET /offices",
@@ -423,11 +475,13 @@ UNSCOPED = {
     "GET /users",
     "GET /users/{username}",
     "GET /regions",
+    *ACCOUNT_WRITES,
 }
 OFFICE_ROLES = ("officer", "section_head", "head_of_office")
 ROLES = (*OFFICE_ROLES, "regional_supervisor", "auditor", "admin", "no token")
 NATIONAL = ("auditor", "admin", "no token")
 EVENT_WRITES = {
+    *ACCOUNT_WRITES,
     "POST /candidacies",
     "PUT /targets/{office}/{year}",
     *(f"POST /candidacies/{{id}}/{action}" for action in ACTIONS),
@@ -598,6 +652,19 @@ class Matrix:
             timeout=30,
         )
 
+    def new_user(self) -> dict[str, Any]:
+        n = next(self.numbers)
+        return {"username": f"matrix.{n}", "name": f"Matrix {n}", "role": "officer", "office_code": "BOGOR"}
+
+    def account_for(self, op: str) -> str:
+        """A fresh account in the state the operation applies to (deactivated, to reactivate it)."""
+        user = self.write("admin", "POST", "/users", self.new_user(), 201)["username"]
+        if op == "POST /users/{username}/reactivate":
+            self.write("admin", "POST", f"/users/{user}/deactivate", {"reason": "matrix"}, 200)
+        if op == "DELETE /users/{username}/tokens":
+            self.write("admin", "POST", f"/users/{user}/tokens", {}, 201)
+        return user
+
     def new_office(self) -> dict[str, Any]:
         return {
             "code": f"MATRIX-{next(self.numbers)}",
@@ -612,12 +679,12 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(deployment: Deployment) -> Iterator[Matrix]:
     application = deployment.application
-    with application.db.write() as conn:
-        for username, (role, office) in EXTRA_USERS.items():
-            name = username.replace("_", " ").title()
-            user = accounts.NewUser(username, name, role, office, None)
-            deployment.world.tokens[username] = accounts.add_user(conn, user, application.clock)
-            deployment.world.actors[username] = Actor(username, name, role, office, None)
+    for username, (role, office) in EXTRA_USERS.items():
+        name = username.replace("_", " ").title()
+        draft = AccountDraft(username, name, role, office, None)
+        deployment.world.tokens[username], deployment.world.actors[username] = add_test_user(
+            application, draft
+        )
     surabaya = load_villages(application, {"35.78": "Kota Surabaya"}, 40)["35.78"]
     load_villages(application, {"33.01": "Kabupaten Cilacap"}, 0)  # the regency of the offices added
     villages = {
@@ -688,6 +755,19 @@ def call_for(m: Matrix, row: Row) -> Call:
         return Call("GET", "/users/officer")
     if op == "GET /regions":
         return Call("GET", "/regions")
+    if op == "POST /users":
+        return Call("POST", "/users", body=m.new_user())
+    if op in ACCOUNT_WRITES:
+        # Refused rows aim at a real account, which they must leave alone.
+        username = m.account_for(op) if succeeds else "officer"
+        method, path = op.split(" ", 1)
+        bodies = {
+            "PATCH /users/{username}": {"name": f"Renamed by {row.role}"},
+            "POST /users/{username}/deactivate": {"reason": "matrix"},
+            "POST /users/{username}/reactivate": {"reason": "matrix"},
+            "POST /users/{username}/tokens": {"expires_in_days": 7},
+        }
+        return Call(method, path.replace("{username}", username), body=bodies.get(op))
     raise AssertionError(f"no request for {op}")
 
 
@@ -716,8 +796,13 @@ def check_listed(
 
 
 def check_success(m: Matrix, row: Row, call: Call, response: requests.Response) -> None:
-    body = response.json()
     op = row.operation
+    if op == "DELETE /users/{username}/tokens":
+        assert response.content == b""
+        username = call.path.split("/")[2]
+        assert m.write("admin", "GET", f"/users/{username}", {}, 200)["token_expires_at"] is None
+        return
+    body = response.json()
     caller = m.caller(row.role)
     if op == "GET /offices":
         assert set(HOME_OFFICES) <= {o["code"] for o in body["items"]}
@@ -769,6 +854,16 @@ def check_success(m: Matrix, row: Row, call: Call, response: requests.Response) 
         assert body["username"] == "officer" and body["id"]
     elif op == "GET /regions":
         assert {"JABAR", "JATIM"} <= {r["code"] for r in body["items"]}
+    elif op == "POST /users":
+        assert body["username"] == call.body["username"] and response.headers["Location"].endswith(
+            body["username"]
+        )  # type: ignore[index]
+    elif op == "PATCH /users/{username}":
+        assert body["name"] == call.body["name"]  # type: ignore[index]
+    elif op in ("POST /users/{username}/deactivate", "POST /users/{username}/reactivate"):
+        assert body["active"] is op.endswith("reactivate")
+    elif op == "POST /users/{username}/tokens":
+        assert body["token"] and body["token_id"] and body["expires_at"]
     else:
         raise AssertionError(f"no check for {op}")
 
@@ -814,7 +909,7 @@ def test_the_table_has_one_row_per_operation_role_and_scope() -> None:
         for scope in (("any",) if op in UNSCOPED or role in NATIONAL else ("own", "sibling", "other"))
     ]
     assert [(r.operation, r.role, r.scope) for r in ROWS] == expected
-    assert all(r.status in (200, 201, 401, 403, 404) for r in ROWS)
+    assert all(r.status in (200, 201, 204, 401, 403, 404) for r in ROWS)
 
 
 @pytest.mark.parametrize("row", list(matrix_params()))

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from domain.actors import OFFICE_ROLES, Actor, Role
+from domain.actors import OFFICE_ROLES, Actor, Person, Role
 from domain.candidacy import Candidacy, allowed_actions, decide, propose
 from domain.commands import (
     Assess,
@@ -234,7 +234,7 @@ RETURNED = CandidacyReturned(reason="Penilaian ulang diperlukan.")
 
 
 def history(*events: tuple[Event, Actor]) -> Candidacy:
-    return Candidacy.from_history((event, actor.username) for event, actor in events)
+    return Candidacy.from_history((event, actor.person) for event, actor in events)
 
 
 def case_at(
@@ -264,13 +264,13 @@ def test_folding_a_history() -> None:
     case = history((PROPOSED, OFFICER))
     assert (case.id, case.version, case.stage) == ("c-1", 1, Stage.PROPOSED)
     assert (case.village_code, case.office_code, case.region_code) == (TUGU.code, "BOGOR", "JABAR")
-    assert case.proposed_by == "officer"
+    assert case.proposed_by.username == "officer"
     assert case.assessed_by is None
 
     case = history((PROPOSED, OFFICER), (COORDINATED, SECTION_HEAD), (SOCIALIZED, HEAD), (ASSESSED_MET, HEAD))
     assert (case.version, case.stage) == (4, Stage.ASSESSED)
-    assert case.proposed_by == "officer"
-    assert case.assessed_by == "head"
+    assert case.proposed_by.username == "officer"
+    assert case.assessed_by.username == "head"
     assert case.assessment_met_criteria is True
     assert case.coordinated_on == dt.date(2024, 2, 19)
     assert case.socialized_on == dt.date(2024, 2, 21)
@@ -304,14 +304,14 @@ def test_a_return_clears_the_assessment_and_keeps_the_earlier_stages() -> None:
     assert case.assessment_met_criteria is False
     assert case.socialized_on == dt.date(2024, 2, 21)
     assert case.coordinated_on == dt.date(2024, 2, 19)
-    assert case.proposed_by == "officer"
+    assert case.proposed_by.username == "officer"
 
 
 def test_a_history_must_start_with_a_proposal() -> None:
     with pytest.raises(ValueError):
         Candidacy.from_history([])
     with pytest.raises(ValueError):
-        Candidacy.from_history([(COORDINATED, "section_head")])
+        Candidacy.from_history([(COORDINATED, Person(None, "section_head"))])
 
 
 def test_a_history_that_breaks_the_lifecycle_does_not_fold() -> None:
@@ -399,7 +399,7 @@ def test_decide_every_command(stage: Stage, command: CaseCommand, expected: Even
     case = case_at(stage)
     event = decide(case, command, HEAD, now=NOW, expected_version=case.version)
     assert event == expected
-    assert case.apply(event, HEAD.username).stage is next_stage
+    assert case.apply(event, HEAD.person).stage is next_stage
 
 
 def test_the_assessments_criteria_are_copied() -> None:
@@ -593,10 +593,10 @@ def test_a_returned_assessment_no_longer_binds_its_assessor() -> None:
     )
     with pytest.raises(RuleBroken):
         decide(case, DESIGNATE, HEAD, now=NOW)
-    case = case.apply(decide(case, RETURN, HEAD, now=NOW), HEAD.username)
+    case = case.apply(decide(case, RETURN, HEAD, now=NOW), HEAD.person)
     reassessment = decide(case, replace(ASSESS, assessed_on=dt.date(2024, 4, 1)), ACTING_HEAD, now=NOW)
-    case = case.apply(reassessment, ACTING_HEAD.username)
-    assert (case.stage, case.version, case.assessed_by) == (Stage.ASSESSED, 6, "acting_head")
+    case = case.apply(reassessment, ACTING_HEAD.person)
+    assert (case.stage, case.version, case.assessed_by) == (Stage.ASSESSED, 6, ACTING_HEAD.person)
     # The decree follows the new assessment's date, not the returned one's.
     with pytest.raises(InvalidInput):
         decide(case, replace(DESIGNATE, decree_date=dt.date(2024, 3, 25)), HEAD, now=NOW)
@@ -651,7 +651,10 @@ def test_allowed_actions_for_each_role(stage: Stage, met: bool, role: Role) -> N
     # Officers, supervisors, auditors and admins never act on a case: absent roles expect [].
     expected = ALLOWED_BY_ROLE[(stage, met)].get(role, [])
     someone = person("someone", role, office=None if role not in OFFICE_ROLES else "BOGOR")
-    assert allowed_actions(stage, met, someone, "officer", "section_head") == expected
+    assert (
+        allowed_actions(stage, met, someone, Person(None, "officer"), Person(None, "section_head"))
+        == expected
+    )
 
 
 @pytest.mark.parametrize(("proposer", "assessor"), [(OFFICER, HEAD), (HEAD, SECTION_HEAD), (HEAD, HEAD)])

@@ -72,7 +72,7 @@ def case_from(proposal: CandidacyProposed, stage: Stage) -> Candidacy:
     steps: list[tuple[Event, Actor]] = [(proposal, OFFICER)]
     steps += [(COORDINATED, SECTION_HEAD), (SOCIALIZED, SECTION_HEAD), (ASSESSED_MET, SECTION_HEAD)]
     count = [Stage.PROPOSED, Stage.COORDINATED, Stage.SOCIALIZED, Stage.ASSESSED].index(stage) + 1
-    return Candidacy.from_history((event, actor.username) for event, actor in steps[:count])
+    return Candidacy.from_history((event, actor.person) for event, actor in steps[:count])
 
 
 def test_the_case_remembers_the_day_it_began() -> None:

@@ -47,6 +47,8 @@ def as_documented(event: RecordedEvent) -> str:
             "name": event.actor_name,
             "role": event.actor_role,
             "office_code": event.actor_office,
+            # Recorded from accounts-as-events on; absent, the hash is the earlier releases' one.
+            **({"id": event.actor_id} if event.actor_id is not None else {}),
         },
         "request_id": event.request_id,
         "recorded_at": event.recorded_at,
@@ -89,7 +91,16 @@ def test_a_stored_row_matches_only_its_own_hash() -> None:
         event.recorded_at,
         event.prev_hash,
         event.hash,
+        event.actor_id,
     )
     assert stored_hash_matches(row)
     assert not stored_hash_matches((*row[:9], "Siti Nuraini", *row[10:]))
     assert not stored_hash_matches((*row[:7], canonical_json({**event.data, "n": 4}), *row[8:]))
+    assert not stored_hash_matches((*row[:16], "5f0c6a1e-0000-4000-8000-0000000000aa"))
+
+
+def test_the_actors_id_is_part_of_the_hash_when_recorded() -> None:
+    with_id = dataclasses.replace(EVENT, actor_id="5f0c6a1e-0000-4000-8000-0000000000aa")
+    other_id = dataclasses.replace(EVENT, actor_id="5f0c6a1e-0000-4000-8000-0000000000bb")
+    assert with_id.computed_hash() == as_documented(with_id)
+    assert len({EVENT.computed_hash(), with_id.computed_hash(), other_id.computed_hash()}) == 3

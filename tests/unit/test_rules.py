@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from domain import rules
-from domain.actors import OFFICE_ROLES, Actor, Role, scope_problem
+from domain.actors import OFFICE_ROLES, Actor, Person, Role, scope_problem
 from domain.calendar import day_of, latest_today
 from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken, StaleVersion
 from domain.lifecycle import Action, Stage
@@ -165,13 +165,17 @@ def test_not_before() -> None:
 # ---- four eyes --------------------------------------------------------------------------------
 
 
+def who(username: str | None, user_id: str | None = None) -> Person | None:
+    return None if username is None else Person(user_id, username)
+
+
 @pytest.mark.parametrize(
     ("approver", "proposer", "assessor"),
     [("head", "head", "section_head"), ("head", "officer", "head"), ("head", "head", "head")],
 )
 def test_four_eyes_refuses_the_proposer_or_the_assessor(approver: str, proposer: str, assessor: str) -> None:
     with pytest.raises(RuleBroken) as refused:
-        rules.check_four_eyes(approver, proposer, assessor)
+        rules.check_four_eyes(Person(None, approver), Person(None, proposer), who(assessor))
     assert refused.value.rule == "four_eyes"
 
 
@@ -185,7 +189,25 @@ def test_four_eyes_refuses_the_proposer_or_the_assessor(approver: str, proposer:
     ],
 )
 def test_four_eyes_lets_another_person_approve(approver: str, proposer: str, assessor: str | None) -> None:
-    rules.check_four_eyes(approver, proposer, assessor)
+    rules.check_four_eyes(
+        Person("id-" + approver, approver), Person("id-" + proposer, proposer), who(assessor)
+    )
+
+
+def test_four_eyes_knows_a_person_by_id_whatever_their_username() -> None:
+    """The head proposed as `kakan.bogor`, was renamed `ruhiyat`, and may still not approve."""
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_four_eyes(Person("p-1", "ruhiyat"), Person("p-1", "kakan.bogor"), Person("p-2", "kasi"))
+    assert refused.value.rule == "four_eyes"
+    assert "proposed" in refused.value.detail
+
+
+def test_four_eyes_knows_a_person_by_username_where_the_log_has_no_id() -> None:
+    """Acts recorded before accounts were events carry no id: the username, never reused, decides."""
+    with pytest.raises(RuleBroken):
+        rules.check_four_eyes(
+            Person("p-1", "kakan.bogor"), Person(None, "officer"), Person(None, "kakan.bogor")
+        )
 
 
 # ---- villages and working areas --------------------------------------------------------------
@@ -292,14 +314,14 @@ def test_expected_version() -> None:
         (Role.REGIONAL_SUPERVISOR, None, "JABAR", set()),
         (Role.AUDITOR, None, None, set()),
         (Role.ADMIN, None, None, set()),
-        (Role.OFFICER, None, None, {"office"}),
-        (Role.HEAD_OF_OFFICE, "", None, {"office"}),
-        (Role.SECTION_HEAD, "BOGOR", "JABAR", {"region"}),
-        (Role.REGIONAL_SUPERVISOR, None, None, {"region"}),
-        (Role.REGIONAL_SUPERVISOR, "BOGOR", "JABAR", {"office"}),
-        (Role.AUDITOR, "BOGOR", None, {"office"}),
-        (Role.ADMIN, None, "JABAR", {"region"}),
-        (Role.AUDITOR, "BOGOR", "JABAR", {"office", "region"}),
+        (Role.OFFICER, None, None, {"office_code"}),
+        (Role.HEAD_OF_OFFICE, "", None, {"office_code"}),
+        (Role.SECTION_HEAD, "BOGOR", "JABAR", {"region_code"}),
+        (Role.REGIONAL_SUPERVISOR, None, None, {"region_code"}),
+        (Role.REGIONAL_SUPERVISOR, "BOGOR", "JABAR", {"office_code"}),
+        (Role.AUDITOR, "BOGOR", None, {"office_code"}),
+        (Role.ADMIN, None, "JABAR", {"region_code"}),
+        (Role.AUDITOR, "BOGOR", "JABAR", {"office_code", "region_code"}),
     ],
 )
 def test_scope_problem(role: Role, office: str | None, region: str | None, expected_fields: set[str]) -> None:
