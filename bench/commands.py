@@ -38,7 +38,7 @@ from domain.actors import Actor, Role
 from domain.commands import ActOnCase, Assess, Coordinate, Designate, Indicators, ProposeCandidacy, Socialize
 from domain.places import Office
 from events.database import LOCK_WAIT_SECONDS, Database
-from service import accounts, handlers
+from service import accounts, handlers, organisation
 from service.application import Application
 from service.migrate import upgrade
 
@@ -110,7 +110,7 @@ def ours(url: str) -> Iterator[RunCase]:
         application = Application(db, _clock)
         operator = accounts.command_line_actor()
         with accounts.as_command_line(application.uow, "bench-world") as tx:
-            accounts.add_office(tx.conn, OFFICE)
+            organisation.import_office(tx, accounts.command_line_actor(), OFFICE)
             # Each actor with the id of its account, as the API would know them.
             officer, section_head, head = (
                 dataclasses.replace(

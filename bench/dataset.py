@@ -61,7 +61,7 @@ from events.store import (
     format_timestamp,
 )
 from events.unit_of_work import UnitOfWork, WriteTransaction
-from service import accounts, registry
+from service import accounts, organisation, registry
 from service.config import system_clock
 
 # The newest provinces (Kalimantan Utara, 2012; four of Papua, 2022) are served by the regional office
@@ -183,7 +183,7 @@ def create_world(db: Database, wilayah: Wilayah, wilayah_path: Path, *, opened_a
     with accounts.as_command_line(UnitOfWork(db, lambda: opened_at), "bench-world") as tx:
         registry.import_areas(tx.conn, wilayah_path)
         for office in offices:
-            accounts.add_office(tx.conn, office)
+            organisation.import_office(tx, accounts.command_line_actor(), office)
         for office in offices:
             lower = office.code.lower()
             staff[office.code] = {

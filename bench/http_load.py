@@ -35,7 +35,7 @@ from bench.common import ROOT, engines, median, percentile, runs, scratch_databa
 from domain.accounts import AccountDraft
 from domain.actors import Role
 from events.database import Database
-from service import accounts
+from service import accounts, organisation
 from service.application import Application
 from service.config import system_clock
 from service.migrate import upgrade
@@ -242,7 +242,7 @@ def _prepare(database_url: str) -> dict[str, str]:
     operator = accounts.command_line_actor()
     with accounts.as_command_line(application.uow, "bench-prepare") as tx:
         for office in OFFICES:
-            accounts.add_office(tx.conn, office)
+            organisation.import_office(tx, accounts.command_line_actor(), office)
         for username, role in USERS.items():
             user = AccountDraft(username, username.title(), role, "BOGOR", None)
             tokens[username] = accounts.add_user(tx, operator, user)

@@ -109,7 +109,7 @@ def _check_scope(
         errors.setdefault("office_code", []).append(f"no office {office_code}")
     if region_code and not region_exists:
         errors.setdefault("region_code", []).append(
-            f"no office belongs to region {region_code}: add the region's offices first"
+            f"no region {region_code}: add the region first (POST /regions, or with its first office)"
         )
     if errors:
         raise InvalidInput(errors)

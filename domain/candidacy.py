@@ -28,6 +28,7 @@ from domain.events import (
     CandidacyRejected,
     CandidacyReturned,
     CandidacySocialized,
+    CandidacyTransferred,
     CandidacyWithdrawn,
     Event,
 )
@@ -90,6 +91,10 @@ class Candidacy:
         )
 
     def apply(self, event: Event, actor: Person) -> Candidacy:
+        if isinstance(event, CandidacyTransferred):  # no step of the lifecycle: another office holds it
+            return replace(
+                self, version=self.version + 1, office_code=event.to_office, region_code=event.region_code
+            )
         stage = next_stage(self.stage, ACTION_OF_EVENT[type(event)], self.assessment_met_criteria)
         state = replace(self, version=self.version + 1, stage=stage)
         match event:

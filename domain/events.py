@@ -22,6 +22,8 @@ JsonDict = dict[str, Any]
 CANDIDACY_STREAM = "candidacy"
 TARGET_STREAM = "target"
 USER_STREAM = "user"
+REGION_STREAM = "region"
+OFFICE_STREAM = "office"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,20 @@ class CandidacyWithdrawn(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CandidacyTransferred(Event):
+    """The case passed to another office, from `effective_on`: its village's regency was taken over
+    (the organisation's event at `cause_position`). Its stage is unchanged; the office it belongs to
+    acts on it from now on."""
+
+    type_name: ClassVar[str] = "CandidacyTransferred"
+    from_office: str
+    to_office: str
+    region_code: str
+    effective_on: dt.date
+    cause_position: int
+
+
+@dataclass(frozen=True, slots=True)
 class TargetSet(Event):
     """An office's yearly target (target kinerja) was set or changed, on a recorded basis."""
 
@@ -213,6 +229,53 @@ class PasswordSet(Event):
     type_name: ClassVar[str] = "PasswordSet"
 
 
+@dataclass(frozen=True, slots=True)
+class RegionAdded(Event):
+    """A region (Kanwil) was added. `imported`: it existed before the organisation was recorded."""
+
+    type_name: ClassVar[str] = "RegionAdded"
+    code: str
+    name: str
+    imported: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRenamed(Event):
+    type_name: ClassVar[str] = "RegionRenamed"
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeOpened(Event):
+    """An office (a Kantor Imigrasi, `kanim`, or a detention centre, `rudenim`) exists from
+    `effective_on`; an imported one (recorded before the organisation was) since before the records,
+    `effective_on` being null."""
+
+    type_name: ClassVar[str] = "OfficeOpened"
+    code: str
+    name: str
+    unit_type: str
+    region_code: str
+    regencies: tuple[str, ...]
+    effective_on: dt.date | None
+    imported: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeChanged(Event):
+    """The office as it stands from `effective_on`, and which fields changed. `taken_by`: the office
+    that took some of its regencies over (the change was that office's, not this one's)."""
+
+    type_name: ClassVar[str] = "OfficeChanged"
+    name: str
+    unit_type: str
+    region_code: str
+    regencies: tuple[str, ...]
+    effective_on: dt.date
+    changed: tuple[str, ...]
+    taken_by: str | None = None
+
+
 Upcaster = Callable[[JsonDict], JsonDict]
 
 
@@ -251,6 +314,7 @@ CANDIDACY_EVENTS: list[type[Event]] = [
     CandidacyRejected,
     CandidacyReturned,
     CandidacyWithdrawn,
+    CandidacyTransferred,
 ]
 
 TARGET_EVENTS: list[type[Event]] = [TargetSet]
@@ -265,10 +329,12 @@ USER_EVENTS: list[type[Event]] = [
     PasswordSet,
 ]
 
+ORGANISATION_EVENTS: list[type[Event]] = [RegionAdded, RegionRenamed, OfficeOpened, OfficeChanged]
+
 # The events that give a user a role (and with it the authority to act): a signer's `authority`.
 ROLE_GRANTS = frozenset({UserCreated.type_name, UserChanged.type_name})
 
-REGISTRY = EventRegistry(CANDIDACY_EVENTS + TARGET_EVENTS + USER_EVENTS)
+REGISTRY = EventRegistry(CANDIDACY_EVENTS + TARGET_EVENTS + USER_EVENTS + ORGANISATION_EVENTS)
 # A proposal of version 1 gave no day of its own.
 REGISTRY.register_upcaster(CandidacyProposed.type_name, 1, lambda data: {**data, "proposed_on": None})
 

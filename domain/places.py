@@ -36,6 +36,9 @@ class Village:
         }
 
 
+UNIT_TYPES = ("kanim", "rudenim")  # Kantor Imigrasi; Rumah Detensi Imigrasi (a detention centre)
+
+
 @dataclass(frozen=True, slots=True)
 class Office:
     code: str
@@ -43,6 +46,12 @@ class Office:
     region_code: str
     region_name: str
     regencies: frozenset[str]
+    unit_type: str = "kanim"
+
+    @property
+    def active(self) -> bool:
+        """Whether it serves a working area: an office whose every regency was taken over serves none."""
+        return bool(self.regencies)
 
     def serves(self, village_code: str) -> bool:
         """An office works in the regencies and cities it serves, and nowhere else."""

@@ -216,6 +216,16 @@ def check_password(password: str) -> None:
         raise InvalidInput.field("password", f"at least {MIN_PASSWORD_LENGTH} characters")
 
 
+def check_region_exists(code: str, regions: Mapping[str, str]) -> None:
+    if code not in regions:
+        raise NotFound(f"no region {code}")
+
+
+def check_office_exists(code: str, offices: Mapping[str, Office]) -> None:
+    if code not in offices:
+        raise NotFound(f"no office {code}")
+
+
 def check_may_read_accounts(actor: Actor) -> None:
     """Administrators manage accounts; auditors read them, to follow who could act as whom."""
     if actor.role not in (Role.ADMIN, Role.AUDITOR):

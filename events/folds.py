@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.calendar import day_of
 from domain.candidacy import ACTION_OF_EVENT
-from domain.events import STAGE_DATE_FIELD, CandidacyDesignated, CandidacyProposed
+from domain.events import STAGE_DATE_FIELD, CandidacyDesignated, CandidacyProposed, CandidacyTransferred
 from domain.lifecycle import Stage, next_stage
 from domain.performance import quarter_of
 from events.store import RecordedEvent, parse_timestamp
@@ -71,6 +71,16 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
         }
     if row is None:
         raise ValueError(f"event {event.position} continues candidacy {event.stream_id}, never proposed")
+    if event.type == CandidacyTransferred.type_name:
+        data = event.data
+        moved = {"office_code": data["to_office"], "region_code": data["region_code"]}
+        return {
+            **row,
+            **moved,
+            "version": event.version,
+            "updated_at": event.recorded_at,
+            "last_position": event.position,
+        }
     met = bool((row["assessed"] or {}).get("meets_criteria"))
     updated = dict(row)
     updated["stage"] = next_stage(Stage(row["stage"]), _ACTION_BY_TYPE[event.type], met).value
@@ -162,8 +172,9 @@ class Tally:
         after = apply_to_candidacy_row(before, recorded)
         office, day = after["office_code"], recorded_day(recorded)
         if before is not None:
-            self.counts[(office, before["stage"])] -= 1
-            self.changes[(office, day, before["stage"])] -= 1
+            # The office it left, for a case passed to another office; else the same office.
+            self.counts[(before["office_code"], before["stage"])] -= 1
+            self.changes[(before["office_code"], day, before["stage"])] -= 1
         self.counts[(office, after["stage"])] += 1
         self.changes[(office, day, after["stage"])] += 1
         if recorded.type == CandidacyDesignated.type_name:

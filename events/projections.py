@@ -20,8 +20,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.events import (
     CANDIDACY_STREAM,
+    OFFICE_STREAM,
+    REGION_STREAM,
     TARGET_STREAM,
     USER_STREAM,
+    OfficeChanged,
+    OfficeOpened,
+    RegionAdded,
+    RegionRenamed,
     TargetSet,
     UserChanged,
     UserCreated,
@@ -51,6 +57,9 @@ class ReadModels:
     target_history: Table
     users: Table
     role_grants: Table
+    regions: Table
+    offices: Table
+    office_history: Table
 
     def tables(self) -> tuple[Table, ...]:
         return tuple(getattr(self, field.name) for field in fields(self))
@@ -68,6 +77,9 @@ LIVE = ReadModels(
     target_history=schema.target_history,
     users=schema.users,
     role_grants=schema.role_grants,
+    regions=schema.regions,
+    offices=schema.offices,
+    office_history=schema.office_history,
 )
 
 
@@ -79,6 +91,7 @@ def project(
     cases = project_cases(conn, batch, models)
     project_targets(conn, batch, models)
     project_users(conn, batch, models)
+    project_organisation(conn, batch, models)
     return cases
 
 
@@ -307,6 +320,47 @@ def project_users(conn: Connection, batch: Sequence[RecordedEvent], models: Read
             case UserDeactivated.type_name | UserReactivated.type_name:
                 active = recorded.type == UserReactivated.type_name
                 conn.execute(update(users).where(users.c.id == user_id).values(active=active))
+
+
+def project_organisation(conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels) -> None:
+    """Regions, offices as they stand, and every state of every office. One statement per event: the
+    organisation changes a few times a year."""
+    for recorded in batch:
+        data = recorded.data
+        if recorded.stream_type == REGION_STREAM:
+            code = recorded.stream_id.removeprefix("region:")
+            if recorded.type == RegionAdded.type_name:
+                conn.execute(insert(models.regions).values(code=code, name=data["name"]))
+            elif recorded.type == RegionRenamed.type_name:
+                regions = models.regions
+                conn.execute(update(regions).where(regions.c.code == code).values(name=data["name"]))
+        elif recorded.stream_type == OFFICE_STREAM and recorded.type in _OFFICE_STATES:
+            code = recorded.stream_id.removeprefix("office:")
+            state = {
+                "name": data["name"],
+                "unit_type": data["unit_type"],
+                "region_code": data["region_code"],
+                "regencies": data["regencies"],
+                "effective_on": data["effective_on"],
+            }
+            if recorded.type == OfficeOpened.type_name:
+                conn.execute(insert(models.offices).values(code=code, **state))
+            else:
+                offices = models.offices
+                conn.execute(update(offices).where(offices.c.code == code).values(state))
+            conn.execute(
+                insert(models.office_history).values(
+                    position=recorded.position,
+                    code=code,
+                    changed=data.get("changed", ["opened"]),
+                    taken_by=data.get("taken_by"),
+                    recorded_at=recorded.recorded_at,
+                    **state,
+                )
+            )
+
+
+_OFFICE_STATES = (OfficeOpened.type_name, OfficeChanged.type_name)
 
 
 def _grant(

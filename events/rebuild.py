@@ -23,6 +23,7 @@ from events.projections import (
     ReadModels,
     add_to_pipeline_counts,
     insert_rows,
+    project_organisation,
     project_targets,
     project_users,
     write_daily_changes,
@@ -55,6 +56,7 @@ def replay(
         project_targets(conn, batch, models)
         # So does a user's: its events fold in order, whatever batch they fall in.
         project_users(conn, batch, models)
+        project_organisation(conn, batch, models)
         replayed += len(batch)
         if progress:
             progress(len(batch))

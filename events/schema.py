@@ -269,3 +269,43 @@ role_grants = Table(
     Index("ix_role_grants_user", "user_id", "position"),
     Index("ix_role_grants_username", "username", "position"),
 )
+
+# The organisation as it stands, from the `region` and `office` streams; an office's region name is
+# its region's, joined when read.
+regions = Table(
+    "regions",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("unit_type", String(16), nullable=False),
+    Column("region_code", String(32), nullable=False),
+    Column("regencies", JSON, nullable=False),
+    # The day its newest change holds from (null: an office imported as it stood, since before records).
+    Column("effective_on", String(10)),
+    Index("ix_offices_region", "region_code"),
+)
+
+# Every state of every office with the day it held from, by position: an office's history, and the
+# organisation as it stood on any day.
+office_history = Table(
+    "office_history",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False),
+    Column("effective_on", String(10)),
+    Column("name", String(200), nullable=False),
+    Column("unit_type", String(16), nullable=False),
+    Column("region_code", String(32), nullable=False),
+    Column("regencies", JSON, nullable=False),
+    Column("changed", JSON, nullable=False),
+    Column("taken_by", String(32)),
+    Column("recorded_at", String(32), nullable=False),
+    Index("ix_office_history_code", "code", "position"),
+)

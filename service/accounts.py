@@ -1,4 +1,4 @@
-"""Offices, and user accounts (their events recorded through `domain.accounts`): who may act, and where."""
+"""User accounts, their events decided by `domain.accounts`: who may act, and where."""
 
 from __future__ import annotations
 
@@ -8,203 +8,22 @@ import os
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from domain import accounts as account_rules
-from domain import rules
 from domain.accounts import Account, AccountChange, AccountDraft
 from domain.actors import Actor, Role
-from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.errors import NotFound, RuleBroken
 from domain.events import REGISTRY, USER_STREAM
-from domain.places import Office
 from events.schema import users
 from events.store import EventMetadata, format_timestamp
 from events.unit_of_work import Clock, UnitOfWork, WriteTransaction
-from service import registry
+from service import organisation
 from service.auth import DEFAULT_TOKEN_DAYS, hash_token, new_token
-from service.tables import api_tokens, offices, passwords
-
-
-def _office_from_row(row: Any) -> Office:
-    return Office(
-        code=row.code,
-        name=row.name,
-        region_code=row.region_code,
-        region_name=row.region_name,
-        regencies=frozenset(row.regencies),
-    )
-
-
-def office_as_dict(office: Office) -> dict[str, Any]:
-    return {
-        "code": office.code,
-        "name": office.name,
-        "region_code": office.region_code,
-        "region_name": office.region_name,
-        "regencies": sorted(office.regencies),
-    }
-
-
-_OFFICE_BY_CODE = select(offices).where(offices.c.code == bindparam("code"))
-
-
-def get_office(conn: Connection, code: str) -> Office | None:
-    row = conn.execute(_OFFICE_BY_CODE, {"code": code}).one_or_none()
-    return _office_from_row(row) if row else None
-
-
-def list_offices(
-    conn: Connection, *, limit: int | None = None, after_code: str | None = None
-) -> list[Office]:
-    """Offices by code, `limit` of them after `after_code` when given."""
-    query = select(offices).order_by(offices.c.code)
-    if after_code is not None:
-        query = query.where(offices.c.code > after_code)
-    if limit is not None:
-        query = query.limit(limit)
-    return [_office_from_row(row) for row in conn.execute(query)]
-
-
-class OfficeHeading(NamedTuple):
-    """What lists and reports name an office by; an office's regencies are for deciding cases."""
-
-    code: str
-    name: str
-    region_code: str
-    region_name: str
-
-
-_OFFICE_HEADINGS = select(
-    offices.c.code, offices.c.name, offices.c.region_code, offices.c.region_name
-).order_by(offices.c.code)
-
-
-def list_office_headings(conn: Connection) -> list[OfficeHeading]:
-    """Every office by code, without the regencies it serves."""
-    return [OfficeHeading._make(row) for row in conn.execute(_OFFICE_HEADINGS)]
-
-
-class Region(NamedTuple):
-    code: str
-    name: str
-    offices: list[str]  # the codes of its offices
-
-
-def list_regions(conn: Connection) -> list[Region]:
-    """Every region (Kanwil) that has offices, by code, with its offices' codes."""
-    regions: dict[str, Region] = {}
-    for office in list_office_headings(conn):
-        region = regions.setdefault(office.region_code, Region(office.region_code, office.region_name, []))
-        region.offices.append(office.code)
-    return [regions[code] for code in sorted(regions)]
-
-
-def visible_offices(
-    conn: Connection,
-    actor: Actor,
-    region: str | None = None,
-    all_offices: list[OfficeHeading] | None = None,
-) -> list[OfficeHeading]:
-    """The offices whose figures the actor may read, by code; `region` narrows them further."""
-    rules.check_may_read_reports(actor)
-    return [
-        office
-        for office in (all_offices if all_offices is not None else list_office_headings(conn))
-        if rules.may_read_office(actor, office.code, office.region_code)
-        and (region is None or office.region_code == region)
-    ]
-
-
-def add_office(conn: Connection, office: Office) -> Office:
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(offices).values(**office_as_dict(office)))
-    except IntegrityError as error:
-        raise RuleBroken(f"office {office.code} exists already", rule="duplicate_office") from error
-    return office
-
-
-def replace_office(conn: Connection, office: Office) -> Office:
-    fields = office_as_dict(office)
-    del fields["code"]
-    if conn.execute(update(offices).where(offices.c.code == office.code).values(**fields)).rowcount == 0:
-        raise NotFound(f"no office {office.code}")
-    return office
-
-
-@dataclass(frozen=True, slots=True)
-class OfficeChange:
-    """An office as an admin asks for it (`POST`/`PUT /offices`, `offices add`): `region_name` may be
-    left out for an existing region; `take_over` moves regencies another office serves to this one."""
-
-    code: str
-    name: str
-    region_code: str
-    region_name: str | None
-    regencies: frozenset[str]
-    take_over: bool = False
-
-
-def create_office(conn: Connection, change: OfficeChange) -> Office:
-    """Add an office; a code in use is refused before anything else is looked at."""
-    if get_office(conn, change.code) is not None:
-        raise RuleBroken(f"office {change.code} exists already", rule="duplicate_office")
-    return add_office(conn, _settle(conn, change))
-
-
-def change_office(conn: Connection, change: OfficeChange) -> Office:
-    """Replace an office's name, region and working area."""
-    if get_office(conn, change.code) is None:
-        raise NotFound(f"no office {change.code}")
-    return replace_office(conn, _settle(conn, change))
-
-
-def _settle(conn: Connection, change: OfficeChange) -> Office:
-    """The office to store, by the rules of the working area and the region, in the caller's
-    transaction: every regency is one of the registry's; each is served by one office only, so one
-    served by another moves only when `take_over` says so (its live cases stay with their office:
-    moving them comes with organisation events); a new region needs a name, and an existing region
-    keeps the one it has (renaming regions comes later)."""
-    everyone = list_offices(conn)
-    errors: dict[str, list[str]] = {}
-    known = registry.regency_names(conn, change.regencies)
-    if unknown := sorted(change.regencies - known.keys()):
-        errors["regencies"] = [f"not a regency or city of the village registry: {', '.join(unknown)}"]
-    region_name = change.region_name
-    named = [o.region_name for o in everyone if o.region_code == change.region_code]
-    if not named and region_name is None:
-        errors["region_name"] = [f"region {change.region_code} is new: give its name"]
-    elif named and region_name not in (None, named[0]):
-        errors["region_name"] = [
-            f"region {change.region_code} is named {named[0]!r}: send that name or none"
-            " (renaming a region is not possible yet)"
-        ]
-    if errors:
-        raise InvalidInput(errors)
-
-    others = [o for o in everyone if o.code != change.code and o.regencies & change.regencies]
-    if others and not change.take_over:
-        served = sorted((r, o.code) for o in others for r in o.regencies & change.regencies)
-        listed = ", ".join(f"{regency} ({known[regency]}) by {code}" for regency, code in served)
-        raise RuleBroken(
-            f"served by another office: {listed}; send take_over: true to move them to {change.code}",
-            rule="regency_served",
-        )
-    for other in others:
-        replace_office(conn, replace(other, regencies=other.regencies - change.regencies))
-    return Office(
-        code=change.code,
-        name=change.name,
-        region_code=change.region_code,
-        region_name=region_name if region_name is not None else named[0],
-        regencies=change.regencies,
-    )
-
+from service.tables import api_tokens, passwords
 
 # The actor of what is done from the command line: `cli`, named by the operating-system user who ran
 # it (`rules.RESERVED_USERNAMES`: no account takes this username).
@@ -244,17 +63,10 @@ def _other_active_admins(conn: Connection, user_id: str) -> int:
     ).scalar_one()
 
 
-def _region_has_offices(conn: Connection, region_code: str) -> bool:
-    return (
-        conn.execute(select(offices.c.code).where(offices.c.region_code == region_code).limit(1)).first()
-        is not None
-    )
-
-
 def _scope_exists(conn: Connection, office_code: str | None, region_code: str | None) -> dict[str, bool]:
     return {
-        "office_exists": bool(office_code) and get_office(conn, office_code or "") is not None,
-        "region_exists": bool(region_code) and _region_has_offices(conn, region_code or ""),
+        "office_exists": bool(office_code) and organisation.get_office(conn, office_code or "") is not None,
+        "region_exists": bool(region_code) and region_code in organisation.region_names(conn),
     }
 
 

@@ -19,7 +19,7 @@ from domain.errors import DomainError, InvalidInput
 from events import ledger, rebuild, verification
 from events.schema import GENESIS_HASH
 from events.unit_of_work import WriteTransaction
-from service import accounts, backup, registry
+from service import accounts, backup, organisation, registry
 from service.application import Application
 from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 from service.migrate import current_revision, upgrade
@@ -92,11 +92,20 @@ def db_upgrade() -> None:
 @click.option("--region-name", default=None, help="Required for a new region; an existing one keeps its own.")
 @click.option("--regencies", required=True, help="Regency/city codes served, e.g. 32.01,32.71.")
 @click.option("--take-over", is_flag=True, help="Move regencies another office serves to this one.")
+@click.option("--unit-type", default=None, help="kanim (default) or rudenim.")
+@click.option("--effective-on", default=None, help="The day it exists from, YYYY-MM-DD (default today).")
 def offices_add(
-    code: str, name: str, region_code: str, region_name: str | None, regencies: str, take_over: bool
+    code: str,
+    name: str,
+    region_code: str,
+    region_name: str | None,
+    regencies: str,
+    take_over: bool,
+    unit_type: str | None,
+    effective_on: str | None,
 ) -> None:
     """Add an office (the rules of POST /api/v1/offices)."""
-    from service.api.offices import office_change
+    from service.api.offices import office_request
 
     raw = {
         "code": code,
@@ -104,13 +113,15 @@ def offices_add(
         "region_code": region_code,
         "regencies": [r.strip() for r in regencies.split(",") if r.strip()],
         "take_over": take_over,
+        "region_name": region_name,
+        "unit_type": unit_type,
+        "effective_on": effective_on,
     }
-    if region_name is not None:
-        raw["region_name"] = region_name
     try:
-        data = OfficeCreateSchema().load(raw)
-        with _application().db.write() as conn:
-            office = accounts.create_office(conn, office_change(data["code"], data))
+        data = OfficeCreateSchema().load({k: v for k, v in raw.items() if v is not None})
+        with _as_command_line("offices-add") as tx:
+            request = office_request(data["code"], data)
+            office = organisation.open_office(tx, accounts.command_line_actor(), request)
     except (DomainError, ValidationError) as error:
         _fail(error)
     click.echo(f"office {office.code} added: {office.name} ({office.region_code})")

@@ -27,11 +27,11 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
-from domain.events import USER_STREAM
+from domain.events import CANDIDACY_STREAM, TARGET_STREAM
 from domain.places import Office
 from events.schema import events, users
 from events.store import EventMetadata
-from service import accounts, handlers
+from service import accounts, handlers, organisation
 from service.application import Application
 from service.auth import DEFAULT_TOKEN_DAYS
 
@@ -210,6 +210,10 @@ STORY = [
 ]
 
 
+# The streams of the story itself (accounts and offices are opened before it).
+STORY_STREAMS = (CANDIDACY_STREAM, TARGET_STREAM)
+
+
 class DemoRefused(Exception):
     """The database holds accounts that are not the demo's: seeding it would touch real data."""
 
@@ -235,9 +239,17 @@ def seed(
     of its people is somebody else, or where the log has moved past its first day."""
     with app.db.read() as conn:
         existing = {row.username: row for row in conn.execute(select(users))}
-        told = conn.execute(select(events.c.position).where(events.c.stream_type != USER_STREAM).limit(1))
+        told = conn.execute(select(events.c.position).where(events.c.stream_type.in_(STORY_STREAMS)).limit(1))
         story_told = told.first() is not None
         story_may_start = not story_told and app.store.head(conn).recorded_at < STORY[0].at
+        missing_offices = [o for o in OFFICES if organisation.get_office(conn, o.code) is None]
+        serving = {r: o.code for o in organisation.list_offices(conn) for r in o.regencies}
+    taken = sorted(f"{r} by {serving[r]}" for o in missing_offices for r in o.regencies if r in serving)
+    if taken:
+        raise DemoRefused(
+            f"the demo's offices would serve regencies another office serves ({', '.join(taken)}):"
+            " seed a database of its own"
+        )
     strangers = sorted(name for name, row in existing.items() if not _is_demo_user(row))
     if strangers and not force:
         named = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
@@ -250,9 +262,8 @@ def seed(
     # The accounts open the day before the story, so that its acts come after the grants they rest on.
     opening = Application(app.db, StoryClock(_at(STORY[0].at) - dt.timedelta(days=1)))
     with (opening if story_may_start else app).uow.write(EventMetadata.of(operator, "demo-seed")) as tx:
-        if accounts.get_office(tx.conn, "BOGOR") is None:
-            for office in OFFICES:
-                accounts.add_office(tx.conn, office)
+        for office in missing_offices:
+            organisation.import_office(tx, operator, office)
         for user in USERS:
             if user.username not in existing:
                 accounts.create_user(tx, operator, user)

@@ -19,9 +19,10 @@ from domain.candidacy import Candidacy
 from domain.commands import ActOnCase, ProposeCandidacy, SetTarget
 from domain.errors import NotFound, RuleBroken
 from domain.events import CANDIDACY_STREAM, REGISTRY, TARGET_STREAM
+from domain.organisation import OfficeRequest
 from domain.places import Office
 from events.unit_of_work import WriteTransaction
-from service import accounts, cases, registry, targets
+from service import accounts, cases, organisation, registry, targets
 
 
 def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> di
         command,
         actor,
         candidacy_id=candidacy_id,
-        office=accounts.get_office(tx.conn, command.office_code),
+        office=organisation.get_office(tx.conn, command.office_code),
         registry_village=registry.find_village(tx.conn, command.village_code),
         registry_loaded=registry.is_loaded(tx.conn),
         holding_stage=cases.stage_holding_village(tx.conn, command.village_code),
@@ -63,7 +64,7 @@ def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any
 
 
 def set_target(tx: WriteTransaction, actor: Actor, command: SetTarget) -> dict[str, Any]:
-    found = accounts.get_office(tx.conn, command.office_code)
+    found = organisation.get_office(tx.conn, command.office_code)
     office = target_rules.office_for_target(actor, found, command.office_code)
     event = target_rules.set_target(actor, office, command.year, command.target, command.basis, tx.now)
     stream_id = target_rules.target_stream_id(office.code, command.year)
@@ -73,14 +74,26 @@ def set_target(tx: WriteTransaction, actor: Actor, command: SetTarget) -> dict[s
     return targets.target_of(tx.conn, office, command.year)
 
 
-def add_office(tx: WriteTransaction, actor: Actor, change: accounts.OfficeChange) -> Office:
-    rules.check_may_manage_accounts(actor)
-    return accounts.create_office(tx.conn, change)
+def add_office(tx: WriteTransaction, actor: Actor, request: OfficeRequest) -> Office:
+    return organisation.open_office(tx, actor, request)
 
 
-def replace_office(tx: WriteTransaction, actor: Actor, change: accounts.OfficeChange) -> Office:
-    rules.check_may_manage_accounts(actor)
-    return accounts.change_office(tx.conn, change)
+def replace_office(tx: WriteTransaction, actor: Actor, request: OfficeRequest) -> Office:
+    return organisation.change_office(tx, actor, request)
+
+
+@dataclass(frozen=True, slots=True)
+class NameRegion:
+    code: str
+    name: str
+
+
+def add_region(tx: WriteTransaction, actor: Actor, command: NameRegion) -> organisation.Region:
+    return organisation.add_region(tx, actor, command.code, command.name)
+
+
+def rename_region(tx: WriteTransaction, actor: Actor, command: NameRegion) -> organisation.Region:
+    return organisation.rename_region(tx, actor, command.code, command.name)
 
 
 # ---- accounts: each change an event on the user's stream (`service.accounts`) ----

@@ -36,8 +36,8 @@ from events.schema import (
     targets,
 )
 from events.store import format_timestamp
-from service import accounts
-from service.accounts import OfficeHeading, visible_offices
+from service import organisation
+from service.organisation import OfficeHeading, visible_offices
 
 PIPELINE_STAGES = [s.value for s in Stage if s in LIVE_STAGES]
 
@@ -228,12 +228,13 @@ def performance_report(
     conn: Connection, actor: Actor, year: int, region: str | None, when: AsOf
 ) -> dict[str, Any]:
     """The report of `year` as of `when.day`; as of today it reads the live counters (the same
-    figures, fewer rows), as of any other day the history."""
-    all_offices = accounts.list_office_headings(conn)
+    figures, fewer rows), as of any other day the history, for the offices and regions as the
+    organisation stood that day (by the days its changes held from)."""
+    as_of = None if when.basis is AsOfBasis.TODAY else when.day
+    all_offices = organisation.list_office_headings(conn, as_of)
     offices = visible_offices(conn, actor, region, all_offices)
     codes = [o.code for o in offices]
     tallies = {code: Tally() for code in codes}
-    as_of = None if when.basis is AsOfBasis.TODAY else when.day
     queries = _report_queries(len(codes) == len(all_offices), as_of is not None)
     params: dict[str, Any] = {"year": year, "offices": codes}
     if as_of is not None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Select, and_, or_, select
 from domain.actors import Actor
 from domain.errors import InvalidInput
 from events.schema import designations, role_grants
-from service.accounts import visible_offices
+from service.organisation import visible_offices
 from service.pagination import MAX_POSITION, Page, decode_cursor, encode_cursor
 from service.representations import village_as_dict
 

@@ -12,6 +12,7 @@ from domain import criteria as assessment_criteria
 from domain.actors import Role
 from domain.lifecycle import Action, Stage
 from domain.performance import AsOfBasis
+from domain.places import UNIT_TYPES
 from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 
 # Control characters (C0, DEL and C1: "\x9b" starts a terminal escape as "\x1b[" does) have no place
@@ -244,36 +245,65 @@ class PerformanceQuerySchema(Schema):
     format = FORMAT
 
 
-class OfficeFieldsSchema(StrictSchema):
-    name = Text(required=True, max_length=200)
-    region_code = fields.String(required=True, validate=FullMatch(CODE_PATTERN))
+def _regencies(**kwargs: Any) -> fields.List:
+    return _non_empty_list(
+        fields.String(validate=FullMatch(REGENCY_PATTERN, error="a regency code is PP.KK")),
+        max_items=100,
+        metadata={"description": "regencies and cities of the village registry, each served by one office"},
+        **kwargs,
+    )
+
+
+class OfficeChangeSchema(StrictSchema):
+    """`PUT /offices/{code}`: any of the office's fields, from `effective_on` on."""
+
+    name = Text(max_length=200)
+    unit_type = fields.String(
+        validate=validate.OneOf(UNIT_TYPES), metadata={"description": "kanim (Kantor Imigrasi) or rudenim"}
+    )
+    region_code = fields.String(validate=FullMatch(CODE_PATTERN))
     region_name = Text(
         max_length=200,
         metadata={
-            "description": "required for a new region; for an existing one, its name or nothing "
-            "(renaming a region is not possible yet)"
+            "description": "required for a region not yet added (it is added with the office); for an "
+            "existing one, its name or nothing (rename a region with PUT /regions/{code})"
         },
     )
-    regencies = _non_empty_list(
-        fields.String(validate=FullMatch(REGENCY_PATTERN, error="a regency code is PP.KK")),
-        max_items=100,
-        required=True,
-        metadata={"description": "regencies and cities of the village registry, each served by one office"},
+    regencies = _regencies()
+    effective_on = IsoDate(
+        metadata={
+            "description": "the day the change holds from (default today; not in the future, nor "
+            "before the office's last change)"
+        }
     )
     take_over = StrictBoolean(
         load_default=False,
         metadata={
-            "description": "move regencies that another office serves to this one (otherwise 409); "
-            "their live cases stay with their office"
+            "description": "move regencies that another office serves to this one (otherwise 409), "
+            "from effective_on"
         },
     )
 
 
-class OfficeCreateSchema(OfficeFieldsSchema):
+class OfficeCreateSchema(OfficeChangeSchema):
     code = fields.String(
         required=True,
         validate=FullMatch(CODE_PATTERN, error="capital letters, digits, - and _, up to 32"),
     )
+    name = Text(required=True, max_length=200)
+    region_code = fields.String(required=True, validate=FullMatch(CODE_PATTERN))
+    regencies = _regencies(required=True)
+
+
+class RegionCreateSchema(StrictSchema):
+    code = fields.String(
+        required=True, validate=FullMatch(CODE_PATTERN, error="capital letters, digits, - and _, up to 32")
+    )
+    name = Text(required=True, max_length=200, metadata={"example": "Kanwil Ditjen Imigrasi Jawa Barat"})
+
+
+class RegionRenameSchema(StrictSchema):
+    name = Text(required=True, max_length=200)
 
 
 class UserCreateSchema(StrictSchema):
@@ -335,9 +365,28 @@ class ProblemSchema(Schema):
 class OfficeSchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
+    unit_type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES))
     region_code = fields.String(required=True)
     region_name = fields.String(required=True)
     regencies = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True, metadata={"description": "whether it serves any regency"})
+
+
+class OfficeHistoryEntrySchema(Schema):
+    position = fields.Integer(required=True)
+    effective_on = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"format": "date", "description": "null: since before records"},
+    )
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    changed = fields.List(fields.String(), required=True)
+    taken_by = fields.String(allow_none=True, required=True)
+    office = fields.Nested(OfficeSchema, required=True)
+
+
+class OfficeHistorySchema(Schema):
+    items = fields.List(fields.Nested(OfficeHistoryEntrySchema), required=True)
 
 
 class OfficePageSchema(Schema):

@@ -1,5 +1,5 @@
-"""Tables the service keeps beside the log: offices, the secrets behind accounts (token hashes,
-password hashes), the village registry, and the replies kept for idempotency keys."""
+"""Tables the service keeps beside the log: the secrets behind accounts (token hashes, password
+hashes), the village registry, and the replies kept for idempotency keys."""
 
 from __future__ import annotations
 
@@ -15,17 +15,6 @@ from sqlalchemy import (
 )
 
 from events.schema import metadata
-
-offices = Table(
-    "offices",
-    metadata,
-    Column("code", String(32), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("region_code", String(32), nullable=False),
-    Column("region_name", String(200), nullable=False),
-    Column("regencies", JSON, nullable=False),
-    Index("ix_offices_region", "region_code"),
-)
 
 # The accounts themselves are a read model of their events (`events.schema.users`). What no event may
 # hold stays here, written in the same transaction as the event that names it: only a SHA-256 of each

@@ -12,7 +12,7 @@ from domain.actors import Actor
 from domain.errors import InvalidInput
 from domain.places import Office
 from events.schema import target_history, targets
-from service.accounts import OfficeHeading, visible_offices
+from service.organisation import OfficeHeading, visible_offices
 from service.pagination import Page, decode_cursor, encode_cursor
 
 

@@ -22,7 +22,7 @@ from domain.actors import Actor, Role
 from domain.places import Office
 from events.database import Database
 from events.unit_of_work import UnitOfWork
-from service import accounts
+from service import accounts, organisation
 from service.app import create_app
 from service.application import Application
 from service.migrate import upgrade
@@ -202,7 +202,7 @@ def build_world(application: Application) -> World:
     opening = UnitOfWork(application.db, lambda: WORLD_OPENED)
     with accounts.as_command_line(opening, "test-world") as tx:
         for office in OFFICES:
-            accounts.add_office(tx.conn, office)
+            organisation.import_office(tx, accounts.command_line_actor(), office)
         for username, (role, office, region) in USERS.items():
             name = username.replace("_", " ").title()
             tokens[username] = accounts.add_user(

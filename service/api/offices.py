@@ -11,14 +11,16 @@ from flask_smorest import Blueprint
 
 from domain import rules
 from domain.errors import NotFound
-from service import accounts, handlers, web
+from domain.organisation import OfficeRequest
+from service import handlers, organisation, web
 from service.api import docs
 from service.idempotency import Reply
 from service.pagination import decode_cursor, encode_cursor
 from service.schemas import (
     CODE_PATTERN,
+    OfficeChangeSchema,
     OfficeCreateSchema,
-    OfficeFieldsSchema,
+    OfficeHistorySchema,
     OfficePageSchema,
     OfficeSchema,
     PageQuerySchema,
@@ -35,14 +37,16 @@ def checked_office_code(code: str) -> str:
     return code
 
 
-def office_change(code: str, data: dict[str, Any]) -> accounts.OfficeChange:
+def office_request(code: str, data: dict[str, Any]) -> OfficeRequest:
     """The office a validated body asks for (the API's and `offices add`'s)."""
-    return accounts.OfficeChange(
+    return OfficeRequest(
         code=code,
-        name=data["name"],
-        region_code=data["region_code"],
+        name=data.get("name"),
+        unit_type=data.get("unit_type"),
+        region_code=data.get("region_code"),
         region_name=data.get("region_name"),
-        regencies=frozenset(data["regencies"]),
+        regencies=frozenset(data["regencies"]) if "regencies" in data else None,
+        effective_on=data.get("effective_on"),
         take_over=data["take_over"],
     )
 
@@ -59,8 +63,8 @@ class Offices(MethodView):
         """Every office with its region and the regencies it serves, by code."""
         limit, cursor = args["limit"], args.get("cursor")
         after = decode_cursor("o", cursor) if cursor else None
-        found = web.application().query(accounts.list_offices, limit=limit + 1, after_code=after)
-        items = [accounts.office_as_dict(o) for o in found[:limit]]
+        found = web.application().query(organisation.list_offices, limit=limit + 1, after_code=after)
+        items = [organisation.office_as_dict(o) for o in found[:limit]]
         next_cursor = encode_cursor("o", found[limit - 1].code) if len(found) > limit else None
         return web.json_response({"items": items, "next_cursor": next_cursor})
 
@@ -69,10 +73,10 @@ class Offices(MethodView):
     @blp.response(201, OfficeSchema, headers=docs.LOCATION)
     @docs.errors(400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
-        """Add an office (admin)."""
-        change = office_change(data["code"], data)
+        """Open an office from `effective_on` (admin); a region not yet added comes with it."""
+        change = office_request(data["code"], data)
         location = f"{blp.url_prefix}/{change.code}"
-        created = lambda added: Reply.json(201, accounts.office_as_dict(added), Location=location)  # noqa: E731
+        created = lambda added: Reply.json(201, organisation.office_as_dict(added), Location=location)  # noqa: E731
         return web.perform(handlers.add_office, change, created, idempotent=False)
 
 
@@ -82,17 +86,27 @@ class OfficeByCode(MethodView):
     @docs.errors(401, 404)
     def get(self, code: str) -> Response:
         """One office."""
-        office = web.application().query(accounts.get_office, checked_office_code(code))
+        office = web.application().query(organisation.get_office, checked_office_code(code))
         if office is None:
             raise NotFound(f"no office {code}")
-        return web.json_response(accounts.office_as_dict(office))
+        return web.json_response(organisation.office_as_dict(office))
 
     @admin_only
-    @blp.arguments(OfficeFieldsSchema())
+    @blp.arguments(OfficeChangeSchema())
     @blp.response(200, OfficeSchema)
     @docs.errors(400, 401, 403, 404, 409, 413, 422)
     def put(self, data: dict[str, Any], code: str) -> Response:
-        """Replace an office's name, region and working area (admin)."""
-        change = office_change(checked_office_code(code), data)
-        replaced = lambda done: Reply.json(200, accounts.office_as_dict(done))  # noqa: E731
+        """Change an office's name, type, region or working area from `effective_on` (admin)."""
+        change = office_request(checked_office_code(code), data)
+        replaced = lambda done: Reply.json(200, organisation.office_as_dict(done))  # noqa: E731
         return web.perform(handlers.replace_office, change, replaced, idempotent=False)
+
+
+@blp.route("/<code>/history")
+class OfficeHistory(MethodView):
+    @blp.response(200, OfficeHistorySchema)
+    @docs.errors(401, 404)
+    def get(self, code: str) -> Response:
+        """Every state of the office with the day it held from and its position in the log."""
+        found = web.application().query(organisation.office_history_of, checked_office_code(code))
+        return web.json_response({"items": found})

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from events.schema import candidacies, events, ledger_head, users
+from events.schema import candidacies, events, ledger_head, offices, users
 from service.application import Application
-from service.tables import api_tokens, areas, idempotency_keys, offices
+from service.tables import api_tokens, areas, idempotency_keys
 from tests.conftest import ACTION_BODIES, World, proposal
 
 API = "/api/v1"

@@ -41,7 +41,8 @@ def feed(api: Api, **params: Any) -> dict[str, Any]:
 
 
 def ledger(api: Api) -> dict[str, Any]:
-    """The head of the log: where the events a test records begin (the world's accounts come first)."""
+    """The head of the log: where the events a test records begin (the world's organisation and
+    accounts come first)."""
     response = api.get("auditor", f"{API}/ledger")
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
@@ -64,13 +65,25 @@ def test_the_feed_is_the_whole_log_in_position_order(api: Api) -> None:
     start = opened["position"]
     assert start > 0
     assert [e["position"] for e in page["items"]] == list(range(1, start + 7))
-    accounts, ours = page["items"][:start], page["items"][start:]
-    # The world's accounts, opened by the command line before anything the test records.
+    world, ours = page["items"][:start], page["items"][start:]
+    # The world, recorded by the command line before anything the test records: its regions and
+    # offices (imported as they stood), then its accounts.
+    assert {e["actor"]["username"] for e in world} == {"cli"}
+    organised = [e for e in world if e["stream_type"] in ("region", "office")]
+    accounts = world[len(organised) :]
+    assert [(e["stream_id"], e["type"]) for e in organised] == [
+        ("region:JABAR", "RegionAdded"),
+        ("office:BOGOR", "OfficeOpened"),
+        ("office:SUKABUMI", "OfficeOpened"),
+        ("region:JATIM", "RegionAdded"),
+        ("office:SURABAYA", "OfficeOpened"),
+    ]
+    assert all(e["data"]["imported"] for e in organised)
+    assert {e["data"]["effective_on"] for e in organised if e["type"] == "OfficeOpened"} == {None}
     assert {e["stream_type"] for e in accounts} == {"user"}
     assert {e["type"] for e in accounts} == {"UserCreated", "TokenIssued"}
-    assert {e["actor"]["username"] for e in accounts} == {"cli"}
     assert {e["data"]["username"] for e in accounts if e["type"] == "UserCreated"} == set(api.world.actors)
-    assert accounts[-1]["hash"] == opened["digest"]
+    assert world[-1]["hash"] == opened["digest"]
     # And then the test's own events.
     assert [e["stream_type"] for e in ours] == ["candidacy"] * 6
     assert [e["stream_id"] for e in ours] == [c["id"] for c in cases for _ in range(2)]
@@ -219,7 +232,7 @@ class _ShiftedStore:
 
 def shifted_tampering(application: Application, tamper: Any, start: int) -> list[str]:
     """The integration tier's tampering (written for a log of 6 events) aimed at the test's own 6
-    events after the world's accounts: every position it names moves on by `start`."""
+    events after the world's (its organisation and accounts): every position it names moves on by `start`."""
     statements = tamper(application.db, _ShiftedStore(start))
     return [
         re.sub(r"position = (\d+)", lambda m: f"position = {start + int(m.group(1))}", statement)

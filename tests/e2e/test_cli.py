@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +15,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from werkzeug.security import check_password_hash
 
-from events.schema import candidacies, events, users
-from events.store import EventStore
+from domain.places import Office
+from events.schema import candidacies, events, office_history, offices, regions, users
+from events.store import EventStore, RecordedEvent
+from service import organisation
 from service.application import Application
 from service.demo import USERS as DEMO_USERS
-from service.tables import api_tokens, areas, offices, passwords
-from tests.conftest import AREAS
-from tests.conftest import USERS as WORLD_USERS
+from service.tables import api_tokens, areas, passwords
+from tests.conftest import AREAS, World
 from tests.e2e.conftest import API, CASES, Api, snapshot
 
 INDICATORS = {
@@ -29,8 +32,6 @@ INDICATORS = {
     "border_area": False,
 }
 DEPOK = ["offices", "add", "DEPOK", "--name", "Kantor Imigrasi Depok", "--region", "JABAR"]
-# What the test world records before a test acts: each account's opening and its token.
-WORLD_EVENTS = 2 * len(WORLD_USERS)
 
 
 def run(app: Flask, *args: str) -> Result:
@@ -44,6 +45,18 @@ def count(application: Application, table: Any) -> int:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def head_position(application: Application) -> int:
+    with application.db.read() as conn:
+        return EventStore().head(conn).position
+
+
+@pytest.fixture
+def world_events(application: Application, world: World) -> int:
+    """What the test world records before a test acts (its regions and offices, then each account's
+    opening and token): the log's head once the world is built."""
+    return head_position(application)
 
 
 # ---- db upgrade -----------------------------------------------------------------------------------
@@ -100,14 +113,96 @@ def test_db_upgrade_leaves_an_imported_registry_alone(
 
 @pytest.mark.usefixtures("registry")
 def test_offices_add(app: Flask, application: Application) -> None:
+    """The office (a kanim, from today: 1 June 2024 in WIB on the test's clock) and its new region
+    are events, recorded by the command line as POST /offices would record them."""
     result = run(app, *DEPOK, "--region-name", "Kanwil Jawa Barat", "--regencies", "32.76, 32.01")
     assert result.exit_code == 0, result.output
     assert "DEPOK" in result.stdout
     with application.db.read() as conn:
+        office = organisation.get_office(conn, "DEPOK")
         row = conn.execute(select(offices).where(offices.c.code == "DEPOK")).one()
-    assert row.name == "Kantor Imigrasi Depok"
-    assert (row.region_code, row.region_name) == ("JABAR", "Kanwil Jawa Barat")
-    assert sorted(row.regencies) == ["32.01", "32.76"]
+        region = conn.execute(select(regions)).one()
+        logged = EventStore().read_all(conn)
+        history = organisation.office_history_of(conn, "DEPOK")
+    assert office == Office(
+        "DEPOK", "Kantor Imigrasi Depok", "JABAR", "Kanwil Jawa Barat", frozenset({"32.01", "32.76"}), "kanim"
+    )
+    assert (row.unit_type, row.region_code, row.regencies, row.effective_on) == (
+        "kanim",
+        "JABAR",
+        ["32.01", "32.76"],
+        "2024-06-01",
+    )
+    assert tuple(region) == ("JABAR", "Kanwil Jawa Barat")
+    assert [(e.position, e.stream_type, e.stream_id, e.version, e.type) for e in logged] == [
+        (1, "region", "region:JABAR", 1, "RegionAdded"),
+        (2, "office", "office:DEPOK", 1, "OfficeOpened"),
+    ]
+    assert {(e.actor_username, e.actor_role) for e in logged} == {("cli", "admin")}
+    added, opened = logged
+    assert added.data == {"code": "JABAR", "name": "Kanwil Jawa Barat", "imported": False}
+    assert opened.data == {
+        "code": "DEPOK",
+        "name": "Kantor Imigrasi Depok",
+        "unit_type": "kanim",
+        "region_code": "JABAR",
+        "regencies": ["32.01", "32.76"],
+        "effective_on": "2024-06-01",
+        "imported": False,
+    }
+    assert [(h["position"], h["effective_on"], h["changed"], h["taken_by"]) for h in history] == [
+        (2, "2024-06-01", ["opened"], None)
+    ]
+    assert run(app, "projections", "verify").exit_code == 0
+
+
+@pytest.mark.usefixtures("registry")
+def test_offices_add_a_detention_centre_from_a_past_day(app: Flask, application: Application) -> None:
+    result = run(
+        app,
+        *DEPOK,
+        "--region-name",
+        "Kanwil Jawa Barat",
+        "--regencies",
+        "32.76",
+        "--unit-type",
+        "rudenim",
+        "--effective-on",
+        "2024-01-02",
+    )
+    assert result.exit_code == 0, result.output
+    with application.db.read() as conn:
+        office = organisation.get_office(conn, "DEPOK")
+        row = conn.execute(select(offices.c.effective_on, office_history.c.effective_on)).one()
+        [opened] = EventStore().read_all(conn, after=1)
+    assert office is not None and office.unit_type == "rudenim"
+    assert tuple(row) == ("2024-01-02", "2024-01-02")
+    assert (opened.type, opened.data["unit_type"], opened.data["effective_on"]) == (
+        "OfficeOpened",
+        "rudenim",
+        "2024-01-02",
+    )
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--unit-type", "kanwil"], "unit_type: Must be one of: kanim, rudenim"),
+        (["--effective-on", "2024-06-02"], "effective_on: 2024-06-02 lies in the future"),
+        (["--effective-on", "1 June 2024"], "effective_on"),
+    ],
+)
+def test_offices_add_with_a_bad_type_or_day_is_exit_2(
+    app: Flask, application: Application, options: list[str], said: str
+) -> None:
+    """The day is checked against the latest day anywhere in Indonesia: 12:00 on 1 June in WIT."""
+    before = snapshot(application)
+    result = run(app, *DEPOK, "--region-name", "Kanwil Jawa Barat", "--regencies", "32.76", *options)
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
+    assert snapshot(application) == before
+    assert count(application, regions) == count(application, office_history) == 0
 
 
 @pytest.mark.usefixtures("registry")
@@ -230,7 +325,7 @@ def test_users_add_with_a_bad_role_scope_is_exit_2(
     assert result.exit_code == 2, result.output
     assert snapshot(application) == before  # no account, no token, nothing in the log
     if "NOWHERE" in args:
-        assert "error: region_code: no office belongs to region NOWHERE" in result.stderr
+        assert "error: region_code: no region NOWHERE" in result.stderr
     # No token line: nothing that looks like a token is printed.
     assert "token" not in result.stdout
 
@@ -261,9 +356,8 @@ def test_users_add_a_supervisor_and_an_auditor(app: Flask, client: FlaskClient) 
 # ---- users set-password ---------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("world")
 def test_users_set_password_reads_it_from_stdin_and_keeps_only_a_salted_hash(
-    app: Flask, application: Application
+    app: Flask, application: Application, world_events: int
 ) -> None:
     password = "kata sandi panjang 2024"
     result = app.test_cli_runner().invoke(args=["users", "set-password", "officer"], input=password + "\n")
@@ -274,7 +368,7 @@ def test_users_set_password_reads_it_from_stdin_and_keeps_only_a_salted_hash(
     with application.db.read() as conn:
         officer_id = conn.execute(select(users.c.id).where(users.c.username == "officer")).scalar_one()
         [kept] = conn.execute(select(passwords)).all()
-        [last] = EventStore().read_all(conn, after=WORLD_EVENTS)
+        [last] = EventStore().read_all(conn, after=world_events)
     assert (kept.user_id, kept.set_at) == (officer_id, "2024-06-01T03:00:00.000000Z")
     assert password not in kept.password_hash
     assert check_password_hash(kept.password_hash, password)
@@ -384,9 +478,24 @@ def read_model(application: Application) -> list[dict[str, Any]]:
         return [dict(row) for row in conn.execute(select(candidacies).order_by(candidacies.c.id)).mappings()]
 
 
+ORGANISATION = (regions, offices, office_history)
+
+
+def organisation_read_model(application: Application) -> dict[str, list[dict[str, Any]]]:
+    """The regions, the offices and every state of each office, as the read models hold them."""
+    with application.db.read() as conn:
+        return {
+            table.name: [
+                dict(row) for row in conn.execute(select(table).order_by(*table.primary_key)).mappings()
+            ]
+            for table in ORGANISATION
+        }
+
+
 @pytest.fixture
-def history(api: Api, clock: Any, registry: None) -> int:
-    """Cases in every stage, including a returned one and a village proposed again; the event count."""
+def history(api: Api, clock: Any, registry: None, application: Application, world_events: int) -> int:
+    """Cases in every stage, including a returned one and a village proposed again, recorded after the
+    world's events; the number of events they are."""
     designated = api.case_at("assessed")
     api.acted("head", designated["id"], "return")
     api.acted("section_head", designated["id"], "assess")
@@ -399,34 +508,49 @@ def history(api: Api, clock: Any, registry: None) -> int:
     api.proposed("sukabumi_officer", village_code="32.02.01.2002", office_code="SUKABUMI")
     clock.advance(days=1)
     api.proposed("officer", village_code="32.01.25.2005")
-    return 7 + 5 + 3 + 3 + 1 + 1
+    recorded = 7 + 5 + 3 + 3 + 1 + 1
+    assert head_position(application) == world_events + recorded
+    return recorded
 
 
 def test_projections_rebuild_gives_the_same_read_model(
-    app: Flask, application: Application, history: int
+    app: Flask, application: Application, history: int, world_events: int
 ) -> None:
     live = read_model(application)
     assert len(live) == 6
+    organised = organisation_read_model(application)
+    assert [len(organised[table.name]) for table in ORGANISATION] == [2, 3, 3]
 
     result = run(app, "projections", "rebuild")
 
     assert result.exit_code == 0, result.output
-    assert f"rebuilt from {WORLD_EVENTS + history} events" in result.stdout
+    assert f"rebuilt from {world_events + history} events" in result.stdout
     assert read_model(application) == live
+    assert organisation_read_model(application) == organised
 
 
 def test_projections_rebuild_repairs_a_damaged_read_model(
     app: Flask, application: Application, api: Api, history: int
 ) -> None:
     live = read_model(application)
+    organised = organisation_read_model(application)
     with application.db.write() as conn:
         conn.execute(candidacies.delete().where(candidacies.c.stage == "designated"))
         conn.execute(candidacies.update().values(version=99, rationale="?"))
+        conn.execute(regions.update().where(regions.c.code == "JATIM").values(name="?"))
+        conn.execute(offices.delete().where(offices.c.code == "SUKABUMI"))
+        conn.execute(offices.update().where(offices.c.code == "BOGOR").values(regencies=["32.76"]))
+        conn.execute(office_history.delete().where(office_history.c.code == "SURABAYA"))
     assert read_model(application) != live
+    damaged = organisation_read_model(application)
+    assert all(damaged[table.name] != organised[table.name] for table in ORGANISATION)
+    assert run(app, "projections", "verify").exit_code == 1
 
     assert run(app, "projections", "rebuild").exit_code == 0
 
     assert read_model(application) == live
+    assert organisation_read_model(application) == organised
+    assert run(app, "projections", "verify").exit_code == 0
     designated = api.get("auditor", CASES, stage="designated").get_json()["items"]
     assert [c["village"]["code"] for c in designated] == ["32.01.25.2006"]
 
@@ -452,23 +576,29 @@ def drop_append_only_triggers(application: Application) -> None:
             conn.execute(text(statement))
 
 
+@dataclass(frozen=True)
+class CaseLog:
+    """Where a case's five events lie in the log, after the world's: its proposal (`first`) to its
+    designation (`last`, the head)."""
+
+    first: int
+    last: int
+
+
 @pytest.fixture
-def five_events(api: Api, registry: None) -> None:
-    """A case's five events, after the world's (the case's are at FIRST to FIRST + 4)."""
+def five_events(api: Api, registry: None, application: Application, world_events: int) -> CaseLog:
     case = api.case_at("assessed")
     api.acted("head", case["id"], "designate")
+    logged = CaseLog(world_events + 1, world_events + 5)
+    assert head_position(application) == logged.last
+    return logged
 
 
-FIRST = WORLD_EVENTS + 1  # the position of the case's proposal
-LAST = WORLD_EVENTS + 5  # of its designation: the head
-
-
-@pytest.mark.usefixtures("five_events")
-def test_ledger_verify_on_a_good_log(app: Flask) -> None:
+def test_ledger_verify_on_a_good_log(app: Flask, five_events: CaseLog) -> None:
     result = run(app, "ledger", "verify")
     assert result.exit_code == 0, result.output
     assert "intact" in result.stdout
-    assert f"{LAST} events" in result.stdout
+    assert f"{five_events.last} events" in result.stdout
 
 
 def test_ledger_verify_on_an_empty_log(app: Flask) -> None:
@@ -477,49 +607,80 @@ def test_ledger_verify_on_an_empty_log(app: Flask) -> None:
     assert "0 events" in result.stdout
 
 
-@pytest.mark.usefixtures("five_events")
-def test_the_log_refuses_updates_and_deletes(application: Application) -> None:
+def test_the_log_refuses_updates_and_deletes(application: Application, five_events: CaseLog) -> None:
     for statement in (
         "UPDATE events SET actor_name = 'Someone Else' WHERE position = 2",
-        f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {FIRST + 1}",
+        f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {five_events.first + 1}",
         "DELETE FROM events",
     ):
         with pytest.raises(DBAPIError), application.db.engine.begin() as conn:
             conn.execute(text(statement))
-    assert count(application, events) == LAST
+    assert count(application, events) == five_events.last
 
 
-@pytest.mark.usefixtures("five_events")
+Locate = Callable[[CaseLog, list[RecordedEvent]], int]
+
+
+def opening_of(type_name: str, key: str, value: str) -> Locate:
+    """The position of the world's event of that type whose data has that value at that key."""
+    return lambda _, log: next(e.position for e in log if e.type == type_name and e.data[key] == value)
+
+
+def of_the_case(offset: int) -> Locate:
+    return lambda logged, _: logged.first + offset
+
+
 @pytest.mark.parametrize(
-    ("tampering", "bad_position"),
+    ("tampering", "locate"),
     [
-        ("UPDATE events SET actor_name = 'Someone Else' WHERE position = 2", 2),
-        # An account's opening: the officer made an admin.
-        (
+        pytest.param(
+            "UPDATE events SET actor_name = 'Someone Else' WHERE position = {at}",
+            lambda *_: 2,
+            id="the-worlds-second-event",
+        ),
+        pytest.param(
             """UPDATE events SET data = replace(data, '"role":"officer"', '"role":"admin"')"""
-            " WHERE position = 1",
-            1,
+            " WHERE position = {at}",
+            opening_of("UserCreated", "username", "officer"),
+            id="the-officer-made-an-admin",
         ),
-        (f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {FIRST + 1}", FIRST + 1),
-        (
-            "UPDATE events SET data = replace(data, 'Polres Bogor', 'Polres Depok')"
-            f" WHERE position = {FIRST + 1}",
-            FIRST + 1,
+        pytest.param(
+            """UPDATE events SET data = replace(data, '"32.71"', '"32.76"') WHERE position = {at}""",
+            opening_of("OfficeOpened", "code", "BOGOR"),
+            id="bogor-given-another-regency",
         ),
-        (
-            f"UPDATE events SET recorded_at = '2024-01-01T00:00:00.000000Z' WHERE position = {FIRST + 3}",
-            FIRST + 3,
+        pytest.param(
+            "UPDATE events SET data = replace(data, 'Jawa Timur', 'Jawa Tengah') WHERE position = {at}",
+            opening_of("RegionAdded", "code", "JATIM"),
+            id="a-region-renamed",
         ),
-        (f"DELETE FROM events WHERE position = {FIRST + 2}", FIRST + 2),
-        (f"DELETE FROM events WHERE position = {LAST}", LAST),
+        pytest.param(
+            "UPDATE events SET actor_name = 'Someone Else' WHERE position = {at}",
+            of_the_case(1),
+            id="an-act-by-someone-else",
+        ),
+        pytest.param(
+            "UPDATE events SET data = replace(data, 'Polres Bogor', 'Polres Depok') WHERE position = {at}",
+            of_the_case(1),
+            id="another-agency",
+        ),
+        pytest.param(
+            "UPDATE events SET recorded_at = '2024-01-01T00:00:00.000000Z' WHERE position = {at}",
+            of_the_case(3),
+            id="another-time",
+        ),
+        pytest.param("DELETE FROM events WHERE position = {at}", of_the_case(2), id="an-act-deleted"),
+        pytest.param("DELETE FROM events WHERE position = {at}", of_the_case(4), id="the-head-deleted"),
     ],
 )
 def test_ledger_verify_names_the_first_tampered_position(
-    app: Flask, application: Application, tampering: str, bad_position: int
+    app: Flask, application: Application, five_events: CaseLog, tampering: str, locate: Locate
 ) -> None:
+    with application.db.read() as conn:
+        bad_position = locate(five_events, EventStore().read_all(conn))
     drop_append_only_triggers(application)
     with application.db.engine.begin() as conn:
-        assert conn.execute(text(tampering)).rowcount == 1
+        assert conn.execute(text(tampering.format(at=bad_position))).rowcount == 1
 
     result = run(app, "ledger", "verify")
 
@@ -533,55 +694,58 @@ def digest_at(application: Application, position: int) -> str:
         return conn.execute(select(events.c.hash).where(events.c.position == position)).scalar_one()
 
 
-@pytest.mark.usefixtures("five_events")
-def test_ledger_verify_from_a_kept_digest(app: Flask, application: Application) -> None:
-    kept = FIRST + 2
+def test_ledger_verify_from_a_kept_digest(app: Flask, application: Application, five_events: CaseLog) -> None:
+    kept, last = five_events.first + 2, five_events.last
     result = run(app, "ledger", "verify", "--position", str(kept), "--digest", digest_at(application, kept))
 
     assert result.exit_code == 0, result.output
     assert f"ledger intact: 2 events verified from position {kept} (digest matches)" in result.stdout
-    assert f"head: position {LAST}, digest {digest_at(application, LAST)}" in result.stdout
+    assert f"head: position {last}, digest {digest_at(application, last)}" in result.stdout
 
 
-@pytest.mark.usefixtures("five_events")
-def test_ledger_verify_prints_the_head_to_keep(app: Flask, application: Application) -> None:
+def test_ledger_verify_prints_the_head_to_keep(
+    app: Flask, application: Application, five_events: CaseLog
+) -> None:
+    last = five_events.last
     result = run(app, "ledger", "verify")
     assert result.exit_code == 0, result.output
-    assert f"ledger intact: {LAST} events verified\n" in result.stdout
-    assert f"head: position {LAST}, digest {digest_at(application, LAST)}" in result.stdout
+    assert f"ledger intact: {last} events verified\n" in result.stdout
+    assert f"head: position {last}, digest {digest_at(application, last)}" in result.stdout
 
 
-@pytest.mark.usefixtures("five_events")
 @pytest.mark.parametrize(
     ("position", "digest_of", "said"),
     [
-        (FIRST + 2, FIRST + 1, f"event {FIRST + 2} has another digest"),
-        (LAST + 1, LAST, f"the log ends at {LAST}"),
+        # Positions counted from the case's proposal; its designation, the head, is at 4.
+        (2, 1, "event {position} has another digest"),
+        (5, 4, "the log ends at {last}"),
     ],
 )
 def test_ledger_verify_from_a_digest_that_does_not_hold(
-    app: Flask, application: Application, position: int, digest_of: int, said: str
+    app: Flask, application: Application, five_events: CaseLog, position: int, digest_of: int, said: str
 ) -> None:
-    digest = digest_at(application, digest_of)
+    position += five_events.first
+    digest = digest_at(application, five_events.first + digest_of)
 
     result = run(app, "ledger", "verify", "--position", str(position), "--digest", digest)
 
     assert result.exit_code == 1
     assert f"ledger BROKEN at position {position}: " in result.stderr
-    assert said in result.stderr
+    assert said.format(position=position, last=five_events.last) in result.stderr
 
 
-@pytest.mark.usefixtures("five_events")
-def test_ledger_verify_from_a_kept_digest_finds_a_later_change(app: Flask, application: Application) -> None:
-    kept = digest_at(application, FIRST + 1)
+def test_ledger_verify_from_a_kept_digest_finds_a_later_change(
+    app: Flask, application: Application, five_events: CaseLog
+) -> None:
+    kept = digest_at(application, five_events.first + 1)
+    changed = five_events.first + 3
     drop_append_only_triggers(application)
     with application.db.engine.begin() as conn:
-        conn.execute(text(f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {FIRST + 3}"))
+        conn.execute(text(f"UPDATE events SET actor_name = 'Someone Else' WHERE position = {changed}"))
 
-    result = run(app, "ledger", "verify", "--position", str(FIRST + 1), "--digest", kept)
+    result = run(app, "ledger", "verify", "--position", str(five_events.first + 1), "--digest", kept)
 
     assert result.exit_code == 1
-    changed = FIRST + 3
     assert f"ledger BROKEN at position {changed}: event {changed} does not match its hash" in result.stderr
     assert "(1 events verified before it)" in result.stderr
 
@@ -635,7 +799,17 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
         logged = EventStore().read_all(conn)
     assert set(opened) == {u.username for u in DEMO_USERS}
     assert set(opened.values()) == {"2024-01-14T02:00:00.000000Z"}
-    first_act = next(e for e in logged if e.stream_type != "user")
+    # Its offices (and their region) are imported first, on the day the accounts open.
+    organised = [e for e in logged if e.stream_type in ("region", "office")]
+    assert [(e.stream_id, e.type) for e in organised] == [
+        ("region:JABAR", "RegionAdded"),
+        ("office:BOGOR", "OfficeOpened"),
+        ("office:SUKABUMI", "OfficeOpened"),
+    ]
+    assert logged[: len(organised)] == organised
+    assert all(e.data["imported"] for e in organised)
+    assert {e.recorded_at for e in organised} == {"2024-01-14T02:00:00.000000Z"}
+    first_act = next(e for e in logged if e.stream_type in ("candidacy", "target"))
     assert first_act.recorded_at == "2024-01-15T02:00:00.000000Z"
     assert all(e.recorded_at < first_act.recorded_at for e in logged if e.type == "UserCreated")
     issued = [e for e in logged if e.type == "TokenIssued"]
@@ -758,19 +932,51 @@ def test_demo_seed_records_no_story_behind_the_logs_head(
     assert "story is not recorded" in result.stdout and "after its first day (2024-01-15)" in result.stdout
     assert count(application, candidacies) == 0
     with application.db.read() as conn:
-        assert {e.stream_type for e in EventStore().read_all(conn)} == {"user"}
+        # The demo's offices and accounts, and nothing of its story (cases, targets).
+        assert {e.stream_type for e in EventStore().read_all(conn)} == {"region", "office", "user"}
+    assert count(application, offices) == 2
     tokens = demo_tokens(result)
     assert set(tokens) == {u.username for u in DEMO_USERS}
     assert client.get(CASES, headers=bearer(tokens["kakan.bogor"])).status_code == 200
     assert run(app, "ledger", "verify").exit_code == 0
 
 
+@pytest.mark.usefixtures("registry")
+def test_demo_seed_refuses_offices_whose_regencies_another_office_serves(
+    app: Flask, application: Application
+) -> None:
+    """An office of this database serves Kabupaten Bogor: the demo's BOGOR would serve it too."""
+    added = run(
+        app,
+        "offices",
+        "add",
+        "CIBINONG",
+        "--name",
+        "Kanim Cibinong",
+        "--region",
+        "JABAR2",
+        "--region-name",
+        "Kanwil Dua",
+        "--regencies",
+        "32.01",
+    )
+    assert added.exit_code == 0, added.output
+    with application.db.read() as conn:
+        before = EventStore().head(conn)
+
+    result = run(app, "demo", "seed", "--force")
+
+    assert result.exit_code != 0
+    assert "32.01 by CIBINONG" in result.output
+    with application.db.read() as conn:
+        assert EventStore().head(conn) == before
+
+
 # ---- the desa-binaan command -----------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("world")
 def test_the_desa_binaan_command_runs_the_same_commands(
-    application: Application, database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, world_events: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from click.testing import CliRunner
 
@@ -779,6 +985,6 @@ def test_the_desa_binaan_command_runs_the_same_commands(
     monkeypatch.setenv("DATABASE_URL", database_url)
     result = CliRunner().invoke(command_line(), ["ledger", "verify"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert f"ledger intact: {WORLD_EVENTS} events verified" in result.output
+    assert f"ledger intact: {world_events} events verified" in result.output
     listed = CliRunner().invoke(command_line(), ["--help"])
     assert all(group in listed.output for group in ("db", "users", "villages", "projections", "ledger"))

@@ -46,9 +46,11 @@ def test_every_signed_in_user_lists_the_offices(api: Api, subtests: pytest.Subte
             assert bogor == {
                 "code": "BOGOR",
                 "name": "Kantor Imigrasi Kelas I Non TPI Bogor",
+                "unit_type": "kanim",
                 "region_code": "JABAR",
                 "region_name": "Kanwil Jawa Barat",
                 "regencies": ["32.01", "32.71"],
+                "active": True,
             }
 
 
@@ -83,7 +85,12 @@ def test_admin_adds_an_office(api: Api, client: FlaskClient) -> None:
     assert response.status_code == 201
     assert response.headers["Location"] == f"{OFFICES}/DEPOK"
     # Regencies come back sorted: a set, whatever order it was sent in.
-    assert response.get_json() == {**DEPOK, "regencies": ["32.03", "32.76"]}
+    assert response.get_json() == {
+        **DEPOK,
+        "regencies": ["32.03", "32.76"],
+        "unit_type": "kanim",
+        "active": True,
+    }
 
     again = api.get("officer", response.headers["Location"])
     assert again.status_code == 200
@@ -168,26 +175,46 @@ def test_a_regency_served_by_another_office_is_409_naming_both(
     assert client.put(f"{OFFICES}/BOGOR", json=own, headers=headers).status_code == 200
 
 
-def test_take_over_moves_the_regency_and_leaves_the_cases(
+def test_take_over_moves_the_regency_and_its_cases(
     api: Api, client: FlaskClient, application: Application
 ) -> None:
     case = api.proposed("officer")  # Tugu Selatan, in 32.01, for BOGOR
-    events_before = snapshot(application)["events"]
+    elsewhere = api.proposed("officer", village_code="32.71.01.1001")  # in 32.71, which stays
+    events_before = len(snapshot(application)["events"])
     headers = api.world.headers("admin")
     body = {**DEPOK, "regencies": ["32.76", "32.01"], "take_over": True}
     response = client.post(OFFICES, json=body, headers=headers)
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["regencies"] == ["32.01", "32.76"]
     assert api.get("admin", f"{OFFICES}/BOGOR").get_json()["regencies"] == ["32.71"]
-    # The live case stays with BOGOR; no event was recorded. New proposals in 32.01 are DEPOK's.
-    assert api.case("officer", case["id"])["office_code"] == "BOGOR"
-    assert snapshot(application)["events"] == events_before
+    # DEPOK opened; BOGOR changed by DEPOK's taking 32.01, from the same day; the live case of 32.01
+    # passed to DEPOK, caused by DEPOK's opening.
+    recorded = snapshot(application)["events"][events_before:]
+    assert [(e["stream_id"], e["type"]) for e in recorded] == [
+        ("office:DEPOK", "OfficeOpened"),
+        ("office:BOGOR", "OfficeChanged"),
+        (case["id"], "CandidacyTransferred"),
+    ]
+    assert '"taken_by":"DEPOK"' in recorded[1]["data"]
+    transfer = api.get("auditor", f"{API}/candidacies/{case['id']}/events").get_json()["items"][-1]
+    assert transfer["data"] == {
+        "from_office": "BOGOR",
+        "to_office": "DEPOK",
+        "region_code": "JABAR",
+        "effective_on": "2024-06-01",
+        "cause_position": recorded[0]["position"],
+    }
+    # BOGOR reads it no more; its other case stays. New proposals in 32.01 are DEPOK's.
+    assert_problem(api.get("officer", f"{API}/candidacies/{case['id']}"), 404)
+    assert api.case("auditor", case["id"])["office_code"] == "DEPOK"
+    assert api.case("officer", elsewhere["id"])["office_code"] == "BOGOR"
     assert_problem(api.propose("officer", village_code="32.01.25.2007"), 422, "village_code")
 
-    # And back again, by replacing BOGOR's working area.
+    # And back again, by changing BOGOR's working area: the case comes back with it.
     bogor = {**without_code(DEPOK), "regencies": ["32.01", "32.71"], "take_over": True}
     assert client.put(f"{OFFICES}/BOGOR", json=bogor, headers=headers).status_code == 200
     assert api.get("admin", f"{OFFICES}/DEPOK").get_json()["regencies"] == ["32.76"]
+    assert api.case("officer", case["id"])["office_code"] == "BOGOR"
     assert api.propose("officer", village_code="32.01.25.2007").status_code == 201
 
 
@@ -247,7 +274,13 @@ def test_admin_replaces_an_office(api: Api, client: FlaskClient) -> None:
     }
     response = client.put(f"{OFFICES}/BOGOR", json=change, headers=api.world.headers("admin"))
     assert response.status_code == 200
-    expected = {"code": "BOGOR", **change, "regencies": ["32.01", "32.71", "32.76"]}
+    expected = {
+        "code": "BOGOR",
+        **change,
+        "regencies": ["32.01", "32.71", "32.76"],
+        "unit_type": "kanim",
+        "active": True,
+    }
     assert response.get_json() == expected
     assert api.get("officer", f"{OFFICES}/BOGOR").get_json() == expected
 
@@ -304,9 +337,11 @@ def test_get_one_office(api: Api) -> None:
     assert response.get_json() == {
         "code": "SURABAYA",
         "name": "Kantor Imigrasi Kelas I TPI Surabaya",
+        "unit_type": "kanim",
         "region_code": "JATIM",
         "region_name": "Kanwil Jawa Timur",
         "regencies": ["35.78"],
+        "active": True,
     }
     assert_problem(api.get("officer", f"{OFFICES}/bogor"), 404)
 
@@ -392,7 +427,7 @@ def test_openapi_lists_every_implemented_path(spec: dict[str, Any]) -> None:
     ("path", "method", "required"),
     [
         (f"{API}/offices", "post", {"code", "name", "region_code", "regencies"}),
-        (f"{API}/offices/{{code}}", "put", {"name", "region_code", "regencies"}),
+        (f"{API}/offices/{{code}}", "put", set()),  # any of its fields
         (f"{API}/candidacies", "post", {"village_code", "office_code", "rationale", "indicators"}),
         ("coordinate", "post", {"held_on", "venue", "agencies", "minutes_ref"}),
         ("socialize", "post", {"held_on", "speakers", "attendees", "topics"}),
@@ -409,7 +444,7 @@ def test_openapi_has_request_schemas(
     if not path.startswith("/"):
         path = f"{API}/candidacies/{{candidacy_id}}/{path}"
     schema = request_schema(spec, spec["paths"][path][method])
-    assert set(schema["required"]) == required
+    assert set(schema.get("required", [])) == required
     assert required <= set(schema["properties"])
     # Unknown fields are refused, and the document says so.
     assert schema.get("additionalProperties") is False
@@ -433,3 +468,113 @@ def test_openapi_documents_responses_headers_and_security(spec: dict[str, Any]) 
     assert indicators["properties"]["border_area"]["type"] == "boolean"
     office = request_schema(spec, spec["paths"][f"{API}/offices"]["post"])
     assert office["properties"]["regencies"]["items"]["pattern"] == r"^[0-9]{2}\.[0-9]{2}$"
+
+
+# ---- the organisation as events: regions, types, effective dates, history ---------------------------
+
+
+def admin_send(api: Api, method: str, path: str, body: Any = None):
+    return api.client.open(path, method=method, json=body, headers=api.world.headers("admin"))
+
+
+def test_an_admin_adds_and_renames_a_region(api: Api, application: Application) -> None:
+    added = admin_send(api, "POST", f"{API}/regions", {"code": "JATENG", "name": "Kanwil Jawa Tengah"})
+    assert added.status_code == 201, added.get_data(as_text=True)
+    assert added.headers["Location"] == f"{API}/regions/JATENG"
+    assert added.get_json() == {"code": "JATENG", "name": "Kanwil Jawa Tengah", "offices": []}
+    assert_problem(admin_send(api, "POST", f"{API}/regions", {"code": "JATENG", "name": "X"}), 409)
+
+    renamed = admin_send(api, "PUT", f"{API}/regions/JABAR", {"name": "Kanwil Ditjen Imigrasi Jawa Barat"})
+    assert renamed.status_code == 200
+    assert renamed.get_json() == {
+        "code": "JABAR",
+        "name": "Kanwil Ditjen Imigrasi Jawa Barat",
+        "offices": ["BOGOR", "SUKABUMI"],
+    }
+    assert (
+        api.get("officer", f"{OFFICES}/BOGOR").get_json()["region_name"]
+        == "Kanwil Ditjen Imigrasi Jawa Barat"
+    )
+    # The office of an existing region may now name it by its new name, and no longer by the old one.
+    assert_problem(admin_send(api, "POST", OFFICES, DEPOK), 422, "region_name")
+    before = snapshot(application)
+    assert_problem(admin_send(api, "PUT", f"{API}/regions/NOWHERE", {"name": "X"}), 404)
+    assert_problem(admin_send(api, "PUT", f"{API}/regions/JABAR", {}), 422, "name")
+    assert_problem(admin_send(api, "POST", f"{API}/regions", {"code": "jateng", "name": "X"}), 422, "code")
+    for who in ("head", "supervisor", "auditor"):
+        body = {"code": "BALI", "name": "Kanwil Bali"}
+        assert_problem(api.client.post(f"{API}/regions", json=body, headers=api.world.headers(who)), 403)
+    assert snapshot(application) == before
+
+
+def test_an_office_has_a_type_and_a_day_it_exists_from(api: Api, application: Application) -> None:
+    rudenim = {
+        "code": "RUDENIM-JKT",
+        "name": "Rumah Detensi Imigrasi Jakarta",
+        "unit_type": "rudenim",
+        "region_code": "JABAR",
+        "regencies": ["32.76"],
+        "effective_on": "2024-01-15",
+    }
+    created = admin_send(api, "POST", OFFICES, rudenim)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["unit_type"] == "rudenim"
+    before = snapshot(application)
+    # The clock stands at 2024-06-01: a day after it has not come yet, anywhere in Indonesia.
+    assert_problem(
+        admin_send(api, "POST", OFFICES, {**DEPOK, "effective_on": "2024-06-03"}), 422, "effective_on"
+    )
+    assert_problem(admin_send(api, "POST", OFFICES, {**DEPOK, "unit_type": "kanwil"}), 422, "unit_type")
+    # A change holds from a day no earlier than the office's last change.
+    early = admin_send(
+        api, "PUT", f"{OFFICES}/RUDENIM-JKT", {"name": "Rudenim", "effective_on": "2024-01-14"}
+    )
+    assert_problem(early, 422, "effective_on")
+    assert snapshot(application) == before
+
+    renamed = admin_send(
+        api, "PUT", f"{OFFICES}/RUDENIM-JKT", {"name": "Rudenim Jakarta", "effective_on": "2024-03-01"}
+    )
+    assert renamed.status_code == 200, renamed.get_data(as_text=True)
+    moved = admin_send(api, "PUT", f"{OFFICES}/RUDENIM-JKT", {"region_code": "JATIM"})  # today
+    assert moved.get_json()["region_name"] == "Kanwil Jawa Timur"
+    nothing = admin_send(api, "PUT", f"{OFFICES}/RUDENIM-JKT", {"region_code": "JATIM"})
+    assert nothing.status_code == 200
+
+    history = api.get("officer", f"{OFFICES}/RUDENIM-JKT/history")
+    assert history.status_code == 200
+    items = history.get_json()["items"]
+    assert [(i["effective_on"], i["changed"]) for i in items] == [
+        ("2024-01-15", ["opened"]),
+        ("2024-03-01", ["name"]),
+        ("2024-06-01", ["region_code"]),
+    ]
+    assert [i["office"]["name"] for i in items] == [
+        "Rumah Detensi Imigrasi Jakarta",
+        "Rudenim Jakarta",
+        "Rudenim Jakarta",
+    ]
+    feed = api.get("auditor", f"{API}/events", after=items[0]["position"] - 1).get_json()["items"]
+    assert [(e["position"], e["type"]) for e in feed] == [
+        (items[0]["position"], "OfficeOpened"),
+        (items[1]["position"], "OfficeChanged"),
+        (items[2]["position"], "OfficeChanged"),
+    ]
+    assert_problem(api.get("officer", f"{OFFICES}/NOPE/history"), 404)
+
+
+def test_an_imported_office_has_been_there_since_before_the_records(api: Api) -> None:
+    [opened] = api.get("auditor", f"{OFFICES}/BOGOR/history").get_json()["items"]
+    assert (opened["effective_on"], opened["changed"], opened["taken_by"]) == (None, ["opened"], None)
+
+
+def test_a_take_over_is_in_both_offices_history(api: Api) -> None:
+    body = {**DEPOK, "regencies": ["32.76", "32.71"], "take_over": True, "effective_on": "2024-05-02"}
+    assert admin_send(api, "POST", OFFICES, body).status_code == 201
+    bogor = api.get("auditor", f"{OFFICES}/BOGOR/history").get_json()["items"]
+    assert (bogor[-1]["effective_on"], bogor[-1]["changed"], bogor[-1]["taken_by"]) == (
+        "2024-05-02",
+        ["regencies"],
+        "DEPOK",
+    )
+    assert bogor[-1]["office"]["regencies"] == ["32.01"]

@@ -593,9 +593,11 @@ def test_a_report_names_the_newest_event_of_the_log(api: Api, three_offices: dic
         }
     # The figures of a year to come read the same log; those of a past year the log as the year closed.
     assert report(api, "auditor", year=2025)["ledger"]["position"] == newest["position"]
-    # 2023 closed (31 December, 24:00 WIB) with the accounts opened in it, and nothing else.
+    # 2023 closed (31 December, 24:00 WIB) with the world recorded in it (its regions, offices and
+    # accounts, by the command line), and nothing else.
     closed_2023 = [e for e in log if e["recorded_at"] < "2023-12-31T17:00:00.000000Z"]
-    assert closed_2023 and {e["stream_type"] for e in closed_2023} == {"user"}
+    assert closed_2023 and {e["stream_type"] for e in closed_2023} == {"region", "office", "user"}
+    assert {e["actor"]["username"] for e in closed_2023} == {"cli"}
     assert closed_2023 == log[: len(closed_2023)]
     assert report(api, "auditor", year=2023)["ledger"] == {
         "position": closed_2023[-1]["position"],

@@ -13,7 +13,21 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, delete, func, insert, inspect, select, text, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 
 from domain.accounts import AccountDraft
 from domain.actors import Role
@@ -27,6 +41,7 @@ from domain.events import (
     CandidacyWithdrawn,
     Event,
 )
+from domain.places import Office
 from events import projections, rebuild, verification
 from events.database import Database
 from events.projections import LIVE
@@ -38,7 +53,10 @@ from events.schema import (
     events,
     ledger_head,
     metadata,
+    office_history,
+    offices,
     pipeline_counts,
+    regions,
     role_grants,
     stage_changes,
     users,
@@ -54,6 +72,7 @@ from events.store import (
 from events.unit_of_work import UnitOfWork
 from service import (
     accounts,
+    organisation,
     tables,  # noqa: F401  (registers the service's tables on the metadata)
 )
 from service.auth import hash_token, holder_of_digest, new_token
@@ -520,6 +539,7 @@ def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
     assert _reshapes_read_models(config, "0009", "0010")  # every case gets its start
     assert not _reshapes_read_models(config, "0010", "0011")  # a column of a plain table
     assert _reshapes_read_models(config, "0011", "0012")  # accounts become read models of events
+    assert _reshapes_read_models(config, "0012", "0013")  # and so does the organisation
 
 
 def test_no_procedure_is_left_behind(database: Database) -> None:
@@ -637,7 +657,8 @@ USERS_AT_0011 = [
 def test_0012_turns_the_accounts_of_an_0011_database_into_imported_events(database_url: str) -> None:
     """The accounts keep their ids, creation times and activity; the officer's live token still
     authenticates, and no ended token does; the log gains the accounts' opening events (imported)
-    after what it held, and both the chain and the read models verify."""
+    after what it held, then (0013) its office's and region's, and both the chain and the read
+    models verify."""
     db = Database(database_url)
     live, revoked, shut_revoked, shut_left = (new_token() for _ in range(4))
     expires = "2099-01-01T00:00:00.000000Z"
@@ -719,7 +740,8 @@ def test_0012_turns_the_accounts_of_an_0011_database_into_imported_events(databa
         assert holders[revoked] is holders[shut_revoked] is holders[shut_left] is None
         assert ended is not None  # the deactivation that the log now records ended it
 
-        assert chain.ok and chain.verified_to == head_before.position + 5, chain
+        # The accounts' 5 events (0012), then the office's and its region's (0013).
+        assert chain.ok and chain.verified_to == head_before.position + 5 + 2, chain
         assert chain_from_before.ok, chain_from_before
         assert read_models.ok, read_models.differences
         assert cases == [("case-a", "proposed")]
@@ -731,9 +753,29 @@ def test_0012_turns_the_accounts_of_an_0011_database_into_imported_events(databa
             ("user", SHUT_ID, 3, "UserDeactivated"),
             ("user", ACTIVE_ID, 1, "UserCreated"),
             ("user", ACTIVE_ID, 2, "TokenIssued"),
+            ("region", "region:JABAR", 1, "RegionAdded"),
+            ("office", "office:BOGOR", 1, "OfficeOpened"),
         ]
-        assert {(e.actor_username, e.actor_role, e.actor_id) for e in opened} == {("cli", "admin", None)}
-        shut_created, shut_token, shut_down, active_created, active_token = opened
+        accounts_opened, organised = opened[:5], opened[5:]
+        assert {(e.actor_username, e.actor_name, e.actor_role, e.actor_id) for e in accounts_opened} == {
+            ("cli", "migration 0012", "admin", None)
+        }
+        assert {(e.actor_username, e.actor_name, e.actor_role, e.actor_id) for e in organised} == {
+            ("cli", "migration 0013", "admin", None)
+        }
+        assert [e.data for e in organised] == [
+            {"code": "JABAR", "name": "Jawa Barat", "imported": True},
+            {
+                "code": "BOGOR",
+                "name": "Bogor",
+                "unit_type": "kanim",
+                "region_code": "JABAR",
+                "regencies": [],
+                "effective_on": None,
+                "imported": True,
+            },
+        ]
+        shut_created, shut_token, shut_down, active_created, active_token = accounts_opened
         for created, account in [(active_created, USERS_AT_0011[0]), (shut_created, USERS_AT_0011[1])]:
             assert created.data == {
                 "user_id": account["id"],
@@ -774,3 +816,186 @@ def test_0012_is_not_undone_once_the_log_holds_accounts(database: Database) -> N
     with database.read() as conn:
         assert conn.execute(select(users.c.username)).scalars().all() == ["auditor"]
         assert EventStore().verify(conn).ok
+
+
+# ---- 0013: the organisation becomes events -------------------------------------------------------
+
+# Three offices as revision 0012 kept them (the region's name on each), in no particular order.
+OFFICES_AT_0012 = [
+    ("SURABAYA", "Kantor Imigrasi Kelas I TPI Surabaya", "JATIM", "Kanwil Jawa Timur", ["35.78"]),
+    ("BOGOR", "Kantor Imigrasi Kelas I Non TPI Bogor", "JABAR", "Kanwil Jawa Barat", ["32.71", "32.01"]),
+    ("SUKABUMI", "Kantor Imigrasi Kelas II Non TPI Sukabumi", "JABAR", "Kanwil Jawa Barat", ["32.02"]),
+]
+OFFICES_0012 = Table(
+    "offices",
+    MetaData(),
+    Column("code", String),
+    Column("name", String),
+    Column("region_code", String),
+    Column("region_name", String),
+    Column("regencies", JSON),
+)
+
+
+def test_0013_turns_the_offices_of_an_0012_database_into_imported_events(database_url: str) -> None:
+    """The regions and offices read as they did (kanim, since before the records); each office's
+    history is its one imported opening; the log gains the regions' and offices' opening events after
+    what it held, recorded by the migration, and both the chain and the read models verify."""
+    db = Database(database_url)
+    try:
+        assert upgrade(db, "0012")
+        append_history(db, HISTORY_AT_0001[:3])  # cases of BOGOR and SUKABUMI, recorded before
+        with db.write() as conn:
+            conn.execute(
+                insert(OFFICES_0012),
+                [
+                    dict(zip(("code", "name", "region_code", "region_name", "regencies"), o, strict=True))
+                    for o in OFFICES_AT_0012
+                ],
+            )
+        with db.read() as conn:
+            head_before = EventStore().head(conn)
+
+        assert upgrade(db)
+
+        store = EventStore()
+        with db.read() as conn:
+            region_rows = [tuple(row) for row in conn.execute(select(regions).order_by(regions.c.code))]
+            office_rows = {
+                row.code: (row.unit_type, row.effective_on)
+                for row in conn.execute(select(offices.c.code, offices.c.unit_type, offices.c.effective_on))
+            }
+            listed = organisation.list_offices(conn)
+            headings = organisation.list_office_headings(conn)
+            long_ago = organisation.list_office_headings(conn, dt.date(2000, 1, 1))
+            history = [
+                dict(row)
+                for row in conn.execute(select(office_history).order_by(office_history.c.position)).mappings()
+            ]
+            opened = store.read_all(conn, after=head_before.position)
+            chain = store.verify(conn)
+            chain_from_before = store.verify(conn, position=head_before.position, digest=head_before.hash)
+            read_models = verification.verify(conn, store)
+            cases = conn.execute(select(candidacies.c.id, candidacies.c.office_code)).all()
+
+        assert region_rows == [("JABAR", "Kanwil Jawa Barat"), ("JATIM", "Kanwil Jawa Timur")]
+        assert listed == [
+            Office(code, name, region, region_name, frozenset(regencies), "kanim")
+            for code, name, region, region_name, regencies in sorted(OFFICES_AT_0012)
+        ]
+        assert office_rows == {code: ("kanim", None) for code, *_ in OFFICES_AT_0012}
+        assert [tuple(h) for h in headings] == [
+            (code, name, region, region_name)
+            for code, name, region, region_name, _ in sorted(OFFICES_AT_0012)
+        ]
+        assert long_ago == headings  # imported: held since before the records
+
+        # The regions first, then the offices, each by code; recorded by the migration, no actor id.
+        assert [(e.stream_type, e.stream_id, e.version, e.type) for e in opened] == [
+            ("region", "region:JABAR", 1, "RegionAdded"),
+            ("region", "region:JATIM", 1, "RegionAdded"),
+            ("office", "office:BOGOR", 1, "OfficeOpened"),
+            ("office", "office:SUKABUMI", 1, "OfficeOpened"),
+            ("office", "office:SURABAYA", 1, "OfficeOpened"),
+        ]
+        assert {
+            (e.actor_username, e.actor_name, e.actor_role, e.actor_office, e.actor_id, e.request_id)
+            for e in opened
+        } == {("cli", "migration 0013", "admin", None, None, "migration-0013")}
+        assert all(e.recorded_at >= head_before.recorded_at for e in opened)  # the log's times go on
+        assert [e.data for e in opened[:2]] == [
+            {"code": "JABAR", "name": "Kanwil Jawa Barat", "imported": True},
+            {"code": "JATIM", "name": "Kanwil Jawa Timur", "imported": True},
+        ]
+        assert [e.data for e in opened[2:]] == [
+            {
+                "code": code,
+                "name": name,
+                "unit_type": "kanim",
+                "region_code": region,
+                "regencies": sorted(regencies),
+                "effective_on": None,
+                "imported": True,
+            }
+            for code, name, region, _, regencies in sorted(OFFICES_AT_0012)
+        ]
+        # Each office's history: its one imported opening, where the log has it.
+        assert history == [
+            {
+                "position": e.position,
+                "code": e.data["code"],
+                "effective_on": None,
+                "name": e.data["name"],
+                "unit_type": "kanim",
+                "region_code": e.data["region_code"],
+                "regencies": e.data["regencies"],
+                "changed": ["opened"],
+                "taken_by": None,
+                "recorded_at": e.recorded_at,
+            }
+            for e in opened[2:]
+        ]
+
+        assert chain.ok and chain.verified_to == head_before.position + 5, chain
+        assert chain_from_before.ok, chain_from_before  # nothing before the upgrade was rewritten
+        assert read_models.ok, read_models.differences
+        assert sorted(cases) == [("case-a", "BOGOR"), ("case-b", "BOGOR"), ("case-c", "SUKABUMI")]
+        assert schema_differences(db, metadata) == []
+    finally:
+        db.dispose()
+
+
+def test_0013_of_a_database_without_offices_records_nothing(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        assert upgrade(db, "0012")
+        append_history(db, HISTORY_AT_0001[:1])
+        with db.read() as conn:
+            head_before = EventStore().head(conn)
+        assert upgrade(db)
+        with db.read() as conn:
+            assert EventStore().head(conn) == head_before
+            assert organisation.list_offices(conn) == []
+            assert organisation.list_regions(conn) == []
+        assert schema_differences(db, metadata) == []
+    finally:
+        db.dispose()
+
+
+def test_0013_is_not_undone_once_the_log_holds_the_organisation(database: Database) -> None:
+    """The log is append-only: its office and region events cannot be taken back by a downgrade."""
+    with accounts.as_command_line(UnitOfWork(database, lambda: T0), "test") as tx:
+        organisation.import_office(
+            tx,
+            accounts.command_line_actor(),
+            Office("BOGOR", "Kantor Imigrasi Bogor", "JABAR", "Kanwil Jawa Barat", frozenset({"32.01"})),
+        )
+    config = alembic_config()
+    with pytest.raises(RuntimeError, match="restore the backup"), database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+    assert current_revision(database) == ScriptDirectory.from_config(config).get_current_head()
+    with database.read() as conn:
+        assert [office.code for office in organisation.list_offices(conn)] == ["BOGOR"]
+        assert EventStore().verify(conn).ok
+    assert schema_differences(database, metadata) == []
+
+
+def test_0013_is_undone_while_the_log_holds_no_organisation(database: Database) -> None:
+    """Down to 0012 (the offices as they were kept then) and up again, on a log of cases only."""
+    append_history(database, HISTORY_AT_0001[:1])
+    config = alembic_config()
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+    assert current_revision(database) == "0012"
+    tables_now = set(inspect(database.engine).get_table_names())
+    assert "offices" in tables_now and not {"regions", "office_history"} & tables_now
+    columns = [c["name"] for c in inspect(database.engine).get_columns("offices")]
+    assert columns == ["code", "name", "region_code", "region_name", "regencies"]
+
+    assert upgrade(database)
+    assert schema_differences(database, metadata) == []
+    with database.read() as conn:
+        assert EventStore().count(conn) == 1
+        assert verification.verify(conn, EventStore()).ok

@@ -52,7 +52,9 @@ WARUGUNUNG = "35.78.01.1001"
 
 WIB = dt.timedelta(hours=7)
 
-# The read models of the accounts (the world's users are events too), beside those of the reports.
+# The read models of the organisation and of the accounts (the world's offices and users are events
+# too), beside those of the reports.
+ORGANISATION_TABLES = {"regions", "offices", "office_history"}
 ACCOUNT_TABLES = {"users", "role_grants"}
 REPORT_TABLES = {
     "candidacies",
@@ -655,8 +657,8 @@ def test_a_refused_target_change_leaves_no_trace(
 def test_the_snapshot_covers_every_report_table(application: Application, story: Story) -> None:
     with application.db.read() as conn:
         snapshot = read_model_snapshot(conn)
-    assert set(snapshot) == REPORT_TABLES | ACCOUNT_TABLES
-    assert all(snapshot[name] for name in REPORT_TABLES | ACCOUNT_TABLES)
+    assert set(snapshot) == REPORT_TABLES | ORGANISATION_TABLES | ACCOUNT_TABLES
+    assert all(snapshot[name] for name in REPORT_TABLES | ORGANISATION_TABLES | ACCOUNT_TABLES)
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 3, 7, 5000])

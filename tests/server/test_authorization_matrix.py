@@ -47,9 +47,9 @@ from sqlalchemy import func, select
 
 from domain.accounts import AccountDraft
 from domain.actors import Actor, Role
-from events.schema import events, users
+from events.schema import events, offices, users
 from events.store import EventStore
-from service.tables import api_tokens, idempotency_keys, offices
+from service.tables import api_tokens, idempotency_keys
 from tests.conftest import ACTION_BODIES, add_test_user, proposal
 from tests.server.conftest import Deployment
 from tests.server.harness import Client, load_villages
@@ -405,6 +405,27 @@ MATRIX = """
 | DELETE /users/{username}/tokens  | auditor             | any     | 403    |
 | DELETE /users/{username}/tokens  | admin               | any     | 204    |
 | DELETE /users/{username}/tokens  | no token            | any     | 401    |
+| GET /offices/{code}/history      | officer             | any     | 200    |
+| GET /offices/{code}/history      | section_head        | any     | 200    |
+| GET /offices/{code}/history      | head_of_office      | any     | 200    |
+| GET /offices/{code}/history      | regional_supervisor | any     | 200    |
+| GET /offices/{code}/history      | auditor             | any     | 200    |
+| GET /offices/{code}/history      | admin               | any     | 200    |
+| GET /offices/{code}/history      | no token            | any     | 401    |
+| POST /regions                    | officer             | any     | 403    |
+| POST /regions                    | section_head        | any     | 403    |
+| POST /regions                    | head_of_office      | any     | 403    |
+| POST /regions                    | regional_supervisor | any     | 403    |
+| POST /regions                    | auditor             | any     | 403    |
+| POST /regions                    | admin               | any     | 201    |
+| POST /regions                    | no token            | any     | 401    |
+| PUT /regions/{code}              | officer             | any     | 403    |
+| PUT /regions/{code}              | section_head        | any     | 403    |
+| PUT /regions/{code}              | head_of_office      | any     | 403    |
+| PUT /regions/{code}              | regional_supervisor | any     | 403    |
+| PUT /regions/{code}              | auditor             | any     | 403    |
+| PUT /regions/{code}              | admin               | any     | 200    |
+| PUT /regions/{code}              | no token            | any     | 401    |
 """
 
 # Rows where the product answers otherwise than api.md, until the product is fixed:
@@ -443,6 +464,7 @@ ACCOUNT_WRITES = (
     "POST /users/{username}/tokens",
     "DELETE /users/{username}/tokens",
 )
+ORGANISATION_OPERATIONS = ("GET /offices/{code}/history", "POST /regions", "PUT /regions/{code}")
 OPERATIONS = (
     "GET /offices",
     "POST /offices",
@@ -464,6 +486,7 @@ OPERATIONS = (
     "GET /users/{username}",
     "GET /regions",
     *ACCOUNT_WRITES,
+    *ORGANISATION_OPERATIONS,
 )
 UNSCOPED = {
     "GET /offices",
@@ -476,12 +499,15 @@ UNSCOPED = {
     "GET /users/{username}",
     "GET /regions",
     *ACCOUNT_WRITES,
+    *ORGANISATION_OPERATIONS,
 }
 OFFICE_ROLES = ("officer", "section_head", "head_of_office")
 ROLES = (*OFFICE_ROLES, "regional_supervisor", "auditor", "admin", "no token")
 NATIONAL = ("auditor", "admin", "no token")
 EVENT_WRITES = {
     *ACCOUNT_WRITES,
+    "POST /regions",
+    "PUT /regions/{code}",
     "POST /candidacies",
     "PUT /targets/{office}/{year}",
     *(f"POST /candidacies/{{id}}/{action}" for action in ACTIONS),
@@ -755,6 +781,14 @@ def call_for(m: Matrix, row: Row) -> Call:
         return Call("GET", "/users/officer")
     if op == "GET /regions":
         return Call("GET", "/regions")
+    if op == "GET /offices/{code}/history":
+        return Call("GET", "/offices/BOGOR/history")
+    if op == "POST /regions":
+        return Call("POST", "/regions", body={"code": f"REGION-{next(m.numbers)}", "name": "Kanwil Uji"})
+    if op == "PUT /regions/{code}":
+        return Call(
+            "PUT", "/regions/JATENG", body={"name": f"Kanwil Jawa Tengah ({row.role} {next(m.numbers)})"}
+        )
     if op == "POST /users":
         return Call("POST", "/users", body=m.new_user())
     if op in ACCOUNT_WRITES:
@@ -854,6 +888,10 @@ def check_success(m: Matrix, row: Row, call: Call, response: requests.Response) 
         assert body["username"] == "officer" and body["id"]
     elif op == "GET /regions":
         assert {"JABAR", "JATIM"} <= {r["code"] for r in body["items"]}
+    elif op == "GET /offices/{code}/history":
+        assert body["items"] and all(i["office"]["code"] == "BOGOR" for i in body["items"])
+    elif op in ("POST /regions", "PUT /regions/{code}"):
+        assert body["name"] == call.body["name"]  # type: ignore[index]
     elif op == "POST /users":
         assert body["username"] == call.body["username"] and response.headers["Location"].endswith(
             body["username"]
@@ -885,7 +923,9 @@ def check_written(row: Row, before: Snapshot, after: Snapshot) -> None:
         )
         assert after.offices == before.offices
     elif succeeded and row.operation in OFFICE_WRITES:
-        assert after.offices != before.offices and after.position == before.position, f"{row}"
+        # The office's event, and the event of each office it took a regency from.
+        assert after.offices != before.offices and after.position > before.position, f"{row}"
+        assert after.events - before.events == after.position - before.position
     else:
         assert after == before, f"{row}: refused (or only read), yet something was written"
 

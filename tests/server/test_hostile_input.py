@@ -27,8 +27,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 from sqlalchemy import func, insert, select
 
-from events.schema import candidacies, events, ledger_head
-from service.tables import areas, idempotency_keys, metadata, offices
+from events.schema import candidacies, events, ledger_head, offices
+from service.tables import areas, idempotency_keys, metadata
 from tests.conftest import ACTION_BODIES, proposal
 from tests.server.conftest import Deployment
 
@@ -188,8 +188,8 @@ class Wire:
 # ---- the state that must not change -----------------------------------------------------------------
 
 TABLES = sorted(metadata.tables.values(), key=lambda table: table.name)
-# After every request: the ledger head, the row count of every table the API writes, and the offices
-# (which change without an event). The village registry is only compared after every group.
+# After every request: the ledger head, the row count of every table the API writes, and the offices as
+# they stand (a change that kept their count). The village registry is only compared after every group.
 _HEAD = select(ledger_head.c.position, ledger_head.c.hash).where(ledger_head.c.id == 1)
 FINGERPRINT = select(
     _HEAD.with_only_columns(ledger_head.c.position).scalar_subquery().label("position"),
@@ -833,7 +833,8 @@ ODD_ITEMS = [*FRAGMENTS.values(), *UNICODE.values()]
 
 def test_unusual_text_is_stored_and_given_back_exactly(deployment: Deployment, wire: Wire) -> None:
     """SQL, paths, RTL overrides, emoji, combining accents and zero-width characters in free text are
-    legitimate data: recorded as one event per write, read back byte for byte, the chain intact."""
+    legitimate data: recorded as the events of each write (one, or two for an office with its new
+    region), read back byte for byte, the chain intact."""
     assert len(ODD_TEXT) <= 200
     key = "' OR 1=1 --; DROP TABLE idempotency_keys"
     with deployment.application.db.read() as conn:
@@ -883,13 +884,24 @@ def test_unusual_text_is_stored_and_given_back_exactly(deployment: Deployment, w
     assert [t["basis"] for t in targets if t["office_code"] == "SUKABUMI"] == [ODD_TEXT]
     stored = wire.request("GET", f"{API}/offices/ODD", user="auditor").json()
     assert (stored["name"], stored["region_name"]) == (ODD_TEXT, ODD_TEXT)
+    listed = wire.request("GET", f"{API}/regions", user="auditor").json()["items"]
+    assert [r for r in listed if r["code"] == "ODD"] == [
+        {"code": "ODD", "name": ODD_TEXT, "offices": ["ODD"]}
+    ]
 
     with deployment.application.db.read() as conn:
-        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == events_before + 4
+        # The case's three events and the target's; the new region's and the office's.
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == events_before + 6
+        organised = select(events.c.type, events.c.data).where(
+            events.c.stream_id.in_(["region:ODD", "office:ODD"])
+        )
+        opened = dict(conn.execute(organised.order_by(events.c.position)).all())
         keys = conn.execute(select(idempotency_keys.c.key).where(idempotency_keys.c.key == key)).all()
         assert len(keys) == 1
         of_case = select(events.c.data).where(events.c.stream_id == case_id).order_by(events.c.position)
         recorded = conn.execute(of_case).scalars().all()
     assert json.loads(recorded[0])["rationale"] == ODD_MULTILINE
+    assert list(opened) == ["RegionAdded", "OfficeOpened"]
+    assert json.loads(opened["RegionAdded"])["name"] == json.loads(opened["OfficeOpened"])["name"] == ODD_TEXT
     verified = wire.request("GET", f"{API}/ledger/verify", user="auditor").json()
     assert verified["ok"] is True and verified["first_bad_position"] is None
