@@ -141,9 +141,10 @@ class CandidacyWithdrawn(Event):
 
 @dataclass(frozen=True, slots=True)
 class CandidacyTransferred(Event):
-    """The case passed to another office, from `effective_on`: its village's regency was taken over
-    (the organisation's event at `cause_position`). Its stage is unchanged; the office it belongs to
-    acts on it from now on."""
+    """The case passed to another office, from `effective_on`: its village's regency was taken over; or
+    to another region with its office (`from_office` is then `to_office`). `cause_position`: the
+    organisation's event that caused it. Its stage is unchanged; from now on the office and region
+    named here hold it."""
 
     type_name: ClassVar[str] = "CandidacyTransferred"
     from_office: str

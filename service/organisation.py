@@ -204,7 +204,8 @@ class _Days:
 
 def _append_all(tx: WriteTransaction, code: str, recorded: rules_of.Recorded) -> None:
     """Append the organisation's events; then pass the cases of every regency taken over to the office
-    `code` that took it, each by an event on the case naming the cause's position."""
+    `code` that took it, and every case of an office that moved to another region to that region,
+    each by an event on the case naming the cause's position."""
     cause = 0
     for stream_id, event in recorded:
         stream_type = REGION_STREAM if stream_id.startswith("region:") else OFFICE_STREAM
@@ -214,35 +215,47 @@ def _append_all(tx: WriteTransaction, code: str, recorded: rules_of.Recorded) ->
         appended = tx.append(stream_type, stream_id, tx.stream_version(stream_id), [event])
         if stream_id == office_stream_id(code):
             cause = appended.events[-1].position
-        if isinstance(event, OfficeChanged) and event.taken_by is not None and before is not None:
+        if not isinstance(event, OfficeChanged) or before is None:
+            continue
+        if event.taken_by is not None:
             taking = get_office(tx.conn, event.taken_by)
             assert taking is not None
+            lost = before.regencies - set(event.regencies)
             _transfer_cases(
-                tx, before, taking, before.regencies - set(event.regencies), event.effective_on, cause
+                tx, before, taking, event.effective_on, cause, regencies=lost, stages=_MOVING_STAGES
             )
+        elif event.region_code != before.region_code:
+            # The office's cases, closed ones too, belong to the region it now belongs to.
+            moved = get_office(tx.conn, before.code)
+            assert moved is not None
+            _transfer_cases(tx, before, moved, event.effective_on, cause, regencies=None, stages=_ALL_STAGES)
 
 
 # A case that holds its village (live or designated) goes with its regency; a closed one stays.
 _MOVING_STAGES = [stage.value for stage in Stage if stage not in CLOSING_STAGES]
 
 
+_ALL_STAGES = [stage.value for stage in Stage]
+
+
 def _transfer_cases(
     tx: WriteTransaction,
     source: Office,
     target: Office,
-    regencies: set[str],
     effective_on: dt.date,
     cause: int,
+    *,
+    regencies: set[str] | None,
+    stages: list[str],
 ) -> None:
-    found = tx.conn.execute(
-        select(candidacies.c.id, candidacies.c.version)
-        .where(
-            candidacies.c.office_code == source.code,
-            candidacies.c.stage.in_(_MOVING_STAGES),
-            func.substr(candidacies.c.village_code, 1, 5).in_(sorted(regencies)),
-        )
-        .order_by(candidacies.c.proposed_position)
-    ).all()
+    """Pass the source office's cases in `stages` (of `regencies`, or all) to the target office as it
+    now stands (the same office, for one that moved to another region)."""
+    query = select(candidacies.c.id, candidacies.c.version).where(
+        candidacies.c.office_code == source.code, candidacies.c.stage.in_(stages)
+    )
+    if regencies is not None:
+        query = query.where(func.substr(candidacies.c.village_code, 1, 5).in_(sorted(regencies)))
+    found = tx.conn.execute(query.order_by(candidacies.c.proposed_position)).all()
     for case_id, version in found:
         moved = CandidacyTransferred(
             from_office=source.code,

@@ -179,3 +179,20 @@ def test_a_new_office_takes_over_two_regencies(api: Api, clock: FakeClock) -> No
         print(f"  {key}: {json.dumps(offices)}")
     print("2026 report today:", json.dumps({c: r["pipeline"] for c, r in rows.items()}))
     print("authority chain of", row["village"]["name"], row["decree_number"], *chain, sep="\n  ")
+
+
+def test_an_office_moved_to_another_region_takes_its_cases(api: Api) -> None:
+    case = api.proposed("sukabumi_officer", village_code="32.02.01.2002", office_code="SUKABUMI")  # Tonjong
+    assert api.get("supervisor", f"{CASES}/{case['id']}").status_code == 200
+    moved = admin(api, "PUT", "/offices/SUKABUMI", {"region_code": "JATIM"})
+    assert moved["region_name"] == "Kanwil Jawa Timur"
+
+    assert_problem(api.get("supervisor", f"{CASES}/{case['id']}"), 404)
+    assert api.case("jatim_supervisor", case["id"])["region_code"] == "JATIM"
+    assert api.case("sukabumi_officer", case["id"])["office_code"] == "SUKABUMI"
+    [transfer] = api.get("auditor", f"{CASES}/{case['id']}/events").get_json()["items"][1:]
+    assert (transfer["type"], transfer["data"]["from_office"], transfer["data"]["to_office"]) == (
+        "CandidacyTransferred",
+        "SUKABUMI",
+        "SUKABUMI",
+    )

@@ -10,10 +10,9 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from events.database import Database
-from events.schema import users
 from service import accounts
 from service.app import create_app
 from service.application import Application
@@ -230,16 +229,14 @@ def test_tokens_issued_before_expiry_existed_get_90_days_from_the_upgrade(databa
     upgrade(database, "0008")
     with database.write() as conn:
         conn.execute(text("INSERT INTO offices VALUES ('BOGOR', 'Bogor', 'JABAR', 'Jawa Barat', '[]')"))
+        # The users table as it stood at 0008 (the code's table is today's read model).
         conn.execute(
-            insert(users).values(
-                username="officer",
-                name="Officer",
-                role="officer",
-                office_code="BOGOR",
-                region_code=None,
-                active=True,
-                created_at="2020-01-01T00:00:00.000000Z",
-            )
+            text(
+                "INSERT INTO users (username, name, role, office_code, region_code, active, created_at)"
+                " VALUES ('officer', 'Officer', 'officer', 'BOGOR', NULL, :active,"
+                " '2020-01-01T00:00:00.000000Z')"
+            ),
+            {"active": True},
         )
         conn.execute(
             text(
