@@ -196,10 +196,8 @@ def _organisation(conn: Connection, regencies: frozenset[str]) -> Organisation:
     )
 
 
-class _Days:
-    @staticmethod
-    def of(tx: WriteTransaction) -> Days:
-        return Days(today=day_of(tx.now), latest=latest_today(tx.now))
+def _days(tx: WriteTransaction) -> Days:
+    return Days(today=day_of(tx.now), latest=latest_today(tx.now))
 
 
 def _append_all(tx: WriteTransaction, code: str, recorded: rules_of.Recorded) -> None:
@@ -270,7 +268,7 @@ def _transfer_cases(
 def open_office(tx: WriteTransaction, actor: Actor, request: OfficeRequest) -> Office:
     """Open an office (with its region, if new), taking over the regencies it is given to serve."""
     org = _organisation(tx.conn, request.regencies or frozenset())
-    _append_all(tx, request.code, rules_of.open_office(actor, request, org, _Days.of(tx)))
+    _append_all(tx, request.code, rules_of.open_office(actor, request, org, _days(tx)))
     office = get_office(tx.conn, request.code)
     assert office is not None
     return office
@@ -282,7 +280,7 @@ def change_office(tx: WriteTransaction, actor: Actor, request: OfficeRequest) ->
     org = _organisation(
         tx.conn, (request.regencies or frozenset()) | (current.regencies if current else frozenset())
     )
-    _append_all(tx, request.code, rules_of.change_office(actor, request, org, _Days.of(tx)))
+    _append_all(tx, request.code, rules_of.change_office(actor, request, org, _days(tx)))
     office = get_office(tx.conn, request.code)
     if office is None:
         raise NotFound(f"no office {request.code}")

@@ -173,7 +173,10 @@ def test_offices_add_a_detention_centre_from_a_past_day(app: Flask, application:
     assert result.exit_code == 0, result.output
     with application.db.read() as conn:
         office = organisation.get_office(conn, "DEPOK")
-        row = conn.execute(select(offices.c.effective_on, office_history.c.effective_on)).one()
+        row = (
+            conn.execute(select(offices.c.effective_on)).scalar_one(),
+            conn.execute(select(office_history.c.effective_on)).scalar_one(),
+        )
         [opened] = EventStore().read_all(conn, after=1)
     assert office is not None and office.unit_type == "rudenim"
     assert tuple(row) == ("2024-01-02", "2024-01-02")
