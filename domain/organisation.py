@@ -8,7 +8,9 @@ Each decision returns the events to record, stream by stream; the service suppli
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from domain import rules
 from domain.actors import Actor
@@ -202,3 +204,19 @@ def _taken_over(
         )
         for other in sorted(others, key=lambda o: o.code)
     ]
+
+
+class OfficeState(NamedTuple):
+    """One recorded state of an office: the day it holds from (None: since before the records) and the
+    region it put the office in."""
+
+    effective_on: str | None  # ISO date
+    region_code: str
+
+
+def region_on(states: Sequence[OfficeState], day: str) -> str:
+    """The region an office belonged to on `day` (ISO date), from its states in the order recorded:
+    the newest recorded state in force that day. A day before the office existed counts in the region
+    it opened in, so that a decree dated before an office's opening still counts somewhere."""
+    held = [state for state in states if state.effective_on is None or state.effective_on <= day]
+    return (held[-1] if held else states[0]).region_code

@@ -58,6 +58,7 @@ class ReadModels:
     users: Table
     role_grants: Table
     regions: Table
+    region_history: Table
     offices: Table
     office_history: Table
 
@@ -78,6 +79,7 @@ LIVE = ReadModels(
     users=schema.users,
     role_grants=schema.role_grants,
     regions=schema.regions,
+    region_history=schema.region_history,
     offices=schema.offices,
     office_history=schema.office_history,
 )
@@ -323,17 +325,26 @@ def project_users(conn: Connection, batch: Sequence[RecordedEvent], models: Read
 
 
 def project_organisation(conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels) -> None:
-    """Regions, offices as they stand, and every state of every office. One statement per event: the
-    organisation changes a few times a year."""
+    """Regions and offices as they stand, every name of every region and every state of every office.
+    A statement or two per event: the organisation changes a few times a year."""
     for recorded in batch:
         data = recorded.data
         if recorded.stream_type == REGION_STREAM:
             code = recorded.stream_id.removeprefix("region:")
             if recorded.type == RegionAdded.type_name:
                 conn.execute(insert(models.regions).values(code=code, name=data["name"]))
+                held_from = None
             elif recorded.type == RegionRenamed.type_name:
                 regions = models.regions
                 conn.execute(update(regions).where(regions.c.code == code).values(name=data["name"]))
+                held_from = recorded_day(recorded)
+            else:
+                continue
+            conn.execute(
+                insert(models.region_history).values(
+                    position=recorded.position, code=code, name=data["name"], effective_on=held_from
+                )
+            )
         elif recorded.stream_type == OFFICE_STREAM and recorded.type in _OFFICE_STATES:
             code = recorded.stream_id.removeprefix("office:")
             state = {

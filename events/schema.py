@@ -279,6 +279,17 @@ regions = Table(
     Column("name", String(200), nullable=False),
 )
 
+# Every name of every region with the day it held from, by position: a rename holds from the day it
+# was recorded; the name a region was added with, since before the records (null).
+region_history = Table(
+    "region_history",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("effective_on", String(10)),
+)
+
 offices = Table(
     "offices",
     metadata,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, Subquery, Table, bindparam, func, or_, select
 
 from domain import organisation as rules_of
 from domain import rules
@@ -25,7 +25,7 @@ from domain.events import (
 from domain.lifecycle import CLOSING_STAGES, Stage
 from domain.organisation import Days, OfficeRequest, Organisation, office_stream_id, region_stream_id
 from domain.places import Office
-from events.schema import candidacies, office_history, offices, regions
+from events.schema import candidacies, office_history, offices, region_history, regions
 from events.unit_of_work import WriteTransaction
 from service import registry
 
@@ -91,24 +91,39 @@ class OfficeHeading(NamedTuple):
     region_name: str
 
 
+def _held_on(history: Table, as_of: dt.date) -> ColumnElement[bool]:
+    return or_(history.c.effective_on.is_(None), history.c.effective_on <= as_of.isoformat())
+
+
+def _as_it_stood(history: Table, as_of: dt.date) -> Subquery:
+    """Per code, the position of the newest state of `history` held at the end of `as_of`."""
+    return (
+        select(history.c.code, func.max(history.c.position).label("position"))
+        .where(_held_on(history, as_of))
+        .group_by(history.c.code)
+        .subquery()
+    )
+
+
 def list_office_headings(conn: Connection, as_of: dt.date | None = None) -> list[OfficeHeading]:
     """Every office by code, without the regencies it serves: as it stands, or as it stood at the end
-    of `as_of` (an office opened later is left out; a region by the name it has now)."""
+    of `as_of` (an office opened later is left out), its region by the name it had that day."""
     if as_of is None:
         query: Select[Any] = select(offices.c.code, offices.c.name, offices.c.region_code, regions.c.name)
         query = query.join(regions, regions.c.code == offices.c.region_code).order_by(offices.c.code)
         return [OfficeHeading._make(row) for row in conn.execute(query)]
-    held = or_(office_history.c.effective_on.is_(None), office_history.c.effective_on <= as_of.isoformat())
-    newest = (
-        select(office_history.c.code, func.max(office_history.c.position).label("position"))
-        .where(held)
-        .group_by(office_history.c.code)
-        .subquery()
-    )
+    office_state, region_state = _as_it_stood(office_history, as_of), _as_it_stood(region_history, as_of)
     query = (
-        select(office_history.c.code, office_history.c.name, office_history.c.region_code, regions.c.name)
-        .join(newest, newest.c.position == office_history.c.position)
-        .join(regions, regions.c.code == office_history.c.region_code)
+        select(
+            office_history.c.code,
+            office_history.c.name,
+            office_history.c.region_code,
+            region_history.c.name.label("region_name"),
+        )
+        .join(office_state, office_state.c.position == office_history.c.position)
+        # Every region has a name held on any day: the one it was added with holds since before records.
+        .join(region_state, region_state.c.code == office_history.c.region_code)
+        .join(region_history, region_history.c.position == region_state.c.position)
         .order_by(office_history.c.code)
     )
     return [OfficeHeading._make(row) for row in conn.execute(query)]

@@ -21,6 +21,7 @@ from domain import rules
 from domain.actors import Actor
 from domain.calendar import SYSTEM_TIMEZONE
 from domain.lifecycle import CLOSING_STAGES, LIVE_STAGES, Stage
+from domain.organisation import OfficeState, region_on
 from domain.performance import QUARTERS, AsOf, AsOfBasis, achievement_pct, median_of_ascending, rating
 from events.schema import (
     GENESIS_HASH,
@@ -29,6 +30,7 @@ from events.schema import (
     designations,
     events,
     ledger_head,
+    office_history,
     pipeline_counts,
     stage_changes,
     stage_levels,
@@ -84,6 +86,12 @@ class Tally:
 
     def count(self, name: str, how_many: int) -> None:
         self.counts[_AT[name]] += how_many
+
+    def without_designations(self) -> Tally:
+        counts = list(self.counts)
+        counts[_DESIGNATED] = 0
+        counts[_QUARTERS] = [0] * len(QUARTERS)
+        return Tally(target=self.target, counts=counts)
 
     @classmethod
     def total(cls, tallies: list[Tally]) -> Tally:
@@ -264,6 +272,7 @@ def performance_report(
     for office_code, stage, cases in conn.execute(queries.closed, params):
         tallies[office_code].count(stage, int(cases))
 
+    moved_from = _designations_of_offices_that_changed_region(conn, params)
     office_rows = [
         {
             "office_code": office.code,
@@ -280,16 +289,77 @@ def performance_report(
         "as_of_basis": when.basis.value,
         "ledger": ledger_at(conn, as_of),
         "offices": office_rows,
-        "regions": _region_rows(actor, all_offices, offices, tallies),
+        "regions": _region_rows(actor, all_offices, offices, tallies, moved_from),
         # The whole country, only for whom reads all of it and asked for all of it.
         "national": _national(tallies) if region is None and rules.may_read_everything(actor) else None,
     }
 
 
+class _MovedOffices(NamedTuple):
+    """The offices that have ever changed region, and their designations of the report's year by the
+    region each office belonged to on the decree date (designation figures only)."""
+
+    codes: frozenset[str]
+    designations_by_region: dict[str, Tally]
+
+
+_STATES_OF_OFFICES_THAT_CHANGED_REGION = (
+    select(office_history.c.code, office_history.c.effective_on, office_history.c.region_code)
+    .where(
+        office_history.c.code.in_(
+            select(office_history.c.code)
+            .group_by(office_history.c.code)
+            .having(func.count(office_history.c.region_code.distinct()) > 1)
+        )
+    )
+    .order_by(office_history.c.code, office_history.c.position)
+)
+
+_MOVED_DESIGNATIONS = select(
+    designations.c.office_code,
+    designations.c.decree_date,
+    designations.c.quarter,
+    designations.c.days_to_designation,
+).where(
+    designations.c.office_code.in_(bindparam("moved", expanding=True)),
+    designations.c.decree_year == bindparam("year"),
+)
+_MOVED_DESIGNATIONS_BY_DAY = _MOVED_DESIGNATIONS.where(
+    designations.c.recorded_day <= bindparam("day", type_=String)
+)
+
+
+def _designations_of_offices_that_changed_region(conn: Connection, params: dict[str, Any]) -> _MovedOffices:
+    """A region counts a designation if the office belonged to it on the decree date, which for an
+    office that never changed region is the region it is in; only the others' designations are read
+    one by one. (Usually none: the check is one query over the offices' states.)"""
+    states: dict[str, list[OfficeState]] = {}
+    for code, effective_on, region_code in conn.execute(_STATES_OF_OFFICES_THAT_CHANGED_REGION):
+        states.setdefault(code, []).append(OfficeState(effective_on, region_code))
+    by_region: dict[str, Tally] = {}
+    if not states:
+        return _MovedOffices(frozenset(), by_region)
+    query = _MOVED_DESIGNATIONS_BY_DAY if "day" in params else _MOVED_DESIGNATIONS
+    for code, decree_date, quarter, days in conn.execute(query, {**params, "moved": sorted(states)}):
+        tally = by_region.setdefault(region_on(states[code], decree_date), Tally())
+        tally.count("designated", 1)
+        tally.count(quarter, 1)
+        tally.days.append(days)
+    for tally in by_region.values():
+        tally.days.sort()
+    return _MovedOffices(frozenset(states), by_region)
+
+
 def _region_rows(
-    actor: Actor, all_offices: list[OfficeHeading], offices: list[OfficeHeading], tallies: dict[str, Tally]
+    actor: Actor,
+    all_offices: list[OfficeHeading],
+    offices: list[OfficeHeading],
+    tallies: dict[str, Tally],
+    moved: _MovedOffices,
 ) -> list[dict[str, Any]]:
-    """A region's row only where the actor reads all of the region: no partial sums that look whole."""
+    """A region's row only where the actor reads all of the region: no partial sums that look whole.
+    Its target, pipeline and closings are its offices' as the organisation stood on the report's day;
+    its designations, those made by offices while they belonged to it."""
     members_of: dict[str, list[OfficeHeading]] = {}
     for office in all_offices:
         members_of.setdefault(office.region_code, []).append(office)
@@ -298,7 +368,14 @@ def _region_rows(
         members = members_of[region_code]
         if not all(rules.may_read_office(actor, o.code, o.region_code) for o in members):
             continue
-        total = Tally.total([tallies[o.code] for o in members if o.code in tallies])
+        parts = [
+            tallies[o.code].without_designations() if o.code in moved.codes else tallies[o.code]
+            for o in members
+            if o.code in tallies
+        ]
+        if region_code in moved.designations_by_region:
+            parts.append(moved.designations_by_region[region_code])
+        total = Tally.total(parts)
         rows.append(
             {
                 "region_code": region_code,

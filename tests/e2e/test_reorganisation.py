@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ACTION_BODIES, FakeClock
+from service.app import Application
+from tests.conftest import ACTION_BODIES, FakeClock, load_areas
 from tests.e2e.conftest import API, CASES, Api, assert_problem
 
 pytestmark = pytest.mark.usefixtures("registry")
@@ -196,3 +197,108 @@ def test_an_office_moved_to_another_region_takes_its_cases(api: Api) -> None:
         "SUKABUMI",
         "SUKABUMI",
     )
+
+
+def test_a_region_counts_the_designations_made_while_the_office_belonged_to_it(
+    api: Api, application: Application, clock: FakeClock
+) -> None:
+    """Sukabumi moves from Jawa Barat to Jawa Timur on 1 July 2025. Its designations count for it
+    wherever it is; for the regions, by the decree date: a decree of 20 June recorded after the move
+    still counts in Jawa Barat."""
+    load_areas(application, [("32.02.01.2003", "Citepus"), ("32.02.01.2004", "Buniwangi")])
+    clock.set("2025-02-03T03:00:00Z")
+    admin(
+        api,
+        "POST",
+        "/users",
+        {
+            "username": "kasi.sukabumi",
+            "name": "Kasi Sukabumi",
+            "role": "section_head",
+            "office_code": "SUKABUMI",
+        },
+    )
+    issued = admin(api, "POST", "/users/kasi.sukabumi/tokens", {"expires_in_days": 365})
+    kasi = {"Authorization": f"Bearer {issued['token']}"}
+
+    def designated(village_code: str, decree_date: str) -> None:
+        case = api.proposed("sukabumi_officer", village_code=village_code, office_code="SUKABUMI")
+        for action in ("coordinate", "socialize", "assess"):
+            response = api.client.post(f"{CASES}/{case['id']}/{action}", json=DATED[action], headers=kasi)
+            assert response.status_code == 200, response.get_data(as_text=True)
+        api.acted(
+            "sukabumi_head", case["id"], "designate", {**DATED["designate"], "decree_date": decree_date}
+        )
+
+    clock.set("2025-04-16T03:00:00Z")
+    designated("32.02.01.2002", "2025-04-16")
+    clock.set("2025-07-01T03:00:00Z")
+    admin(api, "PUT", "/offices/SUKABUMI", {"region_code": "JATIM", "effective_on": "2025-07-01"})
+    clock.set("2025-07-10T03:00:00Z")
+    designated("32.02.01.2003", "2025-06-20")  # decreed in Jawa Barat, recorded in Jawa Timur
+    clock.set("2025-08-01T03:00:00Z")
+    designated("32.02.01.2004", "2025-08-01")
+
+    def figures(who: str, as_of: str | None = None) -> dict[str, Any]:
+        params = {"year": 2025} | ({"as_of": as_of} if as_of else {})
+        response = api.get(who, f"{API}/reports/performance", **params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        report = response.get_json()
+        return {
+            "offices": {o["office_code"]: (o["region_code"], o["designated"]) for o in report["offices"]},
+            "regions": {
+                r["region_code"]: (
+                    r["offices"],
+                    r["designated"],
+                    r["by_quarter"],
+                    r["median_days_to_designation"],
+                )
+                for r in report["regions"]
+            },
+            "national": report["national"] and report["national"]["designated"],
+        }
+
+    clock.set("2025-08-02T03:00:00Z")
+    days = api.get("auditor", f"{API}/designations").get_json()["items"]
+    days_by_village = {row["village"]["code"]: row["days_to_designation"] for row in days}
+    jabar_days = sorted(days_by_village[v] for v in ("32.02.01.2002", "32.02.01.2003"))
+    now = figures("auditor")
+    assert now["offices"]["SUKABUMI"] == ("JATIM", 3)
+    assert now["regions"]["JABAR"] == (1, 2, {"Q1": 0, "Q2": 2, "Q3": 0, "Q4": 0}, sum(jabar_days) / 2)
+    assert now["regions"]["JATIM"] == (
+        2,
+        1,
+        {"Q1": 0, "Q2": 0, "Q3": 1, "Q4": 0},
+        days_by_village["32.02.01.2004"],
+    )
+    assert now["national"] == 3
+    # As of the day of the last decree, from the register rather than the live counters: the same.
+    assert figures("auditor", "2025-08-01") == now
+    # As of the day before the move, Sukabumi was in Jawa Barat with one designation.
+    before_move = figures("auditor", "2025-06-30")
+    assert before_move["offices"]["SUKABUMI"] == ("JABAR", 1)
+    assert before_move["regions"]["JABAR"][:2] == (2, 1) and before_move["regions"]["JATIM"][:2] == (1, 0)
+    # Jawa Barat's supervisor no longer reads Sukabumi, but reads the region's two designations.
+    supervisor = figures("supervisor")
+    assert "SUKABUMI" not in supervisor["offices"]
+    assert supervisor["regions"] == {"JABAR": now["regions"]["JABAR"]} and supervisor["national"] is None
+
+
+def test_a_report_as_of_a_past_day_names_regions_as_they_were_named_that_day(
+    api: Api, clock: FakeClock
+) -> None:
+    """In 2025 the Kanwil became the immigration service's own: a report as of a day before the
+    rename keeps the old name, for the region and for its offices."""
+    old_name = admin(api, "GET", "/offices/BOGOR")["region_name"]
+    clock.set("2025-03-01T03:00:00Z")
+    admin(api, "PUT", "/regions/JABAR", {"name": "Kanwil Ditjen Imigrasi Jawa Barat"})
+
+    def names(as_of: str) -> set[str]:
+        report = api.get("auditor", f"{API}/reports/performance", year=2025, as_of=as_of).get_json()
+        return {r["region_name"] for r in report["regions"] if r["region_code"] == "JABAR"} | {
+            o["region_name"] for o in report["offices"] if o["region_code"] == "JABAR"
+        }
+
+    assert names("2025-02-28") == {old_name} != {"Kanwil Ditjen Imigrasi Jawa Barat"}
+    assert names("2025-03-01") == {"Kanwil Ditjen Imigrasi Jawa Barat"}
+    assert admin(api, "GET", "/offices/BOGOR")["region_name"] == "Kanwil Ditjen Imigrasi Jawa Barat"

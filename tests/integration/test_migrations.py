@@ -40,6 +40,9 @@ from domain.events import (
     CandidacySocialized,
     CandidacyWithdrawn,
     Event,
+    OfficeOpened,
+    RegionAdded,
+    RegionRenamed,
 )
 from domain.places import Office
 from events import projections, rebuild, verification
@@ -56,6 +59,7 @@ from events.schema import (
     office_history,
     offices,
     pipeline_counts,
+    region_history,
     regions,
     role_grants,
     stage_changes,
@@ -540,6 +544,7 @@ def test_only_migrations_that_reshape_read_models_ask_for_a_rebuild() -> None:
     assert not _reshapes_read_models(config, "0010", "0011")  # a column of a plain table
     assert _reshapes_read_models(config, "0011", "0012")  # accounts become read models of events
     assert _reshapes_read_models(config, "0012", "0013")  # and so does the organisation
+    assert _reshapes_read_models(config, "0013", "0014")  # the regions' names get a history
 
 
 def test_no_procedure_is_left_behind(database: Database) -> None:
@@ -999,3 +1004,77 @@ def test_0013_is_undone_while_the_log_holds_no_organisation(database: Database) 
     with database.read() as conn:
         assert EventStore().count(conn) == 1
         assert verification.verify(conn, EventStore()).ok
+
+
+# ---- 0014: every name of every region ------------------------------------------------------------
+
+
+def test_0014_names_regions_in_past_reports_as_they_were_named(database_url: str) -> None:
+    """A region added and later renamed under 0013: after 0014 the history holds both names with the
+    days they held from, a day before the rename reads the old name, and the read models verify."""
+    db = Database(database_url)
+    store = EventStore()
+    by_cli = EventMetadata("cli", "cli (ops)", "admin", None, "req-cli")
+    try:
+        assert upgrade(db, "0013")
+        recorded = []
+        for iso, stream_type, stream_id, event in [
+            (
+                "2024-01-01T02:00:00Z",
+                "region",
+                "region:JABAR",
+                RegionAdded(code="JABAR", name="Kanwil Jawa Barat"),
+            ),
+            (
+                "2024-01-01T02:00:00Z",
+                "office",
+                "office:BOGOR",
+                OfficeOpened(
+                    code="BOGOR",
+                    name="Kantor Imigrasi Bogor",
+                    unit_type="kanim",
+                    region_code="JABAR",
+                    regencies=("32.01",),
+                    effective_on=None,
+                ),
+            ),
+            # 08:00 WIB on 1 March 2025: the day of the rename in system time.
+            (
+                "2025-03-01T01:00:00Z",
+                "region",
+                "region:JABAR",
+                RegionRenamed(name="Kanwil Ditjen Imigrasi Jabar"),
+            ),
+        ]:
+            with db.engine.begin() as conn:
+                recorded += store.append(
+                    conn,
+                    store.lock_head(conn),
+                    stream_type=stream_type,
+                    stream_id=stream_id,
+                    expected_version=store.stream_version(conn, stream_id),
+                    new_events=[event],
+                    metadata=by_cli,
+                    now=dt.datetime.fromisoformat(iso),
+                )
+
+        assert upgrade(db)
+
+        with db.read() as conn:
+            history = [
+                tuple(row) for row in conn.execute(select(region_history).order_by(region_history.c.position))
+            ]
+            before = organisation.list_office_headings(conn, dt.date(2025, 2, 28))
+            on_the_day = organisation.list_office_headings(conn, dt.date(2025, 3, 1))
+            read_models = verification.verify(conn, store)
+        added, renamed = recorded[0].position, recorded[2].position
+        assert history == [
+            (added, "JABAR", "Kanwil Jawa Barat", None),
+            (renamed, "JABAR", "Kanwil Ditjen Imigrasi Jabar", "2025-03-01"),
+        ]
+        assert [h.region_name for h in before] == ["Kanwil Jawa Barat"]
+        assert [h.region_name for h in on_the_day] == ["Kanwil Ditjen Imigrasi Jabar"]
+        assert read_models.ok, read_models.differences
+        assert schema_differences(db, metadata) == []
+    finally:
+        db.dispose()

@@ -54,7 +54,7 @@ WIB = dt.timedelta(hours=7)
 
 # The read models of the organisation and of the accounts (the world's offices and users are events
 # too), beside those of the reports.
-ORGANISATION_TABLES = {"regions", "offices", "office_history"}
+ORGANISATION_TABLES = {"regions", "region_history", "offices", "office_history"}
 ACCOUNT_TABLES = {"users", "role_grants"}
 REPORT_TABLES = {
     "candidacies",

@@ -11,7 +11,7 @@ from domain import organisation
 from domain.actors import Actor, Role
 from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken
 from domain.events import OfficeChanged, OfficeOpened, RegionAdded, RegionRenamed
-from domain.organisation import Days, OfficeRequest, Organisation
+from domain.organisation import Days, OfficeRequest, OfficeState, Organisation
 from domain.places import Office
 
 ADMIN = Actor("admin", "Admin", Role.ADMIN, id="a")
@@ -130,3 +130,31 @@ def test_only_an_admin_changes_the_organisation(role: Role) -> None:
         organisation.open_office(someone, request(), org(), DAYS)
     with pytest.raises(NotPermitted):
         organisation.add_region(someone, "BALI", "Kanwil Bali", {})
+
+
+# ---- the region a designation counts in ----------------------------------------------------------
+
+MOVED = [
+    OfficeState(None, "JABAR"),  # imported: since before the records
+    OfficeState("2025-07-01", "JATIM"),
+    OfficeState("2026-01-26", "JABAR"),
+]
+
+
+@pytest.mark.parametrize(
+    ("day", "region"),
+    [
+        ("2020-01-01", "JABAR"),
+        ("2025-06-30", "JABAR"),
+        ("2025-07-01", "JATIM"),  # the day a change is effective belongs to it
+        ("2026-01-25", "JATIM"),
+        ("2026-01-26", "JABAR"),
+    ],
+)
+def test_a_designation_counts_in_the_region_of_its_decree_date(day: str, region: str) -> None:
+    assert organisation.region_on(MOVED, day) == region
+
+
+def test_a_decree_before_the_office_opened_counts_in_its_first_region() -> None:
+    states = [OfficeState("2026-01-26", "JABAR"), OfficeState("2026-06-01", "JATIM")]
+    assert organisation.region_on(states, "2025-12-01") == "JABAR"
