@@ -245,7 +245,7 @@ def _prepare(database_url: str) -> dict[str, str]:
             organisation.import_office(tx, accounts.command_line_actor(), office)
         for username, role in USERS.items():
             user = AccountDraft(username, username.title(), role, "BOGOR", None)
-            tokens[username] = accounts.add_user(tx, operator, user)
+            tokens[username] = accounts.add_user(tx, operator, user).token
     application.db.dispose()
     return tokens
 

@@ -20,7 +20,7 @@ from domain.errors import NotFound, RuleBroken
 from domain.events import REGISTRY, USER_STREAM
 from events.schema import users
 from events.store import EventMetadata, format_timestamp
-from events.unit_of_work import Clock, UnitOfWork, WriteTransaction
+from events.unit_of_work import UnitOfWork, WriteTransaction
 from service import organisation
 from service.auth import DEFAULT_TOKEN_DAYS, hash_token, new_token
 from service.tables import api_tokens, passwords
@@ -83,10 +83,10 @@ def create_user(tx: WriteTransaction, actor: Actor, draft: AccountDraft) -> User
 
 def add_user(
     tx: WriteTransaction, actor: Actor, draft: AccountDraft, token_days: int = DEFAULT_TOKEN_DAYS
-) -> str:
-    """Open an account and return its first token: shown once, stored only as a hash."""
+) -> IssuedToken:
+    """Open an account and issue its first token: shown once, stored only as a hash."""
     create_user(tx, actor, draft)
-    return issue_token(tx, actor, draft.username, token_days).token
+    return issue_token(tx, actor, draft.username, token_days)
 
 
 def change_user(tx: WriteTransaction, actor: Actor, username: str, change: AccountChange) -> UserListing:
@@ -109,10 +109,6 @@ class IssuedToken(NamedTuple):
     token: str  # shown once
     token_id: str
     expires_at: str
-
-
-def token_expiry(clock: Clock, days: int) -> dt.datetime:
-    return clock() + dt.timedelta(days=days)
 
 
 def issue_token(

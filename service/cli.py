@@ -18,6 +18,7 @@ from domain.actors import Role
 from domain.errors import DomainError, InvalidInput
 from events import ledger, rebuild, verification
 from events.schema import GENESIS_HASH
+from events.store import parse_timestamp
 from events.unit_of_work import WriteTransaction
 from service import accounts, backup, organisation, registry
 from service.application import Application
@@ -139,10 +140,11 @@ def _token_days(days: int | None) -> int:
     return days if days is not None else current_app.config["TOKEN_DAYS"]
 
 
-def _print_token(username: str, days: int, token: str) -> None:
-    expires = accounts.token_expiry(_application().clock, days)
+def _print_token(username: str, issued: accounts.IssuedToken) -> None:
+    """The expiry as the log records it, then the token on the last line."""
+    expires = parse_timestamp(issued.expires_at)
     click.echo(f"token for {username}, valid until {expires:%Y-%m-%d %H:%M} UTC (shown once):")
-    click.echo(token)
+    click.echo(issued.token)
 
 
 def _as_command_line(label: str) -> AbstractContextManager[WriteTransaction]:
@@ -164,11 +166,11 @@ def users_add(
     draft = AccountDraft(username, name, Role(role), office_code, region_code)
     try:
         with _as_command_line("users-add") as tx:
-            token = accounts.add_user(tx, accounts.command_line_actor(), draft, _token_days(days))
+            issued = accounts.add_user(tx, accounts.command_line_actor(), draft, _token_days(days))
     except DomainError as error:
         _fail(error)
     click.echo(f"user {username} added as {role}")
-    _print_token(username, _token_days(days), token)
+    _print_token(username, issued)
 
 
 @users_group.command("token")
@@ -182,7 +184,7 @@ def users_token(username: str, days: int | None) -> None:
             issued = accounts.issue_token(tx, accounts.command_line_actor(), username, _token_days(days))
     except DomainError as error:
         _fail(error)
-    _print_token(username, _token_days(days), issued.token)
+    _print_token(username, issued)
 
 
 @users_group.command("revoke")

@@ -207,7 +207,7 @@ def build_world(application: Application) -> World:
             name = username.replace("_", " ").title()
             tokens[username] = accounts.add_user(
                 tx, operator, AccountDraft(username, name, role, office, region), token_days=WORLD_TOKEN_DAYS
-            )
+            ).token
             user_id = accounts.listed_user(tx.conn, username).id
             actors[username] = Actor(username, name, role, office, region, user_id)
     return World(tokens, actors)
@@ -217,7 +217,7 @@ def add_test_user(application: Application, draft: AccountDraft) -> tuple[str, A
     """One more user than the world has, opened as the world's were (no later than the log's head):
     its token, and the actor it acts as."""
     with accounts.as_command_line(UnitOfWork(application.db, lambda: WORLD_OPENED), "test-user") as tx:
-        token = accounts.add_user(tx, accounts.command_line_actor(), draft, token_days=WORLD_TOKEN_DAYS)
+        token = accounts.add_user(tx, accounts.command_line_actor(), draft, token_days=WORLD_TOKEN_DAYS).token
         user_id = accounts.listed_user(tx.conn, draft.username).id
     return token, Actor(draft.username, draft.name, draft.role, draft.office_code, draft.region_code, user_id)
 
