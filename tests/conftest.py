@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -15,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Connection, create_engine, insert, make_url, text
 
 from domain.accounts import AccountDraft
 from domain.actors import Actor, Role
@@ -58,8 +59,133 @@ def scratch_database_url(backend: str, directory: Path) -> Iterator[str]:
         admin.dispose()
 
 
+class Templates:
+    """Databases migrated once per test session, per backend, and with the world's offices and users
+    once more: each test gets a copy of one, which costs a small part of migrating and opening the
+    accounts again (a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._built: dict[tuple[str, bool], tuple[str, World | None]] = {}
+        self._postgres_databases: list[str] = []
+
+    def copy(self, backend: str, directory: Path, *, with_world: bool) -> AbstractContextManager[Copy]:
+        template, world = self._template(backend, with_world)
+        if backend == "sqlite":
+            return self._sqlite_copy(template, directory, world)
+        return self._postgres_copy(template, world)
+
+    def _template(self, backend: str, with_world: bool) -> tuple[str, World | None]:
+        if (backend, with_world) not in self._built:
+            if with_world:
+                url, _ = self._template(backend, with_world=False)
+                url = self._new_template(backend, url)
+                application = Application(Database(url), lambda: WORLD_OPENED)
+                world: World | None = build_world(application)
+                application.db.dispose()
+            else:
+                url, world = self._new_template(backend, None), None
+                db = Database(url)
+                upgrade(db)
+                db.dispose()
+            self._built[(backend, with_world)] = (url, world)
+        return self._built[(backend, with_world)]
+
+    def _new_template(self, backend: str, source: str | None) -> str:
+        """An empty database, or a copy of `source`, kept for the session."""
+        if backend == "sqlite":
+            path = self._directory / f"template-{len(self._built)}.sqlite3"
+            if source is not None:
+                shutil.copyfile(make_url(source).database or "", path)
+            return f"sqlite:///{path}"
+        name = self._create_postgres_database(source)
+        self._postgres_databases.append(name)
+        return _postgres_url(name)
+
+    @contextmanager
+    def _sqlite_copy(self, template: str, directory: Path, world: World | None) -> Iterator[Copy]:
+        # The template was closed cleanly, so its file holds everything (no write-ahead log beside it).
+        path = directory / "desa_binaan.sqlite3"
+        shutil.copyfile(make_url(template).database or "", path)
+        yield Copy(f"sqlite:///{path}", world)
+
+    @contextmanager
+    def _postgres_copy(self, template: str, world: World | None) -> Iterator[Copy]:
+        name = self._create_postgres_database(template)
+        try:
+            yield Copy(_postgres_url(name), world)
+        finally:
+            _drop_postgres_database(name)
+
+    @staticmethod
+    def _create_postgres_database(template: str | None) -> str:
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        copied = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        with _postgres_admin() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
+        return name
+
+    def drop_all(self) -> None:
+        for name in reversed(self._postgres_databases):
+            _drop_postgres_database(name)
+
+
+@dataclass(frozen=True)
+class Copy:
+    url: str
+    world: World | None  # the world already in it, if copied from the template that has it
+
+
+def _postgres_base() -> str:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    return base
+
+
+def _postgres_url(database: str) -> str:
+    return make_url(_postgres_base()).set(database=database).render_as_string(hide_password=False)
+
+
+@contextmanager
+def _postgres_admin() -> Iterator[Connection]:
+    engine = create_engine(_postgres_base(), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _drop_postgres_database(name: str) -> None:
+    with _postgres_admin() as conn:
+        # FORCE: a server a test started may still hold a connection.
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    found = Templates(tmp_path_factory.mktemp("templates"))
+    yield found
+    found.drop_all()
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[Copy]:
+    """A migrated database of the test's own, on each backend; with the world in it already when the
+    test asks for the world."""
+    with templates.copy(request.param, tmp_path, with_world="world" in request.fixturenames) as copy:
+        yield copy
+
+
+@pytest.fixture
+def database_url(fresh_database: Copy) -> str:
+    return fresh_database.url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, not even the schema, for the migrations to start from."""
     with scratch_database_url(request.param, tmp_path) as url:
         yield url
 
@@ -68,7 +194,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def database(database_url: str) -> Iterator[Database]:
     """A migrated database, on each backend."""
     db = Database(database_url)
-    upgrade(db)
     yield db
     db.dispose()
 
@@ -100,7 +225,6 @@ def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     # A failed commit stops the process it happened in: not the test runner's.
     flask_app = create_app({**settings, "STOP_PROCESS": lambda: None})
     application: Application = flask_app.extensions["desa_binaan"]
-    upgrade(application.db)
     yield flask_app
     application.db.dispose()
 
@@ -229,8 +353,10 @@ def by(actor: Actor) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(application: Application) -> World:
-    return build_world(application)
+def world(application: Application, fresh_database: Copy) -> World:
+    """The world the database was copied with; each test may add to its own copy of the tokens."""
+    assert fresh_database.world is not None
+    return World(dict(fresh_database.world.tokens), dict(fresh_database.world.actors))
 
 
 def load_areas(application: Application, rows: list[tuple[str, str]] = AREAS) -> None:

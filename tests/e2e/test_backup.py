@@ -53,7 +53,7 @@ def empty_the_database(application: Application, database_url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{application.db.url.database}{suffix}").unlink(missing_ok=True)
         return
-    schema = backup._schema_of(make_url(database_url))
+    schema = backup._schema_of(make_url(database_url)) or "public"
     with application.db.engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

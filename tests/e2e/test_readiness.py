@@ -64,9 +64,9 @@ def test_readyz_and_healthz_need_no_token(app: Flask) -> None:
     assert client.get("/healthz").status_code == 200
 
 
-def test_a_schema_behind_the_code_is_not_ready(database_url: str) -> None:
-    upgrade(Database(database_url), "0008")
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+def test_a_schema_behind_the_code_is_not_ready(empty_database_url: str) -> None:
+    upgrade(Database(empty_database_url), "0008")
+    app = create_app({"DATABASE_URL": empty_database_url, "TESTING": True})
     response = app.test_client().get("/readyz")
     body = assert_problem(response, 503)
     assert response.headers["Retry-After"] == "5"
@@ -126,7 +126,6 @@ def test_a_read_only_postgresql_is_not_ready(tmp_path: Path) -> None:
 def impatient_app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     settings = {"DATABASE_URL": database_url, "CLOCK": clock, "TESTING": True, "LOCK_WAIT_SECONDS": 0.5}
     app = create_app({**settings, "STOP_PROCESS": lambda: None})
-    upgrade(app.extensions["desa_binaan"].db)
     yield app
     app.extensions["desa_binaan"].db.dispose()
 

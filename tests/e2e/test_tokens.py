@@ -61,7 +61,6 @@ def test_a_token_works_until_its_last_moment_and_then_the_401_says_it_expired(
 def test_tokens_live_token_days_by_default(database_url: str, clock: FakeClock) -> None:
     app = create_app({"DATABASE_URL": database_url, "CLOCK": clock, "TESTING": True, "TOKEN_DAYS": 30})
     application: Application = app.extensions["desa_binaan"]
-    upgrade(application.db)
     build_world(application)
     result = run(app, "users", "token", "officer")
     assert "valid until 2024-07-01 03:00 UTC" in result.stdout
@@ -166,7 +165,6 @@ def strict_app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     app = create_app(
         {"DATABASE_URL": database_url, "CLOCK": clock, "TESTING": True, "FAILED_TOKENS_PER_MINUTE": 3}
     )
-    upgrade(app.extensions["desa_binaan"].db)
     yield app
     app.extensions["desa_binaan"].db.dispose()
 
@@ -208,7 +206,6 @@ def test_behind_a_proxy_the_limit_counts_the_forwarded_client(database_url: str,
             "PROXIES": 1,
         }
     )
-    upgrade(app.extensions["desa_binaan"].db)
     client = app.test_client()
 
     def from_client(address: str) -> int:
@@ -224,8 +221,8 @@ def test_behind_a_proxy_the_limit_counts_the_forwarded_client(database_url: str,
 # ---- the upgrade that brought expiry ----------------------------------------------------------------
 
 
-def test_tokens_issued_before_expiry_existed_get_90_days_from_the_upgrade(database_url: str) -> None:
-    database = Database(database_url)
+def test_tokens_issued_before_expiry_existed_get_90_days_from_the_upgrade(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     upgrade(database, "0008")
     with database.write() as conn:
         conn.execute(text("INSERT INTO offices VALUES ('BOGOR', 'Bogor', 'JABAR', 'Jawa Barat', '[]')"))

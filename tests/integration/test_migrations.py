@@ -336,8 +336,8 @@ def append_history(
 
 
 @pytest.fixture
-def database_at_0001(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
+def database_at_0001(empty_database_url: str) -> Iterator[Database]:
+    db = Database(empty_database_url)
     assert upgrade(db, "0001")
     yield db
     db.dispose()
@@ -597,11 +597,11 @@ ENTERED_LATE: list[tuple[str, str, EventMetadata, Event]] = [
 ]
 
 
-def test_0010_counts_the_days_to_designation_from_each_cases_start(database_url: str) -> None:
+def test_0010_counts_the_days_to_designation_from_each_cases_start(empty_database_url: str) -> None:
     """Under 0009 a case's days to designation were counted from the day its proposal was recorded:
     -46 for this one. The upgrade rebuilds the read models: the case starts on its coordination (19
     February) and was designated 57 days later."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         assert upgrade(db, "0009")
         append_history(db, ENTERED_LATE)
@@ -659,12 +659,12 @@ USERS_AT_0011 = [
 ]
 
 
-def test_0012_turns_the_accounts_of_an_0011_database_into_imported_events(database_url: str) -> None:
+def test_0012_turns_the_accounts_of_an_0011_database_into_imported_events(empty_database_url: str) -> None:
     """The accounts keep their ids, creation times and activity; the officer's live token still
     authenticates, and no ended token does; the log gains the accounts' opening events (imported)
     after what it held, then (0013) its office's and region's, and both the chain and the read
     models verify."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     live, revoked, shut_revoked, shut_left = (new_token() for _ in range(4))
     expires = "2099-01-01T00:00:00.000000Z"
     tokens_at_0011 = [
@@ -842,11 +842,11 @@ OFFICES_0012 = Table(
 )
 
 
-def test_0013_turns_the_offices_of_an_0012_database_into_imported_events(database_url: str) -> None:
+def test_0013_turns_the_offices_of_an_0012_database_into_imported_events(empty_database_url: str) -> None:
     """The regions and offices read as they did (kanim, since before the records); each office's
     history is its one imported opening; the log gains the regions' and offices' opening events after
     what it held, recorded by the migration, and both the chain and the read models verify."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         assert upgrade(db, "0012")
         append_history(db, HISTORY_AT_0001[:3])  # cases of BOGOR and SUKABUMI, recorded before
@@ -950,8 +950,8 @@ def test_0013_turns_the_offices_of_an_0012_database_into_imported_events(databas
         db.dispose()
 
 
-def test_0013_of_a_database_without_offices_records_nothing(database_url: str) -> None:
-    db = Database(database_url)
+def test_0013_of_a_database_without_offices_records_nothing(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         assert upgrade(db, "0012")
         append_history(db, HISTORY_AT_0001[:1])
@@ -1009,10 +1009,10 @@ def test_0013_is_undone_while_the_log_holds_no_organisation(database: Database) 
 # ---- 0014: every name of every region ------------------------------------------------------------
 
 
-def test_0014_names_regions_in_past_reports_as_they_were_named(database_url: str) -> None:
+def test_0014_names_regions_in_past_reports_as_they_were_named(empty_database_url: str) -> None:
     """A region added and later renamed under 0013: after 0014 the history holds both names with the
     days they held from, a day before the rename reads the old name, and the read models verify."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     store = EventStore()
     by_cli = EventMetadata("cli", "cli (ops)", "admin", None, "req-cli")
     try:

@@ -12,7 +12,6 @@ import requests
 from events.database import Database
 from service.application import Application
 from service.config import system_clock
-from service.migrate import upgrade
 from tests.conftest import World, build_world
 from tests.server.harness import Server, running
 
@@ -20,7 +19,6 @@ from tests.server.harness import Server, running
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[Server, World]]:
     application = Application(Database(database_url), system_clock)
-    upgrade(application.db)
     world = build_world(application)
     try:
         with running(database_url, tmp_path / "server.log") as server:
