@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test soak bench lint serve clean
+.PHONY: run test soak bench lint serve clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ bench: $(VENV)/.installed-bench
 soak: $(VENV)/.installed-test
 	SOAK_FACTOR=$${SOAK_FACTOR:-10} $(BIN)/pytest -rP tests/server/test_load_and_crash.py \
 		tests/server/test_feed_order.py tests/server/test_idempotency_at_once.py
+
+## translations: gather the pages' messages into the Indonesian catalog (translate the new ones), compile it
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F service/babel.cfg -k _l --no-location --sort-output -w 110 \
+		-o service/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 110 \
+		-i service/translations/messages.pot -d service/translations
+	$(BIN)/pybabel compile --statistics -d service/translations
+	rm service/translations/messages.pot
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -126,6 +126,16 @@ def allowed_actions(
     ]
 
 
+# What a case waits for: someone to take it a step on or to decide on it. Withdrawing is always open
+# to its office and is nobody's pending work.
+AWAITED_ACTIONS = frozenset(Action) - {Action.PROPOSE, Action.WITHDRAW}
+
+
+def awaited_actions(allowed: list[Action]) -> list[Action]:
+    """Of the actions the actor may take on a case, those the case is waiting for."""
+    return [action for action in allowed if action in AWAITED_ACTIONS]
+
+
 def propose(
     command: ProposeCandidacy,
     actor: Actor,

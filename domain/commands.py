@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from domain.lifecycle import Action
 
@@ -85,6 +85,17 @@ class Withdraw:
 
 
 CaseCommand = Coordinate | Socialize | Assess | Designate | Reject | Return | Withdraw
+_CASE_COMMANDS: dict[Action, type[CaseCommand]] = {
+    command.action: command
+    for command in (Coordinate, Socialize, Assess, Designate, Reject, Return, Withdraw)
+}
+
+
+def case_command(action: Action, values: dict[str, Any]) -> CaseCommand:
+    """The command of an action from its validated values; lists become tuples, as commands and
+    events are frozen values."""
+    frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return _CASE_COMMANDS[action](**frozen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
-from werkzeug.security import generate_password_hash
 
 from domain import accounts as account_rules
 from domain.accounts import Account, AccountChange, AccountDraft
@@ -23,6 +22,7 @@ from events.store import EventMetadata, format_timestamp
 from events.unit_of_work import UnitOfWork, WriteTransaction
 from service import organisation
 from service.auth import DEFAULT_TOKEN_DAYS, hash_token, new_token
+from service.passwords import hash_password, verify_password
 from service.tables import api_tokens, passwords
 
 # The actor of what is done from the command line: `cli`, named by the operating-system user who ran
@@ -179,18 +179,45 @@ def reactivate_user(tx: WriteTransaction, actor: Actor, username: str, reason: s
 
 
 def set_password(tx: WriteTransaction, actor: Actor, username: str, password: str) -> None:
-    """Keep a salted hash of the password (werkzeug's default scrypt); the log records only that it
-    was set."""
+    """Keep a salted hash of the password (argon2id); the log records only that it was set."""
     account = _account(tx, username)
     event = account_rules.set_password(actor, account, password)
     tx.append(USER_STREAM, account.id, account.version, [event])
     row = {
         "user_id": account.id,
-        "password_hash": generate_password_hash(password),
+        "password_hash": hash_password(password),
         "set_at": format_timestamp(tx.now),
     }
     if tx.conn.execute(update(passwords).where(passwords.c.user_id == account.id).values(row)).rowcount == 0:
         tx.conn.execute(insert(passwords).values(row))
+
+
+_ACTIVE_USER = select(
+    users.c.id, users.c.username, users.c.name, users.c.role, users.c.office_code, users.c.region_code
+).where(users.c.active)
+_SIGN_IN = _ACTIVE_USER.add_columns(passwords.c.password_hash).outerjoin(
+    passwords, passwords.c.user_id == users.c.id
+)
+
+
+def _actor_of(row: Any) -> Actor:
+    return Actor(row.username, row.name, Role(row.role), row.office_code, row.region_code, row.id)
+
+
+def signed_in(conn: Connection, username: str, password: str) -> Actor | None:
+    """The active user with this username and password; None otherwise, in about the same time
+    whether the user exists or not (a hash is checked either way)."""
+    row = conn.execute(_SIGN_IN.where(users.c.username == username)).one_or_none()
+    if not verify_password(row.password_hash if row else None, password) or row is None:
+        return None
+    return _actor_of(row)
+
+
+def active_actor(conn: Connection, user_id: str) -> Actor | None:
+    """The user of a session as they stand now (role and scope may have changed since they signed
+    in); None once deactivated."""
+    row = conn.execute(_ACTIVE_USER.where(users.c.id == user_id)).one_or_none()
+    return _actor_of(row) if row else None
 
 
 def user_exists(conn: Connection, username: str) -> bool:

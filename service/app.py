@@ -15,14 +15,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from domain.errors import DomainError
 from events.database import CommitFailed, Database, unavailable
 from events.store import ConcurrencyError
-from service import docs_page, logs, web
+from service import docs_page, logs, pages, web
 from service.application import Application
 from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 from service.config import DEFAULTS, settings_from_environment
 from service.idempotency import IdempotencyKeyReused
 from service.problems import PROBLEM_JSON, domain_problem, flatten_errors, problem, validation_problem
 from service.schemas import ProblemSchema
-from service.throttle import FailedTokens
+from service.throttle import FailedAttempts
 
 
 class ProblemApi(Api):
@@ -81,13 +81,20 @@ def internal_error(status: int = 500, headers: dict[str, str] | None = None) -> 
 
 
 def security_headers(response: Response) -> Response:
-    """On every answer: no content-type sniffing; API answers are never cached (they hold case data
-    and change with every write); the docs page allows nothing from another origin."""
+    """On every answer: no content-type sniffing; API answers and pages are never cached (they hold
+    case data and change with every write); the docs page and the pages allow nothing from another
+    origin."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.path.startswith(web.API_PREFIX):
         response.headers.setdefault("Cache-Control", "no-store")
     if request.path.rstrip("/") == docs_page.DOCS_PATH and response.mimetype == "text/html":
         docs_page.with_content_security_policy(response)
+    elif request.blueprint == "pages":
+        # A page may hold case data, and takes nothing from anywhere but this site.
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["Content-Security-Policy"] = pages.CONTENT_SECURITY_POLICY
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -117,9 +124,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     database = Database(app.config["DATABASE_URL"], lock_wait_seconds=app.config["LOCK_WAIT_SECONDS"])
     app.extensions["desa_binaan"] = Application(database, app.config["CLOCK"])
-    app.extensions["failed_tokens"] = FailedTokens(
-        app.config["FAILED_TOKENS_PER_MINUTE"], app.config["RATE_LIMIT_STORAGE"]
-    )
+    per_minute, storage = app.config["FAILED_TOKENS_PER_MINUTE"], app.config["RATE_LIMIT_STORAGE"]
+    app.extensions["failed_tokens"] = FailedAttempts(per_minute, storage, "tokens")
 
     logs.configure(app)
     app.before_request(web.assign_request_id)
@@ -142,6 +148,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     docs_page.register(app, app.config["API_TITLE"])
+    pages.register(app)
     app.after_request(security_headers)
 
     @app.errorhandler(DomainError)

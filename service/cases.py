@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, Select, bindparam, func, select, text
 
 from domain import rules
 from domain.actors import OFFICE_ROLES, Actor, Role
+from domain.candidacy import AWAITED_ACTIONS, awaited_actions
 from domain.errors import NotFound
-from domain.lifecycle import Stage
+from domain.lifecycle import LIVE_STAGES, Action, Stage
 from events.schema import HOLDS_VILLAGE, candidacies
 from events.store import EventStore
 from service.pagination import Page, decode_position_cursor, encode_cursor
@@ -48,14 +49,20 @@ def case_events(conn: Connection, actor: Actor, candidacy_id: str) -> list[dict[
     return [event_as_dict(e) for e in EventStore().load_stream(conn, candidacy_id)]
 
 
+def _in_scope(query: Select[Any], actor: Actor) -> Select[Any]:
+    """Only the cases the actor reads: an office's, a region's, or all of them."""
+    if actor.role in OFFICE_ROLES:
+        return query.where(candidacies.c.office_code == actor.office_code)
+    if actor.role is Role.REGIONAL_SUPERVISOR:
+        return query.where(candidacies.c.region_code == actor.region_code)
+    return query
+
+
 def list_cases(conn: Connection, actor: Actor, filters: CaseFilters, limit: int, cursor: str | None) -> Page:
     """The cases the actor may read, newest proposal first."""
     rules.check_may_read_cases(actor)
-    query = select(candidacies).order_by(candidacies.c.proposed_position.desc()).limit(limit + 1)
-    if actor.role in OFFICE_ROLES:
-        query = query.where(candidacies.c.office_code == actor.office_code)
-    elif actor.role is Role.REGIONAL_SUPERVISOR:
-        query = query.where(candidacies.c.region_code == actor.region_code)
+    query = _in_scope(select(candidacies).order_by(candidacies.c.proposed_position.desc()), actor)
+    query = query.limit(limit + 1)
     if filters.office:
         query = query.where(candidacies.c.office_code == filters.office)
     if filters.region:
@@ -74,6 +81,31 @@ def list_cases(conn: Connection, actor: Actor, filters: CaseFilters, limit: int,
     items = [case_as_dict(row, actor) for row in rows[:limit]]
     next_cursor = encode_cursor("p", rows[limit - 1]["proposed_position"]) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+class MyWork(NamedTuple):
+    waiting: list[dict[str, Any]]  # cases, each with `awaited_actions`, the longest waiting first
+    by_stage: dict[str, int]  # every stage, with how many cases of the actor's scope it holds
+
+
+_LIVE = sorted(stage.value for stage in LIVE_STAGES)
+
+
+def my_work(conn: Connection, actor: Actor) -> MyWork:
+    """The live cases waiting for something the actor may do now, the one unchanged longest first
+    (its last change is when it started waiting), and how many cases each stage holds in the scope."""
+    rules.check_may_read_cases(actor)
+    waiting = []
+    if any(rules.may_perform(actor.role, action) for action in AWAITED_ACTIONS):
+        live = _in_scope(select(candidacies).where(candidacies.c.stage.in_(_LIVE)), actor)
+        for row in conn.execute(live.order_by(candidacies.c.updated_at)).mappings():
+            case = case_as_dict(row, actor)
+            awaited = awaited_actions([Action(a) for a in case["allowed_actions"]])
+            if awaited:
+                waiting.append({**case, "awaited_actions": [a.value for a in awaited]})
+    counted = _in_scope(select(candidacies.c.stage, func.count()).group_by(candidacies.c.stage), actor)
+    by_stage = {stage.value: 0 for stage in Stage} | dict(conn.execute(counted).all())
+    return MyWork(waiting, by_stage)
 
 
 def _readable_row(conn: Connection, actor: Actor, candidacy_id: str) -> Any:

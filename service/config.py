@@ -38,6 +38,14 @@ def settings_from_environment() -> dict[str, Any]:
         # How long GET /ledger/verify walks the chain before it answers how far it got (well inside
         # gunicorn's worker timeout); the caller goes on from there.
         "LEDGER_VERIFY_SECONDS": float(os.environ.get("LEDGER_VERIFY_SECONDS", 10)),
+        # Signs the web application's session cookies; unset, a key kept in the instance folder.
+        # Every instance behind one address needs the same.
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # A signed-in session idle this long is over: the next page asks to sign in again.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", 30)),
+        # Failed sign-ins within a minute before further tries get 429: per username, per address.
+        "FAILED_SIGN_INS_PER_USER": int(os.environ.get("FAILED_SIGN_INS_PER_USER", 5)),
+        "FAILED_SIGN_INS_PER_ADDRESS": int(os.environ.get("FAILED_SIGN_INS_PER_ADDRESS", 20)),
     }
 
 

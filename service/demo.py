@@ -7,6 +7,7 @@ it happened (February to May 2024), so its history and reports read as they woul
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -279,7 +280,7 @@ def seed(
             "The demo's story is not recorded: the log already holds events after its first day"
             f" ({STORY[0].at[:10]})."
         )
-    tokens = {}
+    tokens, passwords = {}, {}
     with app.uow.write(EventMetadata.of(operator, "demo-tokens")) as tx:
         for user in USERS:
             found = existing.get(user.username)
@@ -290,14 +291,19 @@ def seed(
                 tokens[user.username] = "(revoked: no token)"
             else:
                 tokens[user.username] = accounts.issue_token(tx, operator, user.username, token_days).token
+                # A new password on every run, as with the tokens: the demo's are printed, never kept.
+                passwords[user.username] = secrets.token_urlsafe(12)
+                accounts.set_password(tx, operator, user.username, passwords[user.username])
     echo("")
+    echo(f"Web:     {base_url}/   (sign in with a username and password below)")
     echo(f"API:     {base_url}/api/v1")
     echo(f"OpenAPI: {base_url}/openapi.json   docs: {base_url}/docs")
     echo("")
-    echo(f"Demo users and their tokens (valid for {token_days} days):")
+    echo(f"Demo users, their passwords and their API tokens (valid for {token_days} days):")
     for user in USERS:
         scope = user.office_code or user.region_code or "national"
-        echo(f"  {user.username:<17} {user.role.value:<20} {scope:<9} {tokens[user.username]}")
+        password = passwords.get(user.username, "-")
+        echo(f"  {user.username:<17} {user.role.value:<20} {scope:<9} {password:<16} {tokens[user.username]}")
     echo("")
     echo("Try:")
     echo(f'  curl -s -H "Authorization: Bearer {tokens["kakan.bogor"]}" {base_url}/api/v1/candidacies')

@@ -22,7 +22,7 @@ from service.application import Application, C, Handler, R
 from service.auth import hash_token, holder_of_digest
 from service.idempotency import IdempotencyRequest, Reply, fingerprint
 from service.problems import problem
-from service.throttle import FailedTokens
+from service.throttle import FailedAttempts
 
 API_PREFIX = "/api/v1"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -60,7 +60,7 @@ def authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not token.strip():
         challenge = {"WWW-Authenticate": _CHALLENGE}
         return problem(401, "send Authorization: Bearer <token>", kind="unauthenticated", headers=challenge)
-    failed_tokens: FailedTokens = current_app.extensions["failed_tokens"]
+    failed_tokens: FailedAttempts = current_app.extensions["failed_tokens"]
     address = request.remote_addr or "unknown"
     wait = failed_tokens.wait_seconds(address)
     if wait is not None:

@@ -119,21 +119,6 @@ def case_reply(caller: Actor) -> Callable[[dict[str, Any]], Reply]:
     return lambda row: Reply.json(200, case_as_dict(row, caller), ETag=f'"{row["version"]}"')
 
 
-def _command(action: Action, data: dict[str, Any]) -> commands.CaseCommand:
-    """Lists become tuples: commands and events are frozen values."""
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    command_class: dict[Action, type[Any]] = {
-        Action.COORDINATE: commands.Coordinate,
-        Action.SOCIALIZE: commands.Socialize,
-        Action.ASSESS: commands.Assess,
-        Action.DESIGNATE: commands.Designate,
-        Action.REJECT: commands.Reject,
-        Action.RETURN: commands.Return,
-        Action.WITHDRAW: commands.Withdraw,
-    }
-    return command_class[action](**values)
-
-
 def _register_action(action: Action) -> None:
     @web.permits(action)
     @blp.arguments(ACTION_SCHEMAS[action]())
@@ -142,7 +127,9 @@ def _register_action(action: Action) -> None:
     @docs.errors(*docs.WRITE)
     def view(data: dict[str, Any], candidacy_id: str) -> Response:
         command = commands.ActOnCase(
-            _checked_id(candidacy_id), _command(action, data), expected_version=web.expected_version()
+            _checked_id(candidacy_id),
+            commands.case_command(action, data),
+            expected_version=web.expected_version(),
         )
         return web.perform(handlers.act, command, case_reply(web.actor()))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
-from werkzeug.security import check_password_hash
 
 from domain.places import Office
 from events.schema import candidacies, events, office_history, offices, regions, users
@@ -21,6 +21,7 @@ from events.store import EventStore, RecordedEvent
 from service import organisation
 from service.application import Application
 from service.demo import USERS as DEMO_USERS
+from service.passwords import verify_password
 from service.tables import api_tokens, areas, passwords
 from tests.conftest import AREAS, World
 from tests.e2e.conftest import API, CASES, Api, snapshot
@@ -374,7 +375,7 @@ def test_users_set_password_reads_it_from_stdin_and_keeps_only_a_salted_hash(
         [last] = EventStore().read_all(conn, after=world_events)
     assert (kept.user_id, kept.set_at) == (officer_id, "2024-06-01T03:00:00.000000Z")
     assert password not in kept.password_hash
-    assert check_password_hash(kept.password_hash, password)
+    assert kept.password_hash.startswith("$argon2id$") and verify_password(kept.password_hash, password)
     # The log records that it was set, by whom, and nothing of the password.
     assert (last.stream_id, last.type, last.data, last.actor_username) == (
         officer_id,
@@ -774,14 +775,19 @@ def test_ledger_verify_with_bad_options_is_exit_2(app: Flask, options: list[str]
 # ---- demo seed ------------------------------------------------------------------------------------
 
 
-def demo_tokens(result: Result) -> dict[str, str]:
-    """username -> token, from the lines `  username role scope token`."""
-    tokens = {}
+def demo_lines(result: Result) -> dict[str, list[str]]:
+    """username -> [role, scope, password, token], from the lines `  username role scope password
+    token` of the users that got both."""
+    found = {}
     for line in result.stdout.splitlines():
         parts = line.split()
-        if line.startswith("  ") and len(parts) == 4 and parts[0] in {u.username for u in DEMO_USERS}:
-            tokens[parts[0]] = parts[3]
-    return tokens
+        if line.startswith("  ") and len(parts) == 5 and parts[0] in {u.username for u in DEMO_USERS}:
+            found[parts[0]] = parts[1:]
+    return found
+
+
+def demo_tokens(result: Result) -> dict[str, str]:
+    return {username: columns[3] for username, columns in demo_lines(result).items()}
 
 
 def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClient) -> None:
@@ -793,6 +799,14 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
     assert len(curl) == 1
     assert f"Bearer {tokens['kakan.bogor']}" in curl[0]
     assert "/api/v1/candidacies" in curl[0]
+    # The web application's address, and a password per user that signs in there.
+    assert re.search(r"^Web: +http://127\.0\.0\.1:8000/ ", first.stdout, re.MULTILINE)
+    password = demo_lines(first)["kasi.bogor"][2]
+    page = client.get("/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf is not None
+    signed_in = client.post("/", data={"username": "kasi.bogor", "password": password, "csrf_token": csrf[1]})
+    assert (signed_in.status_code, signed_in.headers["Location"]) == (303, "/tugas")
     events_after_first = count(application, events)
     assert events_after_first > 5
     # The accounts open the day before the story's first act (15 January 2024); their first tokens are
@@ -830,10 +844,13 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
     assert all(new_tokens[u] != tokens[u] for u in tokens)
     assert "http://demo.example:9000/api/v1/candidacies" in second.stdout
     assert "already there" in second.stdout
-    # The story is recorded once: the second run records only the new tokens, one per demo user.
+    # The story is recorded once: the second run records only the new tokens and passwords.
     with application.db.read() as conn:
         added = EventStore().read_all(conn, after=events_after_first)
-    assert [(e.stream_type, e.type) for e in added] == [("user", "TokenIssued")] * len(DEMO_USERS)
+    assert [(e.stream_type, e.type) for e in added] == [
+        ("user", "TokenIssued"),
+        ("user", "PasswordSet"),
+    ] * len(DEMO_USERS)
     assert len({e.stream_id for e in added}) == len(DEMO_USERS)
     # New tokens work and the old ones keep working.
     for token in (*tokens.values(), *new_tokens.values()):

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from domain.actors import OFFICE_ROLES, Actor, Person, Role
-from domain.candidacy import Candidacy, allowed_actions, decide, propose
+from domain.candidacy import Candidacy, allowed_actions, awaited_actions, decide, propose
 from domain.commands import (
     Assess,
     CaseCommand,
@@ -671,3 +671,19 @@ def test_designate_is_not_offered_to_whoever_proposed_or_assessed(proposer: Acto
     assert A.DESIGNATE in allowed_actions(*facts, ACTING_HEAD, case.proposed_by, case.assessed_by)
     with pytest.raises(RuleBroken):
         decide(case, DESIGNATE, HEAD, now=NOW)
+
+
+# ---- what a case waits for -------------------------------------------------------------------------
+
+
+def test_a_case_waits_for_its_next_step_or_a_decision_never_for_a_withdrawal() -> None:
+    assert awaited_actions([Action.COORDINATE, Action.WITHDRAW]) == [Action.COORDINATE]
+    assert awaited_actions([Action.WITHDRAW]) == []
+    decision = [Action.DESIGNATE, Action.REJECT, Action.RETURN, Action.WITHDRAW]
+    assert awaited_actions(decision) == [Action.DESIGNATE, Action.REJECT, Action.RETURN]
+
+
+def test_an_officer_has_no_case_waiting_for_them() -> None:
+    for stage in (Stage.PROPOSED, Stage.COORDINATED, Stage.SOCIALIZED, Stage.ASSESSED):
+        allowed = allowed_actions(stage, True, OFFICER, SECTION_HEAD.person, None)
+        assert awaited_actions(allowed) == []

@@ -1,0 +1,43 @@
+"""The case page's action forms: what a browser sends (strings, one per field), turned into the body
+the API's schema for that action reads, so that a form is checked by the same rules as a JSON body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from domain.criteria import Criterion
+from domain.lifecycle import Action
+from service.schemas import ACTION_SCHEMAS
+
+LISTS = frozenset({"agencies", "speakers", "topics", "fostering_officers"})  # one item per line
+INTEGERS = frozenset({"score", "attendees"})
+YES_NO = {"yes": True, "no": False}
+
+
+def body_of(action: Action, form: MultiDict[str, str]) -> dict[str, Any]:
+    """The JSON body the form stands for. A field left empty is left out (the schema then says it
+    is required, where it is); a number that is not one is passed on as text, for the schema to
+    refuse under its name."""
+    body: dict[str, Any] = {}
+    for name in ACTION_SCHEMAS[action]().fields:
+        if name == "criteria":
+            body[name] = {
+                criterion.value: YES_NO[answer]
+                for criterion in Criterion
+                if (answer := form.get(f"criteria.{criterion.value}", "")) in YES_NO
+            }
+            continue
+        raw = form.get(name, "").replace("\r\n", "\n").strip()
+        if name in LISTS:
+            body[name] = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif not raw:
+            continue
+        elif name == "meets_criteria":
+            body[name] = YES_NO.get(raw, raw)
+        elif name in INTEGERS:
+            body[name] = int(raw) if raw.isdigit() else raw
+        else:
+            body[name] = raw
+    return body

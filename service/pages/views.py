@@ -1,0 +1,355 @@
+"""The pages: sign-in at the front door, the user's work, a case with its record and timeline. Each
+reads through the application layer, as the API does, and answers a problem with a page of its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
+
+from domain.actors import Actor
+from domain.commands import ActOnCase, case_command
+from domain.errors import (
+    ActionNotAllowed,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    RuleBroken,
+    StaleVersion,
+)
+from domain.lifecycle import Action
+from events.store import parse_timestamp
+from service import accounts, cases, handlers
+from service.pages import LANGUAGES, forms
+from service.problems import flatten_errors
+from service.schemas import ACTION_SCHEMAS
+from service.throttle import FailedAttempts
+from service.web import application
+
+blp = Blueprint("pages", __name__)
+
+# How the pages name what the API names in codes.
+STAGES = {
+    "proposed": _l("Proposed"),
+    "coordinated": _l("Coordinated"),
+    "socialized": _l("Socialized"),
+    "assessed": _l("Assessed"),
+    "designated": _l("Designated"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+ACTIONS = {
+    "coordinate": _l("Coordinate"),
+    "socialize": _l("Socialize"),
+    "assess": _l("Assess"),
+    "designate": _l("Designate"),
+    "reject": _l("Reject"),
+    "return": _l("Return for reassessment"),
+    "withdraw": _l("Withdraw"),
+}
+ROLES = {
+    "officer": _l("Officer"),
+    "section_head": _l("Section head"),
+    "head_of_office": _l("Head of office"),
+    "regional_supervisor": _l("Regional supervisor"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Administrator"),
+}
+FIELDS = {
+    "held_on": _l("Date"),
+    "venue": _l("Venue"),
+    "agencies": _l("Agencies present (one per line)"),
+    "minutes_ref": _l("Minutes reference"),
+    "notes": _l("Notes"),
+    "speakers": _l("Speakers (one per line)"),
+    "attendees": _l("Attendees"),
+    "topics": _l("Topics (one per line)"),
+    "assessed_on": _l("Date of assessment"),
+    "score": _l("Score (0 to 100)"),
+    "meets_criteria": _l("Does the village meet the criteria?"),
+    "criteria": _l("Findings"),
+    "decree_number": _l("Decree number"),
+    "decree_date": _l("Decree date"),
+    "fostering_officers": _l("Fostering officers (one per line)"),
+    "reason": _l("Reason"),
+}
+CRITERIA = {
+    "migrant_worker_base": _l("A base of migrant workers"),
+    "trafficking_vulnerability": _l("Vulnerable to trafficking or non-procedural migration"),
+    "border_or_port": _l("Border area, or near a port or crossing"),
+    "poverty": _l("Poverty or a lack of local work"),
+    "village_commitment": _l("The village government commits to fostering"),
+}
+EVENTS = {
+    "CandidacyProposed": _l("Proposed"),
+    "CandidacyCoordinated": _l("Coordination held"),
+    "CandidacySocialized": _l("Socialization held"),
+    "CandidacyAssessed": _l("Assessed"),
+    "CandidacyDesignated": _l("Designated by decree"),
+    "CandidacyRejected": _l("Rejected"),
+    "CandidacyReturned": _l("Returned for reassessment"),
+    "CandidacyWithdrawn": _l("Withdrawn"),
+    "CandidacyTransferred": _l("Moved to another office"),
+}
+
+
+@blp.app_template_filter("day")
+def day_filter(value: str | dt.date | None) -> str:
+    """A day as Indonesians write it (21 Februari 2024), or in English on the switch."""
+    if not value:
+        return ""
+    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(day, "d MMMM y")
+
+
+@blp.app_template_filter("moment")
+def moment_filter(value: str) -> str:
+    """A recorded time, in the system's time zone (WIB)."""
+    return format_datetime(parse_timestamp(value), "d MMMM y, HH.mm")
+
+
+@blp.app_context_processor
+def names() -> dict[str, Any]:
+    return {
+        "stages": STAGES,
+        "actions": ACTIONS,
+        "roles": ROLES,
+        "event_names": EVENTS,
+        "languages": LANGUAGES,
+        "get_locale": get_locale,
+        "user": g.get("actor"),
+    }
+
+
+# ---- who is signed in ----------------------------------------------------------------------------
+
+
+@blp.before_request
+def load_signed_in_user() -> BaseResponse | None:
+    """Forms carry a CSRF token (checked before anything else); the session names a user, who must
+    still be active, and is over once it has been idle for SESSION_IDLE_MINUTES."""
+    current_app.extensions["csrf"].protect()
+    g.actor = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return None
+    now = application().clock()
+    idle = dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    seen = dt.datetime.fromisoformat(session.get("seen", "1970-01-01T00:00:00+00:00"))
+    actor = application().lookup(accounts.active_actor, user_id) if now - seen <= idle else None
+    if actor is None:
+        session.clear()
+        session["notice"] = "expired"
+        return None
+    session["seen"] = now.isoformat()
+    g.actor = actor
+    return None
+
+
+def signed_in_user() -> Actor:
+    """The signed-in user; anyone else is sent to the front door to sign in."""
+    if g.actor is None:
+        raise _SignInFirst()
+    return g.actor
+
+
+class _SignInFirst(Exception):
+    pass
+
+
+@blp.errorhandler(_SignInFirst)
+def _to_sign_in(_: _SignInFirst) -> BaseResponse:
+    return redirect(url_for(".front_door", next=request.full_path.rstrip("?")), 303)
+
+
+# ---- sign-in, sign-out, language -----------------------------------------------------------------
+
+
+@blp.get("/")
+def front_door() -> BaseResponse | str:
+    if g.actor is not None:
+        return redirect(_safe_next() or url_for(".my_work"), 303)
+    return render_template("sign_in.html", notice=session.pop("notice", None), next=_safe_next())
+
+
+@blp.post("/")
+def sign_in() -> BaseResponse | tuple[str, int, dict[str, str]] | tuple[str, int]:
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    throttles: dict[str, FailedAttempts] = current_app.extensions["failed_sign_ins"]
+    keys = {"user": username.lower(), "address": request.remote_addr or "unknown"}
+    waits = [w for kind, key in keys.items() if (w := throttles[kind].wait_seconds(key)) is not None]
+    if waits:
+        wait = max(waits)
+        page = render_template(
+            "sign_in.html", error="throttled", wait=wait, username=username, next=_safe_next()
+        )
+        return page, 429, {"Retry-After": str(wait)}
+    actor = application().query(accounts.signed_in, username, password) if username and password else None
+    if actor is None:
+        for kind, key in keys.items():
+            throttles[kind].count_failure(key)
+        return render_template("sign_in.html", error="wrong", username=username, next=_safe_next()), 401
+    lang = session.get("lang")
+    session.clear()  # a new session for the signed-in user: nothing carried over but the language
+    session.update(user_id=actor.id, seen=application().clock().isoformat())
+    if lang:
+        session["lang"] = lang
+    return redirect(_safe_next() or url_for(".my_work"), 303)
+
+
+@blp.post("/keluar")
+def sign_out() -> BaseResponse:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session["notice"] = "signed_out"
+    return redirect(url_for(".front_door"), 303)
+
+
+@blp.post("/bahasa")
+def choose_language() -> BaseResponse:
+    chosen = request.form.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+    return redirect(_safe_next() or url_for(".front_door"), 303)
+
+
+def _safe_next() -> str | None:
+    """Where to go after signing in or switching language: a path of this site, never elsewhere."""
+    target = request.values.get("next", "")
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+# ---- work and cases ------------------------------------------------------------------------------
+
+
+@blp.get("/tugas")
+def my_work() -> str:
+    actor = signed_in_user()
+    try:
+        work = application().query(cases.my_work, actor)
+    except NotPermitted:  # an administrator: accounts and offices, no cases
+        return render_template("my_work.html", waiting=[], by_stage=None)
+    now = application().clock()
+    waiting = [
+        {**case, "waited": format_timedelta(now - parse_timestamp(case["updated_at"]), threshold=1.1)}
+        for case in work.waiting
+    ]
+    return render_template("my_work.html", waiting=waiting, by_stage=work.by_stage)
+
+
+@blp.get("/kasus/<candidacy_id>")
+def case_page(candidacy_id: str) -> str:
+    return _case_page(signed_in_user(), candidacy_id, notice=session.pop("notice", None))
+
+
+@blp.post("/kasus/<candidacy_id>/<action>")
+def act_on_case(candidacy_id: str, action: str) -> BaseResponse | tuple[str, int]:
+    """An action's form: checked by the action's schema, then the same command as over the API, for
+    the version of the case the form was shown with (a form for an older version is refused)."""
+    actor = signed_in_user()
+    chosen = Action(action) if action in {a.value for a in ACTION_SCHEMAS} else None
+    version = request.form.get("version", type=int)
+    if chosen is None:
+        raise NotFound(f"no action {action}")
+    if version is None:
+        return render_template("problem.html", problem="stale_form"), 400
+    retry = {"actor": actor, "candidacy_id": candidacy_id, "failed": chosen.value, "sent": request.form}
+    try:
+        values = ACTION_SCHEMAS[chosen]().load(forms.body_of(chosen, request.form))
+    except ValidationError as error:
+        return _case_page(**retry, errors=flatten_errors(error.messages)), 422
+    command = ActOnCase(candidacy_id, case_command(chosen, values), expected_version=version)
+    try:
+        application().execute(handlers.act, actor, command, request_id=g.request_id)
+    except StaleVersion:
+        return _case_page(
+            **retry,
+            refusal=str(
+                _l("The case changed since this form was opened: see what changed, then send it again.")
+            ),
+        ), 409
+    except InvalidInput as error:
+        return _case_page(**retry, errors=error.errors), 422
+    except (RuleBroken, ActionNotAllowed) as error:
+        return _case_page(**retry, refusal=error.detail), 409
+    session["notice"] = chosen.value
+    return redirect(url_for(".case_page", candidacy_id=candidacy_id), 303)
+
+
+def _case_page(
+    actor: Actor,
+    candidacy_id: str,
+    *,
+    notice: str | None = None,
+    failed: str | None = None,
+    sent: Any = None,
+    errors: dict[str, list[str]] | None = None,
+    refusal: str | None = None,
+) -> str:
+    """The case, its record and timeline, and a form for each action the user may take now; after a
+    refused form, that form again, open, with what was sent and what is wrong."""
+    case = application().query(cases.get_case, actor, candidacy_id)
+    timeline = application().query(cases.case_events, actor, candidacy_id)
+    return render_template(
+        "case.html",
+        case=case,
+        timeline=timeline,
+        notice=notice,
+        failed=failed,
+        sent=sent or {},
+        errors=errors or {},
+        refusal=refusal,
+        criteria=CRITERIA,
+        fields=FIELDS,
+        action_fields={a.value: list(schema().fields) for a, schema in ACTION_SCHEMAS.items()},
+        multiline=forms.LISTS | {"notes", "reason"},
+        dates={"held_on", "assessed_on", "decree_date"},
+        numbers=forms.INTEGERS,
+    )
+
+
+# ---- problems, as pages --------------------------------------------------------------------------
+
+
+@blp.errorhandler(NotFound)
+def _not_found(_: NotFound) -> tuple[str, int]:
+    # A case out of the user's scope is not found, as over the API: its existence is not told.
+    return render_template("problem.html", problem="not_found"), 404
+
+
+@blp.errorhandler(NotPermitted)
+def _not_permitted(_: NotPermitted) -> tuple[str, int]:
+    return render_template("problem.html", problem="not_permitted"), 403
+
+
+@blp.errorhandler(DomainError)
+def _refused(error: DomainError) -> tuple[str, int]:
+    return render_template("problem.html", problem="refused", detail=str(error)), 409
+
+
+@blp.errorhandler(CSRFError)
+def _stale_form(_: CSRFError) -> tuple[str, int]:
+    return render_template("problem.html", problem="stale_form"), 400

@@ -1,0 +1,404 @@
+"""The web application over HTTP, as a browser without JavaScript uses it: sign-in at the front
+door, the session, CSRF on every form, throttled failures, the language switch, the user's work and
+a case's page. On both databases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from domain.accounts import AccountChange
+from service import accounts
+from service.application import Application
+from tests.conftest import FakeClock, World
+from tests.e2e.conftest import Api
+
+pytestmark = pytest.mark.usefixtures("registry")
+
+PASSWORD = "sandi-yang-panjang-sekali"
+
+
+def set_password(application: Application, username: str, password: str = PASSWORD) -> None:
+    with accounts.as_command_line(application.uow, "test-password") as tx:
+        accounts.set_password(tx, accounts.command_line_actor(), username, password)
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD, **extra: str) -> TestResponse:
+    """Sign in with the form; a user of the world signing in with PASSWORD gets it set first (argon2id
+    takes its time: only for whoever signs in)."""
+    if password == PASSWORD and username in client.passwords_wanted:  # type: ignore[attr-defined]
+        client.passwords_wanted.remove(username)  # type: ignore[attr-defined]
+        set_password(client.application.extensions["desa_binaan"], username)
+    return client.post(
+        "/", data={"username": username, "password": password, "csrf_token": csrf_token(client), **extra}
+    )
+
+
+def text_of(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def browser(app: Flask, application: Application, world: World) -> FlaskClient:
+    """A client of its own (cookies and all); a few of the world's users may sign in with PASSWORD."""
+    client = app.test_client()
+    client.passwords_wanted = {"officer", "section_head", "head", "sukabumi_officer", "auditor"}  # type: ignore[attr-defined]
+    return client
+
+
+# ---- the front door ------------------------------------------------------------------------------
+
+
+def test_the_front_door_is_the_sign_in_form_in_indonesian(browser: FlaskClient) -> None:
+    response = browser.get("/")
+    page = text_of(response)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert '<html lang="id">' in page and "<h1>Masuk</h1>" in page
+    assert 'name="username" autocomplete="username"' in page
+    assert 'name="password" type="password" autocomplete="current-password"' in page
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_signing_in_opens_a_session_and_lands_on_my_work(browser: FlaskClient, api: Api) -> None:
+    api.proposed("officer")  # waits for the section head's coordination
+    response = sign_in(browser, "section_head")
+    assert (response.status_code, response.headers["Location"]) == (303, "/tugas")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    page = text_of(browser.get("/tugas"))
+    assert "Tugas saya" in page and "Tugu Selatan" in page and "Koordinasi" in page
+    assert "Section Head · Kepala Seksi" in page
+    # Signed in, the front door leads to the work.
+    assert browser.get("/").headers["Location"] == "/tugas"
+
+
+def test_over_tls_the_session_cookie_is_secure(browser: FlaskClient, application: Application) -> None:
+    set_password(application, "auditor")
+    response = browser.post(
+        "/",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/"},  # as a browser sends it to its own site over TLS
+        data={"username": "auditor", "password": PASSWORD, "csrf_token": csrf_token(browser)},
+    )
+    assert response.status_code == 303
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("username", ["section_head", "nobody"])
+def test_a_wrong_password_or_unknown_user_gets_the_same_answer(browser: FlaskClient, username: str) -> None:
+    response = sign_in(browser, username, "not the password at all")
+    assert response.status_code == 401
+    assert "Nama pengguna atau kata sandi tidak benar." in text_of(response)
+    assert browser.get("/tugas").status_code == 303  # still not signed in
+
+
+def test_a_user_without_a_password_cannot_sign_in(browser: FlaskClient) -> None:
+    assert sign_in(browser, "sukabumi_head", "").status_code == 401
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(browser: FlaskClient) -> None:
+    response = browser.post("/", data={"username": "section_head", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Formulir sudah kedaluwarsa" in text_of(response)
+    assert browser.get("/tugas").status_code == 303
+    forged = browser.post("/keluar", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+
+
+def test_failed_sign_ins_are_throttled_per_user(browser: FlaskClient) -> None:
+    for _ in range(5):
+        assert sign_in(browser, "section_head", "wrong password, again").status_code == 401
+    response = sign_in(browser, "section_head")  # the right password, too late
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "Terlalu banyak percobaan gagal" in text_of(response)
+    # Another user from the same address may still sign in.
+    assert sign_in(browser, "officer").status_code == 303
+
+
+def test_failed_sign_ins_are_throttled_per_address(browser: FlaskClient) -> None:
+    for attempt in range(20):
+        assert sign_in(browser, f"guess{attempt}", "wrong password, again").status_code == 401
+    assert sign_in(browser, "officer").status_code == 429
+    other_address = browser.application.test_client()
+    response = other_address.post(
+        "/",
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        data={"username": "officer", "password": PASSWORD, "csrf_token": csrf_token(other_address)},
+    )
+    assert response.status_code == 303
+
+
+def test_an_idle_session_ends(browser: FlaskClient, clock: FakeClock) -> None:
+    sign_in(browser, "section_head")
+    clock.advance(minutes=29)
+    assert browser.get("/tugas").status_code == 200  # and this visit counts as activity
+    clock.advance(minutes=29)
+    assert browser.get("/tugas").status_code == 200
+    clock.advance(minutes=31)
+    response = browser.get("/tugas")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/?next=/tugas")
+    assert "Sesi Anda berakhir" in text_of(browser.get("/"))
+
+
+def test_a_deactivated_user_is_signed_out(browser: FlaskClient, application: Application) -> None:
+    sign_in(browser, "section_head")
+    with accounts.as_command_line(application.uow, "test-deactivate") as tx:
+        accounts.deactivate_user(tx, accounts.command_line_actor(), "section_head", "moved away")
+    assert browser.get("/tugas").status_code == 303
+
+
+def test_a_role_changed_since_sign_in_counts_from_the_next_page(
+    browser: FlaskClient, application: Application, api: Api
+) -> None:
+    api.proposed("officer")
+    sign_in(browser, "officer")
+    assert "Tidak ada yang menunggu Anda." in text_of(browser.get("/tugas"))
+    with accounts.as_command_line(application.uow, "test-promote") as tx:
+        change = AccountChange(role=accounts.Role.SECTION_HEAD)
+        accounts.change_user(tx, accounts.command_line_actor(), "officer", change)
+    assert "Tugu Selatan" in text_of(browser.get("/tugas"))
+
+
+def test_signing_out_ends_the_session(browser: FlaskClient) -> None:
+    sign_in(browser, "section_head")
+    response = browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    assert "Anda telah keluar." in text_of(browser.get("/"))
+    assert browser.get("/tugas").status_code == 303
+
+
+def test_after_sign_in_the_user_goes_where_they_were_going_on_this_site_only(browser: FlaskClient) -> None:
+    assert sign_in(browser, "auditor", next="/kasus/x").headers["Location"] == "/kasus/x"
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    for elsewhere in ("//evil.example/", "https://evil.example/", "javascript:alert(1)"):
+        assert sign_in(browser, "auditor", next=elsewhere).headers["Location"] == "/tugas"
+        browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+
+
+# ---- language ------------------------------------------------------------------------------------
+
+
+def test_the_pages_switch_to_english_and_back(browser: FlaskClient) -> None:
+    sign_in(browser, "section_head")
+    switched = browser.post(
+        "/bahasa", data={"lang": "en", "next": "/tugas", "csrf_token": csrf_token(browser, "/tugas")}
+    )
+    assert (switched.status_code, switched.headers["Location"]) == (303, "/tugas")
+    page = text_of(browser.get("/tugas"))
+    assert '<html lang="en">' in page and "My work" in page and "Section head" in page
+    browser.post("/bahasa", data={"lang": "id", "csrf_token": csrf_token(browser, "/tugas")})
+    assert "Tugas saya" in text_of(browser.get("/tugas"))
+
+
+def test_the_language_chosen_before_signing_in_stays(browser: FlaskClient) -> None:
+    browser.post("/bahasa", data={"lang": "en", "csrf_token": csrf_token(browser)})
+    assert "<h1>Sign in</h1>" in text_of(browser.get("/"))
+    sign_in(browser, "officer")
+    assert "My work" in text_of(browser.get("/tugas"))
+
+
+# ---- work and cases ------------------------------------------------------------------------------
+
+
+def test_my_work_lists_what_waits_for_the_user_the_longest_waiting_first(
+    browser: FlaskClient, api: Api, clock: FakeClock
+) -> None:
+    first = api.proposed("officer", village_code="32.01.25.2006")
+    clock.advance(days=2)
+    second = api.proposed("officer", village_code="32.01.25.2007")
+    api.acted("section_head", second["id"], "coordinate")
+    clock.advance(days=1)
+    third = api.proposed("officer", village_code="32.01.25.2008")
+    sign_in(browser, "section_head")
+    page = text_of(browser.get("/tugas"))
+    positions = [page.index(f"/kasus/{case['id']}") for case in (first, second, third)]
+    assert positions == sorted(positions)
+    assert "menunggu 3 hari" in page  # the first, unchanged for three days
+    counts = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td></tr>', page))
+    assert (counts["Diusulkan"], counts["Dikoordinasikan"], counts["Ditetapkan"]) == ("2", "1", "0")
+
+
+def test_the_officer_sees_nothing_waiting_but_the_counts(browser: FlaskClient, api: Api) -> None:
+    api.proposed("officer")
+    sign_in(browser, "officer")
+    page = text_of(browser.get("/tugas"))
+    assert "Tidak ada yang menunggu Anda." in page
+    assert re.search(r'<th scope="row">Diusulkan</th><td class="num">1</td>', page)
+
+
+def test_a_case_page_shows_its_record_and_timeline_with_hashes(browser: FlaskClient, api: Api) -> None:
+    case = api.case_at("socialized")
+    events = api.get("auditor", f"/api/v1/candidacies/{case['id']}/events").get_json()["items"]
+    sign_in(browser, "head")
+    page = text_of(browser.get(f"/kasus/{case['id']}"))
+    assert "Tugu Selatan" in page and "Disosialisasikan" in page
+    assert "19 Februari 2024" in page  # the coordination's day, as Indonesians write it
+    for event in events:
+        assert event["hash"] in page
+    assert "Rapat koordinasi" in page and "Kepala Seksi" in page
+
+
+def test_a_case_of_another_office_is_not_found(browser: FlaskClient, api: Api) -> None:
+    case = api.proposed("officer")
+    sign_in(browser, "sukabumi_officer")
+    response = browser.get(f"/kasus/{case['id']}")
+    assert response.status_code == 404
+    assert "Tidak ditemukan" in text_of(response)
+    assert browser.get("/kasus/no-such-case").status_code == 404
+
+
+def test_pages_need_a_signed_in_user(browser: FlaskClient) -> None:
+    for path in ("/tugas", "/kasus/anything"):
+        response = browser.get(path)
+        assert response.status_code == 303 and response.headers["Location"] == f"/?next={path}"
+
+
+# ---- acting through the case page's forms --------------------------------------------------------
+
+COORDINATION = {
+    "held_on": "2024-02-19",
+    "venue": "Aula Kantor Imigrasi Bogor",
+    "agencies": "Polres Bogor\r\nKodim 0621\r\n",
+    "minutes_ref": "UND-0219",
+}
+
+
+def act(browser: FlaskClient, case_id: str, action: str, form: dict[str, str], version: int) -> TestResponse:
+    token = csrf_token(browser, f"/kasus/{case_id}")
+    return browser.post(
+        f"/kasus/{case_id}/{action}", data={**form, "version": str(version), "csrf_token": token}
+    )
+
+
+def test_the_section_head_coordinates_through_the_form_and_the_timeline_grows(
+    browser: FlaskClient, api: Api
+) -> None:
+    case = api.proposed("officer")
+    sign_in(browser, "section_head")
+    page = text_of(browser.get(f"/kasus/{case['id']}"))
+    assert f'action="/kasus/{case["id"]}/coordinate"' in page and 'name="version" value="1"' in page
+
+    response = act(browser, case["id"], "coordinate", COORDINATION, version=1)
+
+    assert (response.status_code, response.headers["Location"]) == (303, f"/kasus/{case['id']}")
+    page = text_of(browser.get(response.headers["Location"]))
+    assert "Tercatat: Koordinasi." in page and "Rapat koordinasi" in page
+    recorded = api.case("auditor", case["id"])
+    assert recorded["stage"] == "coordinated"
+    assert recorded["coordinated"]["agencies"] == ["Polres Bogor", "Kodim 0621"]
+    assert recorded["coordinated"]["by"]["username"] == "section_head"
+    events = api.get("auditor", f"/api/v1/candidacies/{case['id']}/events").get_json()["items"]
+    assert [e["type"] for e in events] == ["CandidacyProposed", "CandidacyCoordinated"]
+    assert events[-1]["hash"] in page
+
+
+def test_a_form_for_an_older_version_is_refused_and_records_nothing(browser: FlaskClient, api: Api) -> None:
+    case = api.proposed("officer")
+    sign_in(browser, "section_head")
+    api.acted("head", case["id"], "coordinate")  # meanwhile, the head of office coordinated it
+
+    response = act(
+        browser,
+        case["id"],
+        "socialize",
+        {"held_on": "2024-02-21", "speakers": "BP3MI", "attendees": "85"},
+        version=1,
+    )
+
+    assert response.status_code == 409
+    assert "Kasus berubah sejak formulir ini dibuka" in text_of(response)
+    assert api.case("auditor", case["id"])["version"] == 2
+
+
+def test_a_form_with_a_field_missing_or_wrong_says_which_and_records_nothing(
+    browser: FlaskClient, api: Api
+) -> None:
+    case = api.proposed("officer")
+    sign_in(browser, "section_head")
+    response = act(
+        browser, case["id"], "coordinate", {**COORDINATION, "venue": "", "held_on": "2099-01-01"}, version=1
+    )
+    page = text_of(response)
+    assert response.status_code == 422
+    assert "Periksa formulir:" in page and "Tempat" in page and "Tanggal" in page
+    assert 'value="UND-0219"' in page  # what was sent is kept in the form, open again
+    assert api.case("auditor", case["id"])["version"] == 1
+
+
+def test_the_assessment_form_records_each_finding(browser: FlaskClient, api: Api) -> None:
+    case = api.case_at("socialized")
+    sign_in(browser, "section_head")
+    form = {
+        "assessed_on": "2024-03-20",
+        "score": "86",
+        "meets_criteria": "yes",
+        "criteria.migrant_worker_base": "yes",
+        "criteria.border_or_port": "no",
+    }
+    response = act(browser, case["id"], "assess", form, version=3)
+    assert response.status_code == 303, text_of(response)
+    assessed = api.case("auditor", case["id"])["assessed"]
+    assert (assessed["score"], assessed["meets_criteria"]) == (86, True)
+    assert assessed["criteria"] == {"migrant_worker_base": True, "border_or_port": False}
+
+
+def test_the_head_designates_through_the_form(browser: FlaskClient, api: Api) -> None:
+    case = api.case_at("assessed")
+    sign_in(browser, "head")
+    form = {
+        "decree_number": "W11.IMI-UM.01.01-0416",
+        "decree_date": "2024-04-16",
+        "fostering_officers": "Dedi\nSari",
+    }
+    response = act(browser, case["id"], "designate", form, version=4)
+    assert response.status_code == 303, text_of(response)
+    designated = api.case("auditor", case["id"])
+    assert designated["stage"] == "designated"
+    assert designated["designated"]["fostering_officers"] == ["Dedi", "Sari"]
+    assert "Keputusan W11.IMI-UM.01.01-0416 tanggal 16 April 2024" in text_of(
+        browser.get(f"/kasus/{case['id']}")
+    )
+
+
+def test_an_action_the_role_may_not_take_is_refused(browser: FlaskClient, api: Api) -> None:
+    case = api.proposed("officer")
+    sign_in(browser, "officer")
+    assert f"/kasus/{case['id']}/coordinate" not in text_of(browser.get(f"/kasus/{case['id']}"))
+    response = act(browser, case["id"], "coordinate", COORDINATION, version=1)
+    assert response.status_code == 403
+    assert act(browser, case["id"], "teleport", {}, version=1).status_code == 404
+    assert api.case("auditor", case["id"])["version"] == 1
+
+
+def test_an_action_form_without_its_version_is_refused(browser: FlaskClient, api: Api) -> None:
+    case = api.proposed("officer")
+    sign_in(browser, "section_head")
+    token = csrf_token(browser, f"/kasus/{case['id']}")
+    response = browser.post(f"/kasus/{case['id']}/coordinate", data={**COORDINATION, "csrf_token": token})
+    assert response.status_code == 400
+    assert api.case("auditor", case["id"])["version"] == 1
+
+
+def test_an_administrator_signs_in_to_a_page_that_says_cases_are_not_theirs(
+    browser: FlaskClient, application: Application
+) -> None:
+    set_password(application, "admin")
+    response = browser.post(
+        "/", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(browser)}
+    )
+    assert response.status_code == 303
+    page = browser.get("/tugas")
+    assert page.status_code == 200 and "Peran Anda tidak menangani kasus." in text_of(page)
