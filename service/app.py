@@ -134,7 +134,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from service.api import audit, candidacies, meta, offices, regions, reports, targets, users
+    from service.api import audit, candidacies, meta, offices, regions, reports, targets, users, villages
 
     for blueprint in (
         meta.blp,
@@ -145,6 +145,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         reports.blp,
         audit.blp,
         users.blp,
+        villages.blp,
     ):
         api.register_blueprint(blueprint)
     docs_page.register(app, app.config["API_TITLE"])

@@ -7,12 +7,17 @@ import gzip
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from domain import rules
+from domain.actors import Actor
 from domain.errors import InvalidInput
 from domain.places import Village
+from events.schema import HOLDS_VILLAGE, candidacies
+from service import organisation
 from service.tables import areas
 
 # ASCII digits only: a bare \d also matches other scripts' digits.
@@ -92,3 +97,53 @@ def regency_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
     """The regencies and cities (level 2) among `codes` that the registry knows, with their names."""
     query = select(areas.c.code, areas.c.name).where(areas.c.code.in_(sorted(codes)), areas.c.level == 2)
     return dict(conn.execute(query).all())
+
+
+class FoundVillage(NamedTuple):
+    village: Village
+    held_by: str | None  # the stage of the live or designated case that holds it, if any
+
+
+def search_villages(
+    conn: Connection, actor: Actor, office_code: str | None, q: str, limit: int
+) -> list[FoundVillage]:
+    """Villages of an office's working area whose name holds `q` (any case) or whose code starts with
+    it, by name: the caller's own office, or the office given, which the caller must read. Each says
+    whether a case holds it already (such a village cannot be proposed again)."""
+    rules.check_may_read_cases(actor)
+    office = organisation.get_office(conn, office_code or actor.office_code or "")
+    if office is None or not rules.may_read_office(actor, office.code, office.region_code):
+        raise InvalidInput.field("office", f"no office {office_code} of yours: name an office you may read")
+    within = [
+        # A regency's villages are the codes from "PP.KK." up to, not including, "PP.KK/".
+        and_(areas.c.code >= f"{regency}.", areas.c.code < f"{regency}/")
+        for regency in sorted(office.regencies)
+    ]
+    needle = q.strip().lower()
+    matching = or_(
+        func.lower(areas.c.name).contains(needle, autoescape=True),
+        areas.c.code.startswith(needle, autoescape=True),
+    )
+    rows = conn.execute(
+        select(areas.c.code, areas.c.name)
+        .where(areas.c.level == 4, or_(*within), matching)
+        .order_by(areas.c.name, areas.c.code)
+        .limit(limit)
+    ).all()
+    parents = {prefix for code, _ in rows for prefix in (code[:2], code[:5], code[:8])}
+    names = dict(
+        conn.execute(select(areas.c.code, areas.c.name).where(areas.c.code.in_(sorted(parents)))).all()
+    )
+    held = dict(
+        conn.execute(
+            select(candidacies.c.village_code, candidacies.c.stage).where(
+                candidacies.c.village_code.in_([code for code, _ in rows]), text(HOLDS_VILLAGE)
+            )
+        ).all()
+    )
+    return [
+        FoundVillage(
+            Village(code, name, names.get(code[:8]), names.get(code[:5]), names.get(code[:2])), held.get(code)
+        )
+        for code, name in rows
+    ]

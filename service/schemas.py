@@ -420,6 +420,27 @@ class VillageSchema(Schema):
     province = fields.String(allow_none=True)
 
 
+class VillageQuerySchema(Schema):
+    q = Text(required=True, max_length=100, metadata={"description": "part of the name, or the code's start"})
+    office = fields.String(
+        validate=FullMatch(CODE_PATTERN),
+        metadata={"description": "the office whose working area is searched (default: the caller's)"},
+    )
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+
+class FoundVillageSchema(VillageSchema):
+    held_by = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "the stage of the case that holds the village (it cannot be proposed)"},
+    )
+
+
+class VillageListSchema(Schema):
+    items = fields.List(fields.Nested(FoundVillageSchema), required=True)
+
+
 def _stage_record() -> fields.Nested:
     return fields.Nested(StageRecordSchema, allow_none=True, required=True)
 

@@ -41,3 +41,27 @@ def body_of(action: Action, form: MultiDict[str, str]) -> dict[str, Any]:
         else:
             body[name] = raw
     return body
+
+
+INDICATORS = ("migrant_workers", "prospective_migrant_workers", "trafficking_cases")
+
+
+def proposal_body(office_code: str | None, form: MultiDict[str, str]) -> dict[str, Any]:
+    """The JSON body of `POST /candidacies` the proposal form stands for, for the user's office."""
+
+    def number(name: str) -> Any:
+        raw = form.get(name, "").strip()
+        return int(raw) if raw.isdigit() else (raw or None)
+
+    body: dict[str, Any] = {
+        "village_code": form.get("village_code", "").strip(),
+        "office_code": office_code or "",
+        "rationale": form.get("rationale", "").replace("\r\n", "\n").strip(),
+        "indicators": {
+            **{name: value for name in INDICATORS if (value := number(name)) is not None},
+            "border_area": form.get("border_area") == "yes",
+        },
+    }
+    if form.get("proposed_on", "").strip():
+        body["proposed_on"] = form["proposed_on"].strip()
+    return body

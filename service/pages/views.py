@@ -23,8 +23,9 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
+from domain import rules
 from domain.actors import Actor
-from domain.commands import ActOnCase, case_command
+from domain.commands import ActOnCase, Indicators, ProposeCandidacy, case_command
 from domain.errors import (
     ActionNotAllowed,
     DomainError,
@@ -36,10 +37,10 @@ from domain.errors import (
 )
 from domain.lifecycle import Action
 from events.store import parse_timestamp
-from service import accounts, cases, handlers
+from service import accounts, cases, handlers, registry
 from service.pages import LANGUAGES, forms
 from service.problems import flatten_errors
-from service.schemas import ACTION_SCHEMAS
+from service.schemas import ACTION_SCHEMAS, ProposeSchema
 from service.throttle import FailedAttempts
 from service.web import application
 
@@ -56,6 +57,7 @@ STAGES = {
     "withdrawn": _l("Withdrawn"),
 }
 ACTIONS = {
+    "propose": _l("Propose"),
     "coordinate": _l("Coordinate"),
     "socialize": _l("Socialize"),
     "assess": _l("Assess"),
@@ -89,6 +91,14 @@ FIELDS = {
     "decree_date": _l("Decree date"),
     "fostering_officers": _l("Fostering officers (one per line)"),
     "reason": _l("Reason"),
+    "village_code": _l("Village"),
+    "rationale": _l("Why this village"),
+    "migrant_workers": _l("Migrant workers from the village"),
+    "prospective_migrant_workers": _l("Prospective migrant workers"),
+    "trafficking_cases": _l("Trafficking cases recorded"),
+    "border_area": _l("In a border area"),
+    "proposed_on": _l("Day the case began (if entered late)"),
+    "indicators": _l("Indicators"),
 }
 CRITERIA = {
     "migrant_worker_base": _l("A base of migrant workers"),
@@ -135,6 +145,8 @@ def names() -> dict[str, Any]:
         "languages": LANGUAGES,
         "get_locale": get_locale,
         "user": g.get("actor"),
+        "may_propose": (actor := g.get("actor")) is not None
+        and rules.may_perform(actor.role, Action.PROPOSE),
     }
 
 
@@ -329,6 +341,54 @@ def _case_page(
         dates={"held_on", "assessed_on", "decree_date"},
         numbers=forms.INTEGERS,
     )
+
+
+@blp.get("/usulkan")
+def propose_page() -> str:
+    """Find a village of the office's working area by name or code, then propose it."""
+    actor = signed_in_user()
+    rules.check_may_perform(actor, Action.PROPOSE)
+    code = request.args.get("village", "").strip()
+    if code:
+        village = application().query(registry.find_village, code)
+        if village is None:
+            raise NotFound(f"no village {code}")
+        return render_template("propose.html", village=village, sent={}, errors={}, fields=FIELDS)
+    q = request.args.get("q", "").strip()[:100]
+    found = application().query(registry.search_villages, actor, None, q, 30) if q else []
+    return render_template("propose.html", q=q, found=found, village=None)
+
+
+@blp.post("/usulkan")
+def propose() -> BaseResponse | tuple[str, int]:
+    actor = signed_in_user()
+    rules.check_may_perform(actor, Action.PROPOSE)
+    body = forms.proposal_body(actor.office_code, request.form)
+    village = (
+        application().query(registry.find_village, body["village_code"]) if body["village_code"] else None
+    )
+    if village is None:
+        raise NotFound(f"no village {body['village_code']}")
+    retry = {"village": village, "sent": request.form, "fields": FIELDS}
+    try:
+        data = ProposeSchema().load(body)
+    except ValidationError as error:
+        return render_template("propose.html", **retry, errors=flatten_errors(error.messages)), 422
+    command = ProposeCandidacy(
+        village_code=data["village_code"],
+        office_code=data["office_code"],
+        rationale=data["rationale"],
+        indicators=Indicators(**data["indicators"]),
+        proposed_on=data.get("proposed_on"),
+    )
+    try:
+        case = application().execute(handlers.propose, actor, command, request_id=g.request_id)
+    except InvalidInput as error:
+        return render_template("propose.html", **retry, errors=error.errors), 422
+    except RuleBroken as error:
+        return render_template("propose.html", **retry, errors={}, refusal=error.detail), 409
+    session["notice"] = "propose"
+    return redirect(url_for(".case_page", candidacy_id=case["id"]), 303)
 
 
 # ---- problems, as pages --------------------------------------------------------------------------

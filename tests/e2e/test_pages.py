@@ -402,3 +402,77 @@ def test_an_administrator_signs_in_to_a_page_that_says_cases_are_not_theirs(
     assert response.status_code == 303
     page = browser.get("/tugas")
     assert page.status_code == 200 and "Peran Anda tidak menangani kasus." in text_of(page)
+
+
+# ---- proposing a village ---------------------------------------------------------------------------
+
+PROPOSAL = {
+    "village_code": "32.01.25.2007",
+    "rationale": "Kantong PMI di Cisarua.\r\nDua kasus TPPO tahun lalu.",
+    "migrant_workers": "120",
+    "prospective_migrant_workers": "40",
+    "trafficking_cases": "2",
+    "border_area": "yes",
+}
+
+
+def test_an_officer_finds_a_village_and_proposes_it(browser: FlaskClient, api: Api) -> None:
+    api.proposed("officer", village_code="32.01.25.2006")  # Tugu Selatan is taken
+    sign_in(browser, "officer")
+    assert 'href="/usulkan"' in text_of(browser.get("/tugas"))
+    found = text_of(browser.get("/usulkan", query_string={"q": "u"}))
+    assert 'href="/usulkan?village=32.01.25.2007"' in found  # Leuwimalang
+    assert "Sudah ada kasusnya (Diusulkan)" in found and 'village=32.01.25.2006"' not in found
+    form = text_of(browser.get("/usulkan", query_string={"village": "32.01.25.2007"}))
+    assert "Leuwimalang" in form and 'name="rationale"' in form
+
+    response = browser.post("/usulkan", data={**PROPOSAL, "csrf_token": csrf_token(browser, "/tugas")})
+
+    assert response.status_code == 303, text_of(response)
+    case_id = response.headers["Location"].rsplit("/", 1)[1]
+    case = api.case("auditor", case_id)
+    assert (case["village"]["name"], case["office_code"], case["stage"]) == (
+        "Leuwimalang",
+        "BOGOR",
+        "proposed",
+    )
+    assert case["indicators"] == {
+        "migrant_workers": 120,
+        "prospective_migrant_workers": 40,
+        "trafficking_cases": 2,
+        "border_area": True,
+    }
+    assert case["rationale"] == "Kantong PMI di Cisarua.\nDua kasus TPPO tahun lalu."
+    assert "Tercatat: Usulkan." in text_of(browser.get(response.headers["Location"]))
+
+
+def test_a_proposal_with_a_field_wrong_says_which_and_records_nothing(browser: FlaskClient, api: Api) -> None:
+    sign_in(browser, "officer")
+    bad = {**PROPOSAL, "migrant_workers": "banyak", "rationale": ""}
+    response = browser.post("/usulkan", data={**bad, "csrf_token": csrf_token(browser, "/tugas")})
+    page = text_of(response)
+    assert response.status_code == 422
+    assert "Pekerja migran asal desa" in page and "Alasan mengusulkan desa ini" in page
+    assert 'value="40"' in page  # the rest of what was sent is kept
+    assert api.get("auditor", "/api/v1/candidacies").get_json()["items"] == []
+
+
+def test_a_village_already_held_is_refused(browser: FlaskClient, api: Api) -> None:
+    api.proposed("officer", village_code="32.01.25.2007")
+    sign_in(browser, "officer")
+    response = browser.post("/usulkan", data={**PROPOSAL, "csrf_token": csrf_token(browser, "/tugas")})
+    assert response.status_code == 409
+    assert len(api.get("auditor", "/api/v1/candidacies").get_json()["items"]) == 1
+
+
+def test_whom_may_not_propose_gets_no_proposal_page(browser: FlaskClient) -> None:
+    sign_in(browser, "auditor")
+    assert 'href="/usulkan"' not in text_of(browser.get("/tugas"))
+    assert browser.get("/usulkan").status_code == 403
+    response = browser.post("/usulkan", data={**PROPOSAL, "csrf_token": csrf_token(browser, "/tugas")})
+    assert response.status_code == 403
+
+
+def test_an_unknown_village_is_not_found(browser: FlaskClient) -> None:
+    sign_in(browser, "officer")
+    assert browser.get("/usulkan", query_string={"village": "99.99.99.9999"}).status_code == 404
