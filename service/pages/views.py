@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from domain import rules
 from domain.actors import Actor
+from domain.calendar import day_of
 from domain.commands import ActOnCase, Indicators, ProposeCandidacy, case_command
 from domain.errors import (
     ActionNotAllowed,
@@ -36,13 +37,15 @@ from domain.errors import (
     StaleVersion,
 )
 from domain.lifecycle import Action
+from domain.performance import QUARTERS, report_as_of
 from events.store import parse_timestamp
-from service import accounts, cases, handlers, registry
+from service import accounts, cases, handlers, organisation, performance_report, register, registry
 from service.pages import LANGUAGES, forms
+from service.performance_report import PIPELINE_STAGES
 from service.problems import flatten_errors
-from service.schemas import ACTION_SCHEMAS, ProposeSchema
+from service.schemas import ACTION_SCHEMAS, PerformanceQuerySchema, ProposeSchema, RegisterQuerySchema
 from service.throttle import FailedAttempts
-from service.web import application
+from service.web import application, csv_response
 
 blp = Blueprint("pages", __name__)
 
@@ -73,6 +76,13 @@ ROLES = {
     "regional_supervisor": _l("Regional supervisor"),
     "auditor": _l("Auditor"),
     "admin": _l("Administrator"),
+}
+RATINGS = {
+    "Sangat Baik": _l("Very good"),
+    "Baik": _l("Good"),
+    "Cukup": _l("Fair"),
+    "Kurang": _l("Poor"),
+    "Sangat Kurang": _l("Very poor"),
 }
 FIELDS = {
     "held_on": _l("Date"),
@@ -142,6 +152,7 @@ def names() -> dict[str, Any]:
         "actions": ACTIONS,
         "roles": ROLES,
         "event_names": EVENTS,
+        "ratings": RATINGS,
         "languages": LANGUAGES,
         "get_locale": get_locale,
         "user": g.get("actor"),
@@ -389,6 +400,90 @@ def propose() -> BaseResponse | tuple[str, int]:
         return render_template("propose.html", **retry, errors={}, refusal=error.detail), 409
     session["notice"] = "propose"
     return redirect(url_for(".case_page", candidacy_id=case["id"]), 303)
+
+
+# ---- the register and the dashboard -------------------------------------------------------------
+
+
+@blp.get("/register")
+def register_page() -> str | tuple[str, int]:
+    """The designation register, filtered by year, office and region, a page at a time, with its CSV."""
+    actor = signed_in_user()
+    rules.check_may_read_reports(actor)
+    try:
+        args = RegisterQuerySchema().load(_query_args("year", "office", "region", "cursor"))
+    except ValidationError as error:
+        return _register_page(actor, {}, errors=flatten_errors(error.messages)), 422
+    return _register_page(actor, args)
+
+
+@blp.get("/register.csv")
+def register_csv() -> BaseResponse:
+    actor = signed_in_user()
+    rules.check_may_read_reports(actor)
+    try:
+        args = RegisterQuerySchema().load(_query_args("year", "office", "region"))
+    except ValidationError as error:
+        raise InvalidInput(flatten_errors(error.messages)) from error
+    filters = register.RegisterFilters(args.get("year"), args.get("office"), args.get("region"))
+    rows = application().query(register.register_csv_rows, actor, filters)
+    name = "register-penetapan" + (f"-{filters.year}" if filters.year else "") + ".csv"
+    return csv_response(register.REGISTER_CSV_COLUMNS, rows, name)
+
+
+def _register_page(actor: Actor, args: dict[str, Any], errors: dict[str, list[str]] | None = None) -> str:
+    filters = register.RegisterFilters(args.get("year"), args.get("office"), args.get("region"))
+    page = application().query(register.designation_register, actor, filters, 50, args.get("cursor"))
+    offices = application().query(organisation.visible_offices, actor)
+    chosen = {
+        k: v for k, v in (("year", filters.year), ("office", filters.office), ("region", filters.region)) if v
+    }
+    return render_template(
+        "register.html",
+        items=page.items,
+        next_cursor=page.next_cursor,
+        chosen=chosen,
+        offices=offices,
+        regions=sorted({(o.region_code, o.region_name) for o in offices}),
+        errors=errors or {},
+    )
+
+
+@blp.get("/dasbor")
+def dashboard() -> str | tuple[str, int]:
+    """Target against realization per office (and region, and nation, for whom reads them whole), by
+    quarter, the pipeline by stage and the median days to designation, as of a day: each chart drawn
+    on the server with its numbers in a table beside it."""
+    actor = signed_in_user()
+    rules.check_may_read_reports(actor)
+    now = application().clock()
+    try:
+        args = PerformanceQuerySchema().load(_query_args("year", "region", "as_of"))
+        if args.get("as_of") is not None:
+            rules.check_not_in_future("as_of", args["as_of"], now)
+    except ValidationError as error:
+        return render_template("dashboard.html", report=None, errors=flatten_errors(error.messages)), 422
+    except InvalidInput as error:
+        return render_template("dashboard.html", report=None, errors=error.errors), 422
+    requested = args.get("as_of")
+    year = args.get("year") or (requested or day_of(now)).year
+    when = report_as_of(year, requested, day_of(now))
+    report = application().query(performance_report.performance_report, actor, year, args.get("region"), when)
+    rows = report["offices"]
+    widest = max([r["target"] or 0 for r in rows] + [r["designated"] for r in rows] + [1])
+    return render_template(
+        "dashboard.html",
+        report=report,
+        widest=widest,
+        quarters=QUARTERS,
+        pipeline_stages=PIPELINE_STAGES,
+        errors={},
+    )
+
+
+def _query_args(*names: str) -> dict[str, str]:
+    """The query's values of these names that are not empty (an empty filter field means no filter)."""
+    return {name: value for name in names if (value := request.args.get(name, "").strip())}
 
 
 # ---- problems, as pages --------------------------------------------------------------------------

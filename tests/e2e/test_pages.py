@@ -476,3 +476,77 @@ def test_whom_may_not_propose_gets_no_proposal_page(browser: FlaskClient) -> Non
 def test_an_unknown_village_is_not_found(browser: FlaskClient) -> None:
     sign_in(browser, "officer")
     assert browser.get("/usulkan", query_string={"village": "99.99.99.9999"}).status_code == 404
+
+
+# ---- the register and the dashboard ----------------------------------------------------------------
+
+
+def test_the_register_lists_designations_with_filters_and_a_csv(browser: FlaskClient, api: Api) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "auditor")
+    page = text_of(browser.get("/register"))
+    assert "Register penetapan" in page and "Tugu Selatan" in page and f"/kasus/{case['id']}" in page
+    assert "Tugu Selatan" not in text_of(browser.get("/register", query_string={"year": "2023"}))
+    assert "Tugu Selatan" in text_of(browser.get("/register", query_string={"office": "BOGOR", "year": ""}))
+    csv = browser.get("/register.csv", query_string={"office": "BOGOR"})
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert "attachment" in csv.headers["Content-Disposition"]
+    api_csv = api.get("auditor", "/api/v1/designations", format="csv", office="BOGOR").get_data(as_text=True)
+    assert csv.get_data(as_text=True) == api_csv
+    bad = browser.get("/register", query_string={"year": "dua ribu"})
+    assert bad.status_code == 422 and "year" in text_of(bad)
+
+
+def test_the_register_shows_only_what_the_user_may_read(browser: FlaskClient, api: Api) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "sukabumi_officer")
+    assert "Tugu Selatan" not in text_of(browser.get("/register"))
+
+
+def test_the_dashboard_shows_realization_against_target_as_chart_and_table(
+    browser: FlaskClient, api: Api, clock: FakeClock
+) -> None:
+    assert (
+        api.client.put(
+            "/api/v1/targets/BOGOR/2024",
+            json={"target": 4, "basis": "Surat Kanwil 2024"},
+            headers=api.world.headers("supervisor"),
+        ).status_code
+        == 200
+    )
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    api.proposed("officer", village_code="32.01.25.2007")
+    sign_in(browser, "auditor")
+    response = browser.get("/dasbor", query_string={"year": "2024"})
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "Dasbor kinerja" in page and '<svg class="chart" role="img"' in page
+    bogor = re.search(r"<th scope=\"row\">Kantor Imigrasi Kelas I Non TPI Bogor</th>(.*?)</tr>", page, re.S)
+    assert bogor is not None
+    cells = re.findall(r'<td class="num">([^<]*)</td>', bogor.group(1))
+    assert cells[:3] == ["4", "1", "25.0"]  # target, designated, achievement
+    assert "Sangat Kurang" in bogor.group(1)
+    report = api.get("auditor", "/api/v1/reports/performance", year=2024).get_json()
+    assert report["ledger"]["digest"] in page
+    assert ">1/4<" in page  # the chart's label for Bogor: designated of target
+    english = browser.post(
+        "/bahasa",
+        data={"lang": "en", "next": "/dasbor?year=2024", "csrf_token": csrf_token(browser, "/tugas")},
+    )
+    assert "Very poor" in text_of(browser.get(english.headers["Location"]))
+
+
+def test_the_dashboard_refuses_a_day_to_come_and_an_admin(
+    browser: FlaskClient, application: Application
+) -> None:
+    sign_in(browser, "auditor")
+    response = browser.get("/dasbor", query_string={"as_of": "2099-01-01"})
+    assert response.status_code == 422 and "as_of" in text_of(response)
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    set_password(application, "admin")
+    browser.post("/", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(browser)})
+    assert browser.get("/dasbor").status_code == 403
+    assert browser.get("/register").status_code == 403
