@@ -39,11 +39,17 @@ from domain.errors import (
 from domain.lifecycle import Action
 from domain.performance import QUARTERS, report_as_of
 from events.store import parse_timestamp
-from service import accounts, cases, handlers, organisation, performance_report, register, registry
+from service import accounts, audit, cases, handlers, organisation, performance_report, register, registry
 from service.pages import LANGUAGES, forms
 from service.performance_report import PIPELINE_STAGES
 from service.problems import flatten_errors
-from service.schemas import ACTION_SCHEMAS, PerformanceQuerySchema, ProposeSchema, RegisterQuerySchema
+from service.schemas import (
+    ACTION_SCHEMAS,
+    LedgerVerifyQuerySchema,
+    PerformanceQuerySchema,
+    ProposeSchema,
+    RegisterQuerySchema,
+)
 from service.throttle import FailedAttempts
 from service.web import application, csv_response
 
@@ -484,6 +490,31 @@ def dashboard() -> str | tuple[str, int]:
 def _query_args(*names: str) -> dict[str, str]:
     """The query's values of these names that are not empty (an empty filter field means no filter)."""
     return {name: value for name in names if (value := request.args.get(name, "").strip())}
+
+
+# ---- audit -----------------------------------------------------------------------------------------
+
+
+@blp.get("/audit")
+def audit_page() -> str | tuple[str, int]:
+    """The log, a page at a time from the first event (or from where the last page ended), with the
+    ledger's head; and the chain's check, walked from the start or from a position and digest kept
+    elsewhere, a bounded stretch per click."""
+    actor = signed_in_user()
+    rules.check_may_audit(actor)
+    try:
+        after = audit.start_position(None, request.args.get("cursor") or None)
+        args = LedgerVerifyQuerySchema().load(_query_args("position", "digest"))
+    except ValidationError as error:
+        return render_template("audit.html", page=None, errors=flatten_errors(error.messages)), 422
+    except InvalidInput as error:
+        return render_template("audit.html", page=None, errors=error.errors), 422
+    page, head = application().query(audit.event_feed, actor, after=after, limit=50)
+    verification = None
+    if request.args.get("verify"):
+        seconds = current_app.config["LEDGER_VERIFY_SECONDS"]
+        verification = application().query(audit.verify_ledger, actor, seconds=seconds, **args)
+    return render_template("audit.html", page=page, head=head, verification=verification, errors={})
 
 
 # ---- problems, as pages --------------------------------------------------------------------------

@@ -550,3 +550,31 @@ def test_the_dashboard_refuses_a_day_to_come_and_an_admin(
     browser.post("/", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(browser)})
     assert browser.get("/dasbor").status_code == 403
     assert browser.get("/register").status_code == 403
+
+
+# ---- audit -------------------------------------------------------------------------------------------
+
+
+def test_the_auditor_reads_the_log_page_by_page_and_verifies_the_chain(
+    browser: FlaskClient, api: Api
+) -> None:
+    for code in ("32.01.25.2001", "32.01.25.2005", "32.01.25.2006"):
+        api.proposed("officer", village_code=code)
+    sign_in(browser, "auditor")  # records the auditor's password: read the head after it
+    head = api.get("auditor", "/api/v1/ledger").get_json()
+    page = text_of(browser.get("/audit"))
+    assert head["digest"] in page and f"posisi {head['position']}" in page
+    feed = api.get("auditor", "/api/v1/events", limit=50).get_json()
+    assert all(event["hash"] in page for event in feed["items"])
+    assert feed["next_cursor"] is None and "Halaman berikutnya" not in page  # one page holds them all
+    verified = text_of(browser.get("/audit", query_string={"verify": "1"}))
+    assert f"Utuh: {head['position']} peristiwa terverifikasi" in verified
+    kept = browser.get("/audit", query_string={"verify": "1", "position": "2", "digest": "0" * 64})
+    assert kept.status_code == 200 and "Rusak pada posisi 2" in text_of(kept)
+    assert browser.get("/audit", query_string={"verify": "1", "digest": "nope"}).status_code == 422
+
+
+def test_only_the_auditor_has_the_audit_page(browser: FlaskClient) -> None:
+    sign_in(browser, "head")
+    assert 'href="/audit"' not in text_of(browser.get("/tugas"))
+    assert browser.get("/audit").status_code == 403
