@@ -5,6 +5,8 @@ application layer as the API; it signs people in with a password and keeps them 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 
@@ -43,9 +45,16 @@ def secret_key(app: Flask) -> str:
         return app.config["SECRET_KEY"]
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
+        # Workers start at once: each writes a whole key to a file of its own and links it into place;
+        # the first link wins, and nobody ever reads a half-written key.
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32), encoding="ascii")
+        draft = path.with_name(f"secret_key.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text(encoding="ascii").strip()
 
 
