@@ -36,9 +36,13 @@ def free_port() -> int:
 class Server:
     """`gunicorn wsgi:app` with the production settings; killed with SIGKILL, master and workers."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, *, workers: int = WORKERS, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.log_path = log_path
+        self.workers = workers
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -47,10 +51,10 @@ class Server:
 
     def command(self) -> list[str]:
         bind = f"127.0.0.1:{self.port}"
-        return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(WORKERS), "wsgi:app"]
+        return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(self.workers), "wsgi:app"]
 
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": self.database_url, "LOG_LEVEL": "INFO"}
+        env = {**os.environ, "DATABASE_URL": self.database_url, "LOG_LEVEL": "INFO", **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command(),
