@@ -15,7 +15,9 @@ from domain.actors import Actor, Role, scope_problem
 from domain.errors import InvalidInput
 from domain.events import (
     Event,
+    PasswordLinkIssued,
     PasswordSet,
+    PasswordSetWithLink,
     TokenIssued,
     TokensRevoked,
     UserChanged,
@@ -205,3 +207,19 @@ def set_password(actor: Actor, account: Account, password: str) -> PasswordSet:
     rules.check_may_manage_accounts(actor)
     rules.check_password(password)
     return PasswordSet()
+
+
+def issue_password_link(actor: Actor, account: Account, link_id: str, expires_at: str) -> PasswordLinkIssued:
+    """A one-time link for an active user to set their own password (a first one, or after forgetting
+    it): only an administrator issues one."""
+    rules.check_may_manage_accounts(actor)
+    rules.check_account_active(account.username, account.active)
+    return PasswordLinkIssued(link_id=link_id, expires_at=expires_at)
+
+
+def set_password_with_link(account: Account, link_id: str, password: str) -> PasswordSetWithLink:
+    """The user sets their own password with a link issued to them (the service has checked that the
+    link is theirs, unused and unexpired); the account must still be active."""
+    rules.check_account_active(account.username, account.active)
+    rules.check_password(password)
+    return PasswordSetWithLink(link_id=link_id)

@@ -231,6 +231,24 @@ class PasswordSet(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PasswordLinkIssued(Event):
+    """An administrator issued a one-time link with which the user sets their own password: its id and
+    expiry only; the link's secret is never recorded."""
+
+    type_name: ClassVar[str] = "PasswordLinkIssued"
+    link_id: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSetWithLink(Event):
+    """The user set their own password with the one-time link `link_id`; nothing of it is recorded."""
+
+    type_name: ClassVar[str] = "PasswordSetWithLink"
+    link_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RegionAdded(Event):
     """A region (Kanwil) was added. `imported`: it existed before the organisation was recorded."""
 
@@ -328,6 +346,8 @@ USER_EVENTS: list[type[Event]] = [
     TokenIssued,
     TokensRevoked,
     PasswordSet,
+    PasswordLinkIssued,
+    PasswordSetWithLink,
 ]
 
 ORGANISATION_EVENTS: list[type[Event]] = [RegionAdded, RegionRenamed, OfficeOpened, OfficeChanged]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hmac
 import os
 import uuid
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from events.unit_of_work import UnitOfWork, WriteTransaction
 from service import organisation
 from service.auth import DEFAULT_TOKEN_DAYS, hash_token, new_token
 from service.passwords import hash_password, verify_password
-from service.tables import api_tokens, passwords
+from service.tables import api_tokens, password_links, passwords
 
 # The actor of what is done from the command line: `cli`, named by the operating-system user who ran
 # it (`rules.RESERVED_USERNAMES`: no account takes this username).
@@ -183,12 +184,12 @@ def set_password(tx: WriteTransaction, actor: Actor, username: str, password: st
     account = _account(tx, username)
     event = account_rules.set_password(actor, account, password)
     tx.append(USER_STREAM, account.id, account.version, [event])
-    row = {
-        "user_id": account.id,
-        "password_hash": hash_password(password),
-        "set_at": format_timestamp(tx.now),
-    }
-    if tx.conn.execute(update(passwords).where(passwords.c.user_id == account.id).values(row)).rowcount == 0:
+    _keep_password(tx, account.id, password)
+
+
+def _keep_password(tx: WriteTransaction, user_id: str, password: str) -> None:
+    row = {"user_id": user_id, "password_hash": hash_password(password), "set_at": format_timestamp(tx.now)}
+    if tx.conn.execute(update(passwords).where(passwords.c.user_id == user_id).values(row)).rowcount == 0:
         tx.conn.execute(insert(passwords).values(row))
 
 
@@ -218,6 +219,80 @@ def active_actor(conn: Connection, user_id: str) -> Actor | None:
     in); None once deactivated."""
     row = conn.execute(_ACTIVE_USER.where(users.c.id == user_id)).one_or_none()
     return _actor_of(row) if row else None
+
+
+PASSWORD_LINK_HOURS = 72
+
+
+class IssuedLink(NamedTuple):
+    secret: str  # the link's last part: shown once, stored only as a hash
+    link_id: str
+    expires_at: str
+
+
+def issue_password_link(tx: WriteTransaction, actor: Actor, username: str) -> IssuedLink:
+    """A one-time link for the user to set their own password, for PASSWORD_LINK_HOURS: its id and
+    expiry go in the log, a hash of its secret beside it."""
+    account = _account(tx, username)
+    link_id = str(uuid.uuid4())
+    expires_at = format_timestamp(tx.now + dt.timedelta(hours=PASSWORD_LINK_HOURS))
+    event = account_rules.issue_password_link(actor, account, link_id, expires_at)
+    tx.append(USER_STREAM, account.id, account.version, [event])
+    secret = new_token()
+    tx.conn.execute(
+        insert(password_links).values(
+            link_id=link_id,
+            token_hash=hash_token(secret),
+            user_id=account.id,
+            created_at=format_timestamp(tx.now),
+            expires_at=expires_at,
+        )
+    )
+    return IssuedLink(secret, link_id, expires_at)
+
+
+class LinkHolder(NamedTuple):
+    actor: Actor
+    link_id: str
+
+
+_LIVE_LINK = (
+    select(password_links.c.link_id, password_links.c.token_hash, *_ACTIVE_USER.selected_columns)
+    .join(users, users.c.id == password_links.c.user_id)
+    .where(
+        password_links.c.token_hash == bindparam("digest"),
+        password_links.c.used_at.is_(None),
+        password_links.c.expires_at > bindparam("now"),
+        users.c.active,
+    )
+)
+
+
+def holder_of_link(conn: Connection, secret: str, now: dt.datetime) -> LinkHolder | None:
+    """The active user a live link (unused, unexpired) was issued to; None for any other."""
+    digest = hash_token(secret)
+    row = conn.execute(_LIVE_LINK, {"digest": digest, "now": format_timestamp(now)}).one_or_none()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return LinkHolder(_actor_of(row), row.link_id)
+
+
+def set_password_with_link(tx: WriteTransaction, secret: str, password: str) -> Actor:
+    """The user of a live link sets their password: recorded with the user as actor; the link serves
+    no more. Checked again here, under the log's write lock, so a link cannot serve twice."""
+    holder = holder_of_link(tx.conn, secret, tx.now)
+    if holder is None:
+        raise NotFound("the link is unknown, used or expired")
+    account = _account(tx, holder.actor.username)
+    event = account_rules.set_password_with_link(account, holder.link_id, password)
+    tx.append(USER_STREAM, account.id, account.version, [event])
+    _keep_password(tx, account.id, password)
+    tx.conn.execute(
+        update(password_links)
+        .where(password_links.c.link_id == holder.link_id)
+        .values(used_at=format_timestamp(tx.now))
+    )
+    return holder.actor
 
 
 def user_exists(conn: Connection, username: str) -> bool:

@@ -141,3 +141,30 @@ def issue_token(tx: WriteTransaction, actor: Actor, command: IssueToken) -> acco
 
 def revoke_tokens(tx: WriteTransaction, actor: Actor, username: str) -> int:
     return accounts.revoke_tokens(tx, actor, username)
+
+
+@dataclass(frozen=True, slots=True)
+class SetPassword:
+    username: str
+    password: str
+
+
+def set_password(tx: WriteTransaction, actor: Actor, command: SetPassword) -> None:
+    accounts.set_password(tx, actor, command.username, command.password)
+
+
+def issue_password_link(tx: WriteTransaction, actor: Actor, username: str) -> accounts.IssuedLink:
+    return accounts.issue_password_link(tx, actor, username)
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordWithLink:
+    secret: str
+    password: str
+
+
+def set_password_with_link(tx: WriteTransaction, actor: Actor, command: PasswordWithLink) -> None:
+    """The link's user, and only they, sets their password with it."""
+    holder = accounts.set_password_with_link(tx, command.secret, command.password)
+    if holder.id != actor.id:
+        raise NotFound("the link is unknown, used or expired")

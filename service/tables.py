@@ -39,6 +39,19 @@ passwords = Table(
     Column("set_at", String(32), nullable=False),
 )
 
+# One-time links to set a password: only a SHA-256 of each link's secret, like the tokens'. A link
+# serves once (`used_at`), until it expires.
+password_links = Table(
+    "password_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", String(36), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("used_at", String(32)),
+)
+
 # The village registry: every administrative area by official code (province, regency, district,
 # village); `level` is the number of code segments, 1 to 4.
 areas = Table(

@@ -24,7 +24,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
 from domain import rules
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.calendar import day_of
 from domain.commands import ActOnCase, Indicators, ProposeCandidacy, case_command
 from domain.errors import (
@@ -214,7 +214,7 @@ def _to_sign_in(_: _SignInFirst) -> BaseResponse:
 @blp.get("/")
 def front_door() -> BaseResponse | str:
     if g.actor is not None:
-        return redirect(_safe_next() or url_for(".my_work"), 303)
+        return redirect(_safe_next() or _home(g.actor), 303)
     return render_template("sign_in.html", notice=session.pop("notice", None), next=_safe_next())
 
 
@@ -241,7 +241,12 @@ def sign_in() -> BaseResponse | tuple[str, int, dict[str, str]] | tuple[str, int
     session.update(user_id=actor.id, seen=application().clock().isoformat())
     if lang:
         session["lang"] = lang
-    return redirect(_safe_next() or url_for(".my_work"), 303)
+    return redirect(_safe_next() or _home(actor), 303)
+
+
+def _home(actor: Actor) -> str:
+    """Where a user starts: their work; an administrator's is the users."""
+    return url_for(".users_page") if actor.role is Role.ADMIN else url_for(".my_work")
 
 
 @blp.post("/keluar")

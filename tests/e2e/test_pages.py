@@ -4,6 +4,7 @@ a case's page. On both databases."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -578,3 +579,118 @@ def test_only_the_auditor_has_the_audit_page(browser: FlaskClient) -> None:
     sign_in(browser, "head")
     assert 'href="/audit"' not in text_of(browser.get("/tugas"))
     assert browser.get("/audit").status_code == 403
+
+
+# ---- the administrator's pages and the one-time password link ---------------------------------------
+
+
+def admin_signs_in(browser: FlaskClient, application: Application) -> None:
+    set_password(application, "admin")
+    response = browser.post(
+        "/", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(browser)}
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, "/pengguna")
+
+
+def post_form(browser: FlaskClient, path: str, page: str, form: dict[str, str]) -> TestResponse:
+    return browser.post(path, data={**form, "csrf_token": csrf_token(browser, page)})
+
+
+def user_events(api: Api, username: str) -> list[dict]:
+    user_id = api.get("admin", f"/api/v1/users/{username}").get_json()["id"]
+    feed = api.get("auditor", "/api/v1/events", limit=500).get_json()["items"]
+    return [e for e in feed if e["stream_id"] == user_id]
+
+
+def test_an_administrator_opens_an_account_and_hands_over_a_one_time_link(
+    browser: FlaskClient, application: Application, api: Api, app: Flask
+) -> None:
+    admin_signs_in(browser, application)
+    assert "petugas" not in text_of(browser.get("/pengguna"))  # the world's usernames are English
+    created = post_form(
+        browser,
+        "/pengguna",
+        "/pengguna",
+        {
+            "username": "kasi.sukabumi",
+            "name": "Kasi Sukabumi",
+            "role": "section_head",
+            "office_code": "SUKABUMI",
+        },
+    )
+    assert (created.status_code, created.headers["Location"]) == (303, "/pengguna/kasi.sukabumi")
+    assert api.get("admin", "/api/v1/users/kasi.sukabumi").get_json()["office_code"] == "SUKABUMI"
+
+    shown = post_form(browser, "/pengguna/kasi.sukabumi/tautan", "/pengguna/kasi.sukabumi", {})
+    assert shown.status_code == 200
+    link = re.search(r'<code class="hash">(http://[^<]+/sandi/[^<]+)</code>', text_of(shown))
+    assert link is not None
+    path = link[1].split("localhost", 1)[1]
+
+    newcomer = app.test_client()
+    assert "Kasi Sukabumi" in text_of(newcomer.get(path))
+    differ = post_form(newcomer, path, path, {"password": "sebuah-sandi-baru", "again": "sandi-lain-sekali"})
+    assert differ.status_code == 422
+    short = post_form(newcomer, path, path, {"password": "pendek", "again": "pendek"})
+    assert short.status_code == 422
+    saved = post_form(newcomer, path, path, {"password": "sebuah-sandi-baru", "again": "sebuah-sandi-baru"})
+    assert (saved.status_code, saved.headers["Location"]) == (303, "/")
+    assert "Kata sandi Anda sudah disimpan" in text_of(newcomer.get("/"))
+    assert newcomer.get(path).status_code == 404  # once only
+    signed = post_form(newcomer, "/", "/", {"username": "kasi.sukabumi", "password": "sebuah-sandi-baru"})
+    assert (signed.status_code, signed.headers["Location"]) == (303, "/tugas")
+
+    recorded = [(e["type"], e["actor"]["username"]) for e in user_events(api, "kasi.sukabumi")]
+    assert recorded == [
+        ("UserCreated", "admin"),
+        ("PasswordLinkIssued", "admin"),
+        ("PasswordSetWithLink", "kasi.sukabumi"),
+    ]
+    assert all("sebuah" not in json.dumps(e) for e in user_events(api, "kasi.sukabumi"))
+
+
+def test_a_password_link_expires(
+    browser: FlaskClient, application: Application, clock: FakeClock, app: Flask
+) -> None:
+    admin_signs_in(browser, application)
+    shown = text_of(post_form(browser, "/pengguna/officer/tautan", "/pengguna/officer", {}))
+    path = re.search(r"(/sandi/[^<]+)</code>", shown)[1]  # type: ignore[index]
+    clock.advance(hours=73)
+    response = app.test_client().get(path)
+    assert response.status_code == 404 and "Tautan ini tidak berlaku" in text_of(response)
+
+
+def test_an_administrator_changes_a_role_sets_a_password_and_deactivates(
+    browser: FlaskClient, application: Application, api: Api, app: Flask
+) -> None:
+    admin_signs_in(browser, application)
+    page = "/pengguna/officer"
+    changed = post_form(
+        browser, f"{page}/ubah", page, {"name": "Officer", "role": "section_head", "office_code": "BOGOR"}
+    )
+    assert changed.status_code == 303
+    assert api.get("admin", "/api/v1/users/officer").get_json()["role"] == "section_head"
+    assert post_form(browser, f"{page}/sandi", page, {"password": "kata-sandi-pertama"}).status_code == 303
+    someone = app.test_client()
+    assert (
+        post_form(someone, "/", "/", {"username": "officer", "password": "kata-sandi-pertama"}).status_code
+        == 303
+    )
+    assert post_form(browser, f"{page}/nonaktifkan", page, {"reason": ""}).status_code == 422
+    assert post_form(browser, f"{page}/nonaktifkan", page, {"reason": "Pindah tugas"}).status_code == 303
+    assert someone.get("/tugas").status_code == 303  # signed out at once
+    assert api.get("admin", "/api/v1/users/officer").get_json()["active"] is False
+    assert post_form(browser, f"{page}/aktifkan", page, {"reason": "Kembali"}).status_code == 303
+    refused = post_form(browser, "/pengguna/admin/nonaktifkan", "/pengguna/admin", {"reason": "Coba"})
+    assert refused.status_code == 409  # the last active administrator
+
+
+def test_only_an_administrator_has_the_users_and_offices_pages(
+    browser: FlaskClient, application: Application
+) -> None:
+    sign_in(browser, "head")
+    assert browser.get("/pengguna").status_code == 403 and browser.get("/kantor").status_code == 403
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    admin_signs_in(browser, application)
+    offices = text_of(browser.get("/kantor"))
+    assert "Kantor Imigrasi Kelas I Non TPI Bogor" in offices and "32.01, 32.71" in offices

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from domain import accounts, rules
@@ -9,6 +11,7 @@ from domain.accounts import Account, AccountChange, AccountDraft
 from domain.actors import Actor, Role
 from domain.errors import InvalidInput, NotPermitted, RuleBroken
 from domain.events import (
+    PasswordLinkIssued,
     PasswordSet,
     TokenIssued,
     TokensRevoked,
@@ -178,3 +181,25 @@ def test_a_password_is_long_and_never_recorded() -> None:
     assert "password" in refused.value.errors
     event = accounts.set_password(ADMIN, account(), "correct horse battery")
     assert event == PasswordSet() and event.to_data() == {}
+
+
+def test_only_an_admin_issues_a_password_link_and_only_to_an_active_account() -> None:
+    event = accounts.issue_password_link(ADMIN, account(), "link-1", "2026-12-09T00:00:00.000000Z")
+    assert event == PasswordLinkIssued("link-1", "2026-12-09T00:00:00.000000Z")
+    assert "secret" not in json.dumps(event.to_data())
+    head = Actor("head", "Head", Role.HEAD_OF_OFFICE, "BOGOR", id="h")
+    with pytest.raises(NotPermitted):
+        accounts.issue_password_link(head, account(), "link-2", "2026-12-09T00:00:00.000000Z")
+    with pytest.raises(RuleBroken):
+        accounts.issue_password_link(ADMIN, account(then=[UserDeactivated("gone", ())]), "l", "x")
+
+
+def test_a_password_set_with_a_link_keeps_the_rules_and_records_only_the_link() -> None:
+    with pytest.raises(InvalidInput):
+        accounts.set_password_with_link(account(), "link-1", "short")
+    with pytest.raises(RuleBroken):
+        accounts.set_password_with_link(
+            account(then=[UserDeactivated("gone", ())]), "link-1", "long enough password"
+        )
+    event = accounts.set_password_with_link(account(), "link-1", "long enough password")
+    assert event.to_data() == {"link_id": "link-1"}
