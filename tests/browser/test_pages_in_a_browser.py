@@ -134,6 +134,9 @@ def test_every_page_at_both_widths_and_without_serious_accessibility_faults(
         "register": ("auditor", "/register"),
         "dasbor": ("auditor", f"/dasbor?year=2024&as_of={day_of(dt.datetime.now(dt.UTC)).isoformat()}"),
         "audit": ("auditor", "/audit"),
+        "pengguna": ("admin", "/pengguna"),
+        "pengguna-satu": ("admin", "/pengguna/officer"),
+        "kantor": ("admin", "/kantor"),
     }
     folder = SCREENSHOTS / site.backend
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,7 +146,7 @@ def test_every_page_at_both_widths_and_without_serious_accessibility_faults(
         page = context.new_page()
         if username:
             sign_in(page, site, username)
-            expect(page).to_have_url(f"{site.url}/tugas")
+            expect(page).to_have_url(f"{site.url}{'/pengguna' if username == 'admin' else '/tugas'}")
         response = page.goto(f"{site.url}{path}")
         assert response is not None and response.status == 200 and response.url == f"{site.url}{path}", name
         for width in WIDTHS:
