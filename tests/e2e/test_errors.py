@@ -456,14 +456,15 @@ def test_a_token_is_case_sensitive_and_exact(api: Api, client: FlaskClient) -> N
 # ---- 404 and 405: unknown routes are problems too, never HTML --------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/api", "/api/v2/candidacies", "/healthz/extra"])
+# ("/" is the web application's front door.)
+@pytest.mark.parametrize("path", ["/nope", "/api", "/api/v2/candidacies", "/healthz/extra"])
 def test_unknown_routes_outside_the_api_are_problem_json(client: FlaskClient, path: str) -> None:
     assert_problem(client.get(path, headers={"Accept": "text/html"}), 404)
 
 
 def test_unknown_routes_inside_the_api_are_problem_json(api: Api, client: FlaskClient) -> None:
     headers = api.world.headers("auditor", Accept="text/html")
-    for path in (f"{API}/villages", f"{CASES}/{unknown_id()}/history", f"{API}/candidacies/x/y/z"):
+    for path in (f"{API}/hamlets", f"{CASES}/{unknown_id()}/history", f"{API}/candidacies/x/y/z"):
         assert_problem(client.get(path, headers=headers), 404)
 
 
