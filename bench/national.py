@@ -19,10 +19,12 @@ peak RSS (VmHWM), absolute (`peak_mb`), and its growth over the RSS it had befor
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import json
 import os
 import random
+import re
 import resource
 import signal
 import subprocess
@@ -32,6 +34,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench.common import (
     ROOT,
@@ -61,11 +64,26 @@ from domain.actors import Role
 from events.database import Database
 from events.rebuild import rebuild
 from events.store import EventStore
+from events.unit_of_work import UnitOfWork
+from service import accounts
+from service.config import system_clock
 from service.migrate import upgrade
 from tests.server.harness import free_port
 
 FRACTIONS = (("10%", 0.1), ("50%", 0.5), ("100%", 1.0))
-FIGURES = ("case", "office_list", "report", "as_of", "register_csv")  # as `_read_requests` names them
+FIGURES = (  # as `_read_requests` names them
+    "case",
+    "office_list",
+    "report",
+    "as_of",
+    "register_csv",
+    "page_dashboard",
+    "page_case",
+    "page_register",
+)
+PAGES = ("page_dashboard", "page_case", "page_register")  # the web application's, signed in
+PAGE_PASSWORD = "bench-password-long-enough"
+SESSION_KEY = os.urandom(32).hex()
 SAMPLES = 200  # requests per figure and run
 WARM_UP = 20  # requests per figure before the first run, unmeasured
 SECONDS_PER_FIGURE = 20.0  # ... unless they take longer: then fewer, at least MIN_SAMPLES
@@ -78,12 +96,13 @@ EVENTS_PER_VILLAGE = 12  # of the rebuild log: each village's history, closed cy
 # ---- the server --------------------------------------------------------------------------------
 
 
-def get(port: int, path: str, token: str) -> tuple[float, bytes]:
-    """Milliseconds from connecting to the last byte of a 200 response, and the body."""
+def get(port: int, path: str, headers: dict[str, str]) -> tuple[float, bytes]:
+    """Milliseconds from connecting to the last byte of a 200 response, and the body. `headers`: the
+    API's bearer token, or a page's session cookie."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         body = response.read()
     finally:
@@ -104,7 +123,13 @@ def gunicorn(url: str, log: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]
         server = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url},
+            # The pages' sessions: one key for both workers, and no idle end within a long run.
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "SECRET_KEY": SESSION_KEY,
+                "SESSION_IDLE_MINUTES": "1440",
+            },
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -185,15 +210,56 @@ def build_national(
     return world, plan, time.perf_counter() - started
 
 
-def sample(port: int, paths: list[str], token: str) -> list[float]:
+def sample(port: int, paths: list[str], headers: dict[str, str]) -> list[float]:
     """Up to SAMPLES timings, cycling through `paths`; fewer if they would take too long."""
     timings: list[float] = []
     started = time.monotonic()
     while len(timings) < SAMPLES and (
         len(timings) < MIN_SAMPLES or time.monotonic() - started < SECONDS_PER_FIGURE
     ):
-        timings.append(get(port, paths[len(timings) % len(paths)], token)[0])
+        timings.append(get(port, paths[len(timings) % len(paths)], headers)[0])
     return timings
+
+
+def signed_in(port: int, username: str) -> dict[str, str]:
+    """The session cookie of `username` signed in through the front door's form."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        form = response.read().decode()
+        cookie = response.getheader("Set-Cookie", "").split(";")[0]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf is not None, form[:300]
+        body = urlencode({"username": username, "password": PAGE_PASSWORD, "csrf_token": csrf[1]})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        conn.request("POST", "/", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 303:
+            raise RuntimeError(f"signing in as {username}: {response.status}")
+        return {"Cookie": response.getheader("Set-Cookie", "").split(";")[0]}
+    finally:
+        conn.close()
+
+
+def set_passwords(url: str, usernames: list[str]) -> None:
+    """PAGE_PASSWORD for these users of the data set, so that they can sign in to the pages."""
+    db = Database(url)
+    try:
+        with accounts.as_command_line(UnitOfWork(db, system_clock), "bench-passwords") as tx:
+            for username in usernames:
+                accounts.set_password(tx, accounts.command_line_actor(), username, PAGE_PASSWORD)
+    finally:
+        db.dispose()
+
+
+def page_kb(port: int, path: str, headers: dict[str, str]) -> float:
+    """What a page costs to transfer before images, compressed as a proxy sends it: the page and its
+    stylesheet, gzipped, in KB."""
+    _, page = get(port, path, headers)
+    _, css = get(port, "/static/app.css", {})
+    return (len(gzip.compress(page)) + len(gzip.compress(css))) / 1024
 
 
 def measure_reads(engine: str, directory: Path, scale: float, runs: int) -> dict[str, dict[str, float]]:
@@ -217,10 +283,10 @@ def measure_reads(engine: str, directory: Path, scale: float, runs: int) -> dict
                 db.dispose()
             log = directory / f"gunicorn-national-{label.rstrip('%')}.log"
             port, server = stack.enter_context(gunicorn(url, log))  # stopped before its data is dropped
-            requests = _read_requests(world, plan)
-            for paths, token in requests.values():
+            requests = _read_requests(world, plan, port, url)
+            for paths, headers in requests.values():
                 for index in range(WARM_UP):
-                    get(port, paths[index % len(paths)], token)
+                    get(port, paths[index % len(paths)], headers)
             served[label] = (port, server, requests)
             results[label] = {"cases": len(plan.candidacies), "events": plan.events, "build_s": build_seconds}
             print(f"  {engine} {label}: built in {build_seconds:.1f} s", file=sys.stderr, flush=True)
@@ -233,8 +299,8 @@ def measure_reads(engine: str, directory: Path, scale: float, runs: int) -> dict
             for name in FIGURES:
                 for label in labels[turn % len(labels) :] + labels[: turn % len(labels)]:
                     port, _server, requests = served[label]
-                    paths, token = requests[name]
-                    per_run[label][name].append(sample(port, paths, token))
+                    paths, headers = requests[name]
+                    per_run[label][name].append(sample(port, paths, headers))
                 turn += 1
         for label in labels:
             for name, timings in per_run[label].items():
@@ -242,12 +308,19 @@ def measure_reads(engine: str, directory: Path, scale: float, runs: int) -> dict
                 results[label][f"{name}_p95_ms"] = median([percentile(t, 95) for t in timings])
                 results[label][f"{name}_samples"] = min(len(t) for t in timings)
             results[label]["worker_rss_mb"] = worker_rss_mb(served[label][1].pid)
+            port, _server, requests = served[label]
+            for name in PAGES:
+                paths, headers = requests[name]
+                results[label][f"{name}_kb"] = page_kb(port, paths[0], headers)
             print(f"  {engine} {label}: {_row(results[label])}", file=sys.stderr, flush=True)
     return results
 
 
-def _read_requests(world: World, plan: Plan) -> dict[str, tuple[list[str], str]]:
-    """Per figure: the paths it cycles through and the token that asks."""
+def _read_requests(
+    world: World, plan: Plan, port: int, url: str
+) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Per figure: the paths it cycles through and the headers that ask (a token, or for a page the
+    session of a user signed in with a password set here)."""
     rng = random.Random(7)
     by_office: dict[str, list[str]] = {}
     for case in plan.candidacies:
@@ -257,12 +330,21 @@ def _read_requests(world: World, plan: Plan) -> dict[str, tuple[list[str], str]]
     tokens = world.tokens
     cases = rng.sample(by_office[office], min(SAMPLES, len(by_office[office])))
     report = f"/api/v1/reports/performance?year={YEAR}"
+
+    def bearer(username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[username]}"}
+
+    set_passwords(url, [head, "auditor"])
     return {
-        "case": ([f"/api/v1/candidacies/{i}" for i in cases], tokens[head]),
-        "office_list": ([f"/api/v1/candidacies?office={office}&limit=50"], tokens[head]),
-        "report": ([report], tokens["auditor"]),
-        "as_of": ([f"{report}&as_of={AS_OF}"], tokens["auditor"]),
-        "register_csv": ([f"/api/v1/designations?year={YEAR}&format=csv"], tokens["auditor"]),
+        "case": ([f"/api/v1/candidacies/{i}" for i in cases], bearer(head)),
+        "office_list": ([f"/api/v1/candidacies?office={office}&limit=50"], bearer(head)),
+        "report": ([report], bearer("auditor")),
+        "as_of": ([f"{report}&as_of={AS_OF}"], bearer("auditor")),
+        "register_csv": ([f"/api/v1/designations?year={YEAR}&format=csv"], bearer("auditor")),
+        # The whole nation's dashboard, a head of office's case, and the register's first page.
+        "page_dashboard": ([f"/dasbor?year={YEAR}"], signed_in(port, "auditor")),
+        "page_case": ([f"/kasus/{i}" for i in cases], signed_in(port, head)),
+        "page_register": ([f"/register?year={YEAR}"], signed_in(port, "auditor")),
     }
 
 

@@ -92,6 +92,15 @@ READ_FIGURES = [
     ("national report p95", "report_p95_ms", 25.0),
     ("report as_of p95", "as_of_p95_ms", 100.0),
     ("register CSV for a year p95", "register_csv_p95_ms", None),
+    ("page: national dashboard p95", "page_dashboard_p95_ms", 50.0),
+    ("page: a case p95", "page_case_p95_ms", 50.0),
+    ("page: the register p95", "page_register_p95_ms", 50.0),
+]
+# What each page costs to transfer before images, gzipped (the page and its stylesheet), at full scale.
+PAGE_WEIGHTS = [
+    ("page weight: national dashboard", "page_dashboard_kb"),
+    ("page weight: a case", "page_case_kb"),
+    ("page weight: the register", "page_register_kb"),
 ]
 
 
@@ -114,6 +123,10 @@ GOALS += [
     _read_goal(label, name, limit, fraction)
     for label, name, limit in READ_FIGURES
     for fraction in ("10%", "50%", "100%")
+]
+GOALS += [
+    Goal(label, ("reads", "100%", name), "KB", lambda v, _f, _e: v <= 150, "<= 150")
+    for label, name in PAGE_WEIGHTS
 ]
 GOALS.append(
     Goal(
