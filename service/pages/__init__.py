@@ -26,7 +26,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """The session cookie is HttpOnly and SameSite=Lax (the app's settings), and Secure whenever the
+    """The session cookie is HttpOnly (Flask's default) and SameSite=Lax, and Secure whenever the
     request came over TLS (directly, or as the proxies in front say with X-Forwarded-Proto)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
@@ -62,7 +62,6 @@ def register(app: Flask) -> None:
     from service.pages import admin, views  # noqa: F401 (admin adds its pages to views.blp)
 
     app.secret_key = secret_key(app)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = SessionCookies()
     Babel(

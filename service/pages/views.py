@@ -159,7 +159,6 @@ def names() -> dict[str, Any]:
         "roles": ROLES,
         "event_names": EVENTS,
         "ratings": RATINGS,
-        "languages": LANGUAGES,
         "get_locale": get_locale,
         "user": g.get("actor"),
         "may_propose": (actor := g.get("actor")) is not None
