@@ -49,7 +49,7 @@ soak: $(VENV)/.installed-test
 
 ## translations: gather the pages' messages into the Indonesian catalog (translate the new ones), compile it
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F service/babel.cfg -k _l --no-location --sort-output -w 110 \
+	$(BIN)/pybabel extract -F service/babel.cfg -k _l -k Message --no-location --sort-output -w 110 \
 		-o service/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 110 \
 		-i service/translations/messages.pot -d service/translations

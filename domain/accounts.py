@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from domain import rules
 from domain.actors import Actor, Role, scope_problem
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Message
 from domain.events import (
     Event,
     PasswordLinkIssued,
@@ -108,10 +108,13 @@ def _check_scope(
 ) -> None:
     errors = scope_problem(role, office_code, region_code)
     if office_code and not office_exists:
-        errors.setdefault("office_code", []).append(f"no office {office_code}")
+        errors.setdefault("office_code", []).append(Message("no office {code}", code=office_code))
     if region_code and not region_exists:
         errors.setdefault("region_code", []).append(
-            f"no region {region_code}: add the region first (POST /regions, or with its first office)"
+            Message(
+                "no region {code}: add the region first (POST /regions, or with its first office)",
+                code=region_code,
+            )
         )
     if errors:
         raise InvalidInput(errors)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.errors import Message
+
 
 class Role(StrEnum):
     OFFICER = "officer"
@@ -53,11 +55,11 @@ def scope_problem(role: Role, office_code: str | None, region_code: str | None) 
     it fits."""
     errors: dict[str, list[str]] = {}
     if role in OFFICE_ROLES and not office_code:
-        errors["office_code"] = [f"the role {role.value} belongs to one office"]
+        errors["office_code"] = [Message("the role {role} belongs to one office", role=role)]
     if role is Role.REGIONAL_SUPERVISOR and not region_code:
-        errors["region_code"] = ["the role regional_supervisor watches one region"]
+        errors["region_code"] = [Message("the role regional_supervisor watches one region")]
     if role not in OFFICE_ROLES and office_code:
-        errors["office_code"] = [f"the role {role.value} has no office"]
+        errors["office_code"] = [Message("the role {role} has no office", role=role)]
     if role is not Role.REGIONAL_SUPERVISOR and region_code:
-        errors["region_code"] = [f"the role {role.value} has no region of its own"]
+        errors["region_code"] = [Message("the role {role} has no region of its own", role=role)]
     return errors

@@ -19,7 +19,7 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Message
 from domain.events import (
     CandidacyAssessed,
     CandidacyCoordinated,
@@ -151,7 +151,7 @@ def propose(
     rules.check_may_perform(actor, Action.PROPOSE)
     rules.check_proposes_for_own_office(actor, command.office_code)
     if office is None:
-        raise InvalidInput.field("office_code", f"no office {command.office_code}")
+        raise InvalidInput.field("office_code", Message("no office {code}", code=command.office_code))
     rules.check_village_code(command.village_code)
     village = _village_of(command, registry_village, registry_loaded)
     rules.check_in_working_area(office, command.village_code)
@@ -181,12 +181,15 @@ def _village_of(
     registry's: two names for one code is a mistake in one of them); without one, the proposer names it."""
     if registry_loaded:
         if registry_village is None:
-            raise InvalidInput.field("village_code", f"{command.village_code} is not in the village registry")
+            raise InvalidInput.field(
+                "village_code",
+                Message("{code} is not in the village registry", code=command.village_code),
+            )
         rules.check_same_village_name(command.village_code, command.village_name, registry_village.name)
         return registry_village
     if not command.village_name:
         raise InvalidInput.field(
-            "village_name", "required while the village registry is empty: name the village"
+            "village_name", Message("required while the village registry is empty: name the village")
         )
     return Village(code=command.village_code, name=command.village_name)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from domain.errors import Message
+
 
 class Criterion(StrEnum):
     MIGRANT_WORKER_BASE = "migrant_worker_base"
@@ -30,5 +32,5 @@ MEANING: dict[Criterion, str] = {
 
 ALLOWED = frozenset(criterion.value for criterion in Criterion)
 NAMES = ", ".join(criterion.value for criterion in Criterion)
-UNKNOWN = f"not an assessment criterion; the criteria are {NAMES}"
-NONE_NAMED = f"name at least one criterion of {NAMES}"
+UNKNOWN = Message("not an assessment criterion; the criteria are {names}", names=NAMES)
+NONE_NAMED = Message("name at least one criterion of {names}", names=NAMES)

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+
+class Message(str):
+    """An English sentence that keeps its template and values, so that a page can say it in the
+    user's language (the template is the catalog's message id); everywhere else it is the plain text."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Message:
+        message = super().__new__(cls, template.format(**values) if values else template)
+        message.template = template
+        message.values = values
+        return message
+
 
 class DomainError(Exception):
     """A command was refused by a rule."""

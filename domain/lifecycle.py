@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from transitions import Machine
 
-from domain.errors import ActionNotAllowed
+from domain.errors import ActionNotAllowed, Message
 
 
 class Stage(StrEnum):
@@ -104,12 +104,12 @@ def next_stage(
     applies, destination = _outcome(stage, action, assessment_met_criteria)
     if destination is None:
         reason = (
-            "the assessment did not find that the village meets the criteria"
+            Message("the assessment did not find that the village meets the criteria")
             if applies
-            else f"it does not apply to a {stage.value} case"
+            else Message("it does not apply to a {stage} case", stage=stage)
         )
         raise ActionNotAllowed(
-            f"{action.value} is not allowed now: {reason}",
+            Message("{action} is not allowed now: {reason}", action=action, reason=reason),
             allowed_actions=[a.value for a in allowed_for_caller],
         )
     return destination

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from domain import rules
 from domain.actors import Actor
-from domain.errors import InvalidInput, RuleBroken
+from domain.errors import InvalidInput, Message, RuleBroken
 from domain.events import Event, OfficeChanged, OfficeOpened, RegionAdded, RegionRenamed
 from domain.places import UNIT_TYPES, Office
 
@@ -71,7 +71,10 @@ Recorded = list[tuple[str, Event]]  # (stream id, event), in the order they are 
 def add_region(actor: Actor, code: str, name: str, regions: dict[str, str]) -> RegionAdded:
     rules.check_may_manage_accounts(actor)
     if code in regions:
-        raise RuleBroken(f"region {code} exists already ({regions[code]})", rule="duplicate_region")
+        raise RuleBroken(
+            Message("region {code} exists already ({name})", code=code, name=regions[code]),
+            rule="duplicate_region",
+        )
     return RegionAdded(code=code, name=name)
 
 
@@ -85,7 +88,7 @@ def open_office(actor: Actor, request: OfficeRequest, org: Organisation, days: D
     """The office opened (and its region added, if new), and the offices whose regencies it takes."""
     rules.check_may_manage_accounts(actor)
     if request.code in org.offices:
-        raise RuleBroken(f"office {request.code} exists already", rule="duplicate_office")
+        raise RuleBroken(Message("office {code} exists already", code=request.code), rule="duplicate_office")
     assert request.name is not None and request.region_code is not None and request.regencies is not None
     unit_type = request.unit_type or "kanim"
     effective_on = request.effective_on or days.today
@@ -152,21 +155,27 @@ def _check(
 ) -> None:
     errors: dict[str, list[str]] = {}
     if unit_type not in UNIT_TYPES:
-        errors["unit_type"] = [f"one of {', '.join(UNIT_TYPES)}"]
+        errors["unit_type"] = [Message("one of {types}", types=", ".join(UNIT_TYPES))]
     if effective_on > latest:
         errors["effective_on"] = [
-            f"{effective_on.isoformat()} lies in the future: record a change once it holds"
+            Message("{day} lies in the future: record a change once it holds", day=effective_on)
         ]
     regencies = request.regencies or frozenset()
     if unknown := sorted(regencies - org.regency_names.keys()):
-        errors["regencies"] = [f"not a regency or city of the village registry: {', '.join(unknown)}"]
+        errors["regencies"] = [
+            Message("not a regency or city of the village registry: {codes}", codes=", ".join(unknown))
+        ]
     region_code = request.region_code or ""
     if region_code not in org.regions and not request.region_name:
-        errors["region_name"] = [f"region {region_code} is new: give its name"]
+        errors["region_name"] = [Message("region {code} is new: give its name", code=region_code)]
     elif region_code in org.regions and request.region_name not in (None, org.regions[region_code]):
         errors["region_name"] = [
-            f"region {region_code} is named {org.regions[region_code]!r}: send that name or none"
-            f" (rename a region with PUT /regions/{region_code})"
+            Message(
+                "region {code} is named {name!r}: send that name or none"
+                " (rename a region with PUT /regions/{code})",
+                code=region_code,
+                name=org.regions[region_code],
+            )
         ]
     if errors:
         raise InvalidInput(errors)
@@ -182,7 +191,11 @@ def _taken_over(
         served = sorted((r, o.code) for o in others for r in o.regencies & regencies)
         listed = ", ".join(f"{regency} ({org.regency_names[regency]}) by {by}" for regency, by in served)
         raise RuleBroken(
-            f"served by another office: {listed}; send take_over: true to move them to {code}",
+            Message(
+                "served by another office: {listed}; send take_over: true to move them to {code}",
+                listed=listed,
+                code=code,
+            ),
             rule="regency_served",
         )
     for other in others:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from domain import criteria as assessment_criteria
 from domain.actors import OFFICE_ROLES, Actor, Person, Role
 from domain.calendar import latest_today
-from domain.errors import InvalidInput, NotFound, NotPermitted, RuleBroken, StaleVersion
+from domain.errors import InvalidInput, Message, NotFound, NotPermitted, RuleBroken, StaleVersion
 from domain.lifecycle import Action, Stage
 from domain.places import Office, Village, is_village_code
 
@@ -80,13 +80,19 @@ def check_expected_version(expected: int | None, actual: int) -> None:
 
 def check_not_in_future(field: str, value: dt.date, now: dt.datetime) -> None:
     if value > latest_today(now):
-        raise InvalidInput.field(field, f"{value.isoformat()} lies in the future")
+        raise InvalidInput.field(field, Message("{day} lies in the future", day=value))
 
 
 def check_not_before(field: str, value: dt.date, earlier_field: str, earlier: dt.date | None) -> None:
     if earlier is not None and value < earlier:
         raise InvalidInput.field(
-            field, f"{value.isoformat()} is before the {earlier_field} ({earlier.isoformat()})"
+            field,
+            Message(
+                "{day} is before the {earlier_field} ({earlier})",
+                day=value,
+                earlier_field=earlier_field,
+                earlier=earlier,
+            ),
         )
 
 
@@ -100,7 +106,7 @@ def check_criteria(criteria: Mapping[str, object]) -> None:
         if name not in assessment_criteria.ALLOWED:
             errors[f"criteria.{name}"] = [assessment_criteria.UNKNOWN]
         elif not isinstance(value, bool):
-            errors[f"criteria.{name}"] = ["must be true or false"]
+            errors[f"criteria.{name}"] = [Message("must be true or false")]
     if errors:
         raise InvalidInput(errors)
 
@@ -113,15 +119,16 @@ def passes_four_eyes(approver: Person, proposer: Person, assessor: Person | None
 
 def check_four_eyes(approver: Person, proposer: Person, assessor: Person | None) -> None:
     if approver.is_same(proposer):
-        raise RuleBroken("four eyes: the approver proposed this candidacy", rule="four_eyes")
+        raise RuleBroken(Message("four eyes: the approver proposed this candidacy"), rule="four_eyes")
     if assessor is not None and approver.is_same(assessor):
-        raise RuleBroken("four eyes: the approver assessed this candidacy", rule="four_eyes")
+        raise RuleBroken(Message("four eyes: the approver assessed this candidacy"), rule="four_eyes")
 
 
 def check_village_code(code: str) -> None:
     if not is_village_code(code):
         raise InvalidInput.field(
-            "village_code", "a village code has the shape PP.KK.CC.DDDD, DDDD starting with 1, 2 or 3"
+            "village_code",
+            Message("a village code has the shape PP.KK.CC.DDDD, DDDD starting with 1, 2 or 3"),
         )
 
 
@@ -129,7 +136,13 @@ def check_same_village_name(code: str, given: str | None, registered: str) -> No
     """Letter case and spacing aside."""
     if given is not None and " ".join(given.split()).casefold() != " ".join(registered.split()).casefold():
         raise InvalidInput.field(
-            "village_name", f"the village registry names {code} {registered!r}, not {given!r}"
+            "village_name",
+            Message(
+                "the village registry names {code} {registered!r}, not {given!r}",
+                code=code,
+                registered=registered,
+                given=given,
+            ),
         )
 
 
@@ -138,17 +151,30 @@ def check_in_working_area(office: Office, village_code: str) -> None:
         served = ", ".join(sorted(office.regencies)) or "none"
         raise InvalidInput.field(
             "village_code",
-            f"{village_code} lies outside the working area of {office.code} (regencies {served})",
+            Message(
+                "{village} lies outside the working area of {office} (regencies {served})",
+                village=village_code,
+                office=office.code,
+                served=served,
+            ),
         )
 
 
 def check_village_free(village: Village, holding_stage: Stage | None) -> None:
     """One live candidacy per village; a designated village is never proposed again."""
     if holding_stage is Stage.DESIGNATED:
-        raise RuleBroken(f"{village.code} {village.name} is already designated", rule="village_designated")
+        raise RuleBroken(
+            Message("{code} {name} is already designated", code=village.code, name=village.name),
+            rule="village_designated",
+        )
     if holding_stage is not None:
         raise RuleBroken(
-            f"{village.code} {village.name} already has a live candidacy ({holding_stage.value})",
+            Message(
+                "{code} {name} already has a live candidacy ({stage})",
+                code=village.code,
+                name=village.name,
+                stage=holding_stage,
+            ),
             rule="duplicate_candidacy",
         )
 
@@ -162,7 +188,7 @@ def check_not_last_admin(role: Role, active: bool, other_active_admins: int) -> 
     """Somebody must be left to manage accounts: the last active administrator is not deactivated."""
     if role is Role.ADMIN and active and other_active_admins == 0:
         raise RuleBroken(
-            "the last active administrator cannot be deactivated: make someone else an admin first",
+            Message("the last active administrator cannot be deactivated: make someone else an admin first"),
             rule="last_admin",
         )
 
@@ -172,7 +198,10 @@ def check_not_own_case_role(actor: Actor, user_id: str, new_role: Role) -> None:
     may not give their own account a case role (another administrator may)."""
     if actor.id is not None and actor.id == user_id and new_role is not Role.ADMIN:
         raise RuleBroken(
-            f"an administrator may not give themselves the role {new_role.value}: ask another administrator",
+            Message(
+                "an administrator may not give themselves the role {role}: ask another administrator",
+                role=new_role,
+            ),
             rule="own_case_role",
         )
 
@@ -181,7 +210,7 @@ def check_not_last_admin_demoted(role: Role, active: bool, new_role: Role, other
     """Nor may the last active administrator be given another role."""
     if role is Role.ADMIN and active and new_role is not Role.ADMIN and other_active_admins == 0:
         raise RuleBroken(
-            "the last active administrator keeps the role admin: make someone else an admin first",
+            Message("the last active administrator keeps the role admin: make someone else an admin first"),
             rule="last_admin",
         )
 
@@ -189,7 +218,8 @@ def check_not_last_admin_demoted(role: Role, active: bool, new_role: Role, other
 def check_account_active(username: str, active: bool) -> None:
     if not active:
         raise RuleBroken(
-            f"user {username} is deactivated: reactivate the account first", rule="user_deactivated"
+            Message("user {username} is deactivated: reactivate the account first", username=username),
+            rule="user_deactivated",
         )
 
 
@@ -201,10 +231,12 @@ RESERVED_USERNAMES = frozenset({"cli"})
 def check_username(username: str) -> None:
     if not USERNAME.fullmatch(username):
         raise InvalidInput.field(
-            "username", "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            "username", Message("1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         )
     if username in RESERVED_USERNAMES:
-        raise InvalidInput.field("username", f"{username!r} names the command line in the log")
+        raise InvalidInput.field(
+            "username", Message("{username!r} names the command line in the log", username=username)
+        )
 
 
 MIN_PASSWORD_LENGTH = 12
@@ -213,7 +245,9 @@ MIN_PASSWORD_LENGTH = 12
 def check_password(password: str) -> None:
     """Long enough to resist guessing; anything else (spaces, any script) is the user's choice."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput.field("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput.field(
+            "password", Message("at least {length} characters", length=MIN_PASSWORD_LENGTH)
+        )
 
 
 def check_region_exists(code: str, regions: Mapping[str, str]) -> None:

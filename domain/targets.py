@@ -6,7 +6,7 @@ import datetime as dt
 
 from domain.actors import Actor, Role
 from domain.calendar import latest_today
-from domain.errors import InvalidInput, NotFound, NotPermitted
+from domain.errors import InvalidInput, Message, NotFound, NotPermitted
 from domain.events import TargetSet
 from domain.places import Office
 
@@ -27,7 +27,12 @@ def check_target_year(year: int, now: dt.datetime) -> None:
     """Targets are set for past years (corrections), this year, or the next (planning)."""
     latest = latest_today(now).year + 1
     if not FIRST_TARGET_YEAR <= year <= latest:
-        raise InvalidInput.field("year", f"a target year lies between {FIRST_TARGET_YEAR} and {latest}")
+        raise InvalidInput.field(
+            "year",
+            Message(
+                "a target year lies between {first} and {latest}", first=FIRST_TARGET_YEAR, latest=latest
+            ),
+        )
 
 
 def office_for_target(actor: Actor, office: Office | None, office_code: str) -> Office:
@@ -45,5 +50,5 @@ def set_target(
     office_for_target(actor, office, office.code)
     check_target_year(year, now)
     if target < 0:
-        raise InvalidInput.field("target", "a target is a whole number of villages, 0 or more")
+        raise InvalidInput.field("target", Message("a target is a whole number of villages, 0 or more"))
     return TargetSet(office_code=office.code, year=year, target=target, basis=basis)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Select, bindparam, func, insert, select, upda
 from domain import accounts as account_rules
 from domain.accounts import Account, AccountChange, AccountDraft
 from domain.actors import Actor, Role
-from domain.errors import NotFound, RuleBroken
+from domain.errors import Message, NotFound, RuleBroken
 from domain.events import REGISTRY, USER_STREAM
 from events.schema import users
 from events.store import EventMetadata, format_timestamp
@@ -74,7 +74,9 @@ def _scope_exists(conn: Connection, office_code: str | None, region_code: str | 
 def create_user(tx: WriteTransaction, actor: Actor, draft: AccountDraft) -> UserListing:
     """Open an account (without a token: `issue_token`)."""
     if user_exists(tx.conn, draft.username):
-        raise RuleBroken(f"user {draft.username} exists already", rule="duplicate_user")
+        raise RuleBroken(
+            Message("user {username} exists already", username=draft.username), rule="duplicate_user"
+        )
     user_id = str(uuid.uuid4())
     scope = _scope_exists(tx.conn, draft.office_code, draft.region_code)
     event = account_rules.open_account(actor, user_id, draft, **scope)

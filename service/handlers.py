@@ -17,7 +17,7 @@ from domain.accounts import AccountChange, AccountDraft
 from domain.actors import Actor, Person
 from domain.candidacy import Candidacy
 from domain.commands import ActOnCase, ProposeCandidacy, SetTarget
-from domain.errors import NotFound, RuleBroken
+from domain.errors import Message, NotFound, RuleBroken
 from domain.events import CANDIDACY_STREAM, REGISTRY, TARGET_STREAM
 from domain.organisation import OfficeRequest
 from domain.places import Office
@@ -42,7 +42,9 @@ def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> di
     except IntegrityError as error:
         # Only the database's backstop of the rule just checked can get here (one held candidacy
         # per village): the transaction is rolled back with it, log and read models alike.
-        raise RuleBroken("the village already has a live candidacy", rule="duplicate_candidacy") from error
+        raise RuleBroken(
+            Message("the village already has a live candidacy"), rule="duplicate_candidacy"
+        ) from error
     return appended.cases[candidacy_id]
 
 

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from domain import criteria as assessment_criteria
 from domain.actors import Role
+from domain.errors import Message
 from domain.lifecycle import Action, Stage
 from domain.performance import AsOfBasis
 from domain.places import UNIT_TYPES
@@ -58,11 +59,11 @@ class Text(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not text.strip():
-            raise ValidationError("must not be blank")
+            raise ValidationError(Message("must not be blank"))
         if len(text) > self.max_length:
-            raise ValidationError(f"must be at most {self.max_length} characters")
+            raise ValidationError(Message("must be at most {length} characters", length=self.max_length))
         if self.control.search(text):
-            raise ValidationError("must not contain control characters")
+            raise ValidationError(Message("must not contain control characters"))
         return text
 
 
@@ -71,7 +72,7 @@ class StrictBoolean(fields.Boolean):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
-            raise ValidationError("must be true or false")
+            raise ValidationError(Message("must be true or false"))
         return value
 
 

@@ -41,6 +41,7 @@ from domain.performance import QUARTERS, report_as_of
 from events.store import parse_timestamp
 from service import accounts, audit, cases, handlers, organisation, performance_report, register, registry
 from service.pages import LANGUAGES, forms
+from service.pages.wording import ACTIONS, CRITERIA, EVENTS, FIELDS, RATINGS, ROLES, STAGES, field_label, say
 from service.performance_report import PIPELINE_STAGES
 from service.problems import flatten_errors
 from service.schemas import (
@@ -54,86 +55,6 @@ from service.throttle import FailedAttempts
 from service.web import application, csv_response
 
 blp = Blueprint("pages", __name__)
-
-# How the pages name what the API names in codes.
-STAGES = {
-    "proposed": _l("Proposed"),
-    "coordinated": _l("Coordinated"),
-    "socialized": _l("Socialized"),
-    "assessed": _l("Assessed"),
-    "designated": _l("Designated"),
-    "rejected": _l("Rejected"),
-    "withdrawn": _l("Withdrawn"),
-}
-ACTIONS = {
-    "propose": _l("Propose"),
-    "coordinate": _l("Coordinate"),
-    "socialize": _l("Socialize"),
-    "assess": _l("Assess"),
-    "designate": _l("Designate"),
-    "reject": _l("Reject"),
-    "return": _l("Return for reassessment"),
-    "withdraw": _l("Withdraw"),
-}
-ROLES = {
-    "officer": _l("Officer"),
-    "section_head": _l("Section head"),
-    "head_of_office": _l("Head of office"),
-    "regional_supervisor": _l("Regional supervisor"),
-    "auditor": _l("Auditor"),
-    "admin": _l("Administrator"),
-}
-RATINGS = {
-    "Sangat Baik": _l("Very good"),
-    "Baik": _l("Good"),
-    "Cukup": _l("Fair"),
-    "Kurang": _l("Poor"),
-    "Sangat Kurang": _l("Very poor"),
-}
-FIELDS = {
-    "held_on": _l("Date"),
-    "venue": _l("Venue"),
-    "agencies": _l("Agencies present (one per line)"),
-    "minutes_ref": _l("Minutes reference"),
-    "notes": _l("Notes"),
-    "speakers": _l("Speakers (one per line)"),
-    "attendees": _l("Attendees"),
-    "topics": _l("Topics (one per line)"),
-    "assessed_on": _l("Date of assessment"),
-    "score": _l("Score (0 to 100)"),
-    "meets_criteria": _l("Does the village meet the criteria?"),
-    "criteria": _l("Findings"),
-    "decree_number": _l("Decree number"),
-    "decree_date": _l("Decree date"),
-    "fostering_officers": _l("Fostering officers (one per line)"),
-    "reason": _l("Reason"),
-    "village_code": _l("Village"),
-    "rationale": _l("Why this village"),
-    "migrant_workers": _l("Migrant workers from the village"),
-    "prospective_migrant_workers": _l("Prospective migrant workers"),
-    "trafficking_cases": _l("Trafficking cases recorded"),
-    "border_area": _l("In a border area"),
-    "proposed_on": _l("Day the case began (if entered late)"),
-    "indicators": _l("Indicators"),
-}
-CRITERIA = {
-    "migrant_worker_base": _l("A base of migrant workers"),
-    "trafficking_vulnerability": _l("Vulnerable to trafficking or non-procedural migration"),
-    "border_or_port": _l("Border area, or near a port or crossing"),
-    "poverty": _l("Poverty or a lack of local work"),
-    "village_commitment": _l("The village government commits to fostering"),
-}
-EVENTS = {
-    "CandidacyProposed": _l("Proposed"),
-    "CandidacyCoordinated": _l("Coordination held"),
-    "CandidacySocialized": _l("Socialization held"),
-    "CandidacyAssessed": _l("Assessed"),
-    "CandidacyDesignated": _l("Designated by decree"),
-    "CandidacyRejected": _l("Rejected"),
-    "CandidacyReturned": _l("Returned for reassessment"),
-    "CandidacyWithdrawn": _l("Withdrawn"),
-    "CandidacyTransferred": _l("Moved to another office"),
-}
 
 
 @blp.app_template_filter("day")
@@ -159,6 +80,8 @@ def names() -> dict[str, Any]:
         "roles": ROLES,
         "event_names": EVENTS,
         "ratings": RATINGS,
+        "field_label": field_label,
+        "say": say,
         "get_locale": get_locale,
         "user": g.get("actor"),
         "may_propose": (actor := g.get("actor")) is not None
@@ -537,7 +460,7 @@ def _not_permitted(_: NotPermitted) -> tuple[str, int]:
 
 @blp.errorhandler(DomainError)
 def _refused(error: DomainError) -> tuple[str, int]:
-    return render_template("problem.html", problem="refused", detail=str(error)), 409
+    return render_template("problem.html", problem="refused", detail=error.detail), 409
 
 
 @blp.errorhandler(CSRFError)

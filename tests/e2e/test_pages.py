@@ -329,13 +329,14 @@ def test_a_form_with_a_field_missing_or_wrong_says_which_and_records_nothing(
 ) -> None:
     case = api.proposed("officer")
     sign_in(browser, "section_head")
-    response = act(
-        browser, case["id"], "coordinate", {**COORDINATION, "venue": "", "held_on": "2099-01-01"}, version=1
-    )
-    page = text_of(response)
-    assert response.status_code == 422
-    assert "Periksa formulir:" in page and "Tempat" in page and "Tanggal" in page
+    missing = act(browser, case["id"], "coordinate", {**COORDINATION, "venue": ""}, version=1)
+    page = text_of(missing)
+    assert missing.status_code == 422
+    assert "Periksa formulir:" in page and "Tempat: Isian ini wajib diisi." in page
     assert 'value="UND-0219"' in page  # what was sent is kept in the form, open again
+    to_come = act(browser, case["id"], "coordinate", {**COORDINATION, "held_on": "2099-01-01"}, version=1)
+    assert to_come.status_code == 422
+    assert "Tanggal: 1 Januari 2099 belum terjadi" in text_of(to_come)
     assert api.case("auditor", case["id"])["version"] == 1
 
 
@@ -453,7 +454,8 @@ def test_a_proposal_with_a_field_wrong_says_which_and_records_nothing(browser: F
     response = browser.post("/usulkan", data={**bad, "csrf_token": csrf_token(browser, "/tugas")})
     page = text_of(response)
     assert response.status_code == 422
-    assert "Pekerja migran asal desa" in page and "Alasan mengusulkan desa ini" in page
+    assert "Pekerja migran asal desa: Bukan bilangan bulat." in page
+    assert "Alasan mengusulkan desa ini: tidak boleh kosong" in page
     assert 'value="40"' in page  # the rest of what was sent is kept
     assert api.get("auditor", "/api/v1/candidacies").get_json()["items"] == []
 
@@ -463,6 +465,7 @@ def test_a_village_already_held_is_refused(browser: FlaskClient, api: Api) -> No
     sign_in(browser, "officer")
     response = browser.post("/usulkan", data={**PROPOSAL, "csrf_token": csrf_token(browser, "/tugas")})
     assert response.status_code == 409
+    assert "sudah memiliki usulan yang sedang berjalan (Diusulkan)" in text_of(response)
     assert len(api.get("auditor", "/api/v1/candidacies").get_json()["items"]) == 1
 
 
@@ -496,7 +499,7 @@ def test_the_register_lists_designations_with_filters_and_a_csv(browser: FlaskCl
     api_csv = api.get("auditor", "/api/v1/designations", format="csv", office="BOGOR").get_data(as_text=True)
     assert csv.get_data(as_text=True) == api_csv
     bad = browser.get("/register", query_string={"year": "dua ribu"})
-    assert bad.status_code == 422 and "year" in text_of(bad)
+    assert bad.status_code == 422 and "Tahun: Bukan bilangan bulat." in text_of(bad)
 
 
 def test_the_register_shows_only_what_the_user_may_read(browser: FlaskClient, api: Api) -> None:
@@ -545,7 +548,7 @@ def test_the_dashboard_refuses_a_day_to_come_and_an_admin(
 ) -> None:
     sign_in(browser, "auditor")
     response = browser.get("/dasbor", query_string={"as_of": "2099-01-01"})
-    assert response.status_code == 422 and "as_of" in text_of(response)
+    assert response.status_code == 422 and "Per tanggal: 1 Januari 2099 belum terjadi" in text_of(response)
     browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
     set_password(application, "admin")
     browser.post("/", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(browser)})
@@ -632,7 +635,7 @@ def test_an_administrator_opens_an_account_and_hands_over_a_one_time_link(
     differ = post_form(newcomer, path, path, {"password": "sebuah-sandi-baru", "again": "sandi-lain-sekali"})
     assert differ.status_code == 422
     short = post_form(newcomer, path, path, {"password": "pendek", "again": "pendek"})
-    assert short.status_code == 422
+    assert short.status_code == 422 and "paling sedikit 12 karakter" in text_of(short)
     saved = post_form(newcomer, path, path, {"password": "sebuah-sandi-baru", "again": "sebuah-sandi-baru"})
     assert (saved.status_code, saved.headers["Location"]) == (303, "/")
     assert "Kata sandi Anda sudah disimpan" in text_of(newcomer.get("/"))
@@ -682,7 +685,8 @@ def test_an_administrator_changes_a_role_sets_a_password_and_deactivates(
     assert api.get("admin", "/api/v1/users/officer").get_json()["active"] is False
     assert post_form(browser, f"{page}/aktifkan", page, {"reason": "Kembali"}).status_code == 303
     refused = post_form(browser, "/pengguna/admin/nonaktifkan", "/pengguna/admin", {"reason": "Coba"})
-    assert refused.status_code == 409  # the last active administrator
+    assert refused.status_code == 409
+    assert "administrator aktif terakhir tidak dapat dinonaktifkan" in text_of(refused)
 
 
 def test_only_an_administrator_has_the_users_and_offices_pages(

@@ -7,18 +7,22 @@ import io
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-SERVICE = Path(__file__).resolve().parents[2] / "service"
-CATALOG = SERVICE / "translations" / "id" / "LC_MESSAGES"
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "service" / "translations" / "id" / "LC_MESSAGES"
 
 
 def messages_in_the_source() -> set[str]:
+    """What `make translations` extracts: the same mapping, the same keywords (`Message` marks the
+    domain's messages a page may show)."""
     found = set()
-    method_map = [("pages/**.py", "python"), ("templates/**.html", "jinja2")]
+    with (ROOT / "service" / "babel.cfg").open() as mapping:
+        method_map, options = parse_mapping_cfg(mapping)
     for _, _, message, _, _ in extract_from_dir(
-        SERVICE, method_map, keywords={"_": None, "_l": None, "gettext": None}
+        ROOT, method_map, options, keywords={"_": None, "_l": None, "gettext": None, "Message": None}
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
