@@ -106,8 +106,6 @@ def offices_add(
     effective_on: str | None,
 ) -> None:
     """Add an office (the rules of POST /api/v1/offices)."""
-    from service.api.offices import office_request
-
     raw = {
         "code": code,
         "name": name,
@@ -121,7 +119,7 @@ def offices_add(
     try:
         data = OfficeCreateSchema().load({k: v for k, v in raw.items() if v is not None})
         with _as_command_line("offices-add") as tx:
-            request = office_request(data["code"], data)
+            request = organisation.office_request(data["code"], data)
             office = organisation.open_office(tx, accounts.command_line_actor(), request)
     except (DomainError, ValidationError) as error:
         _fail(error)

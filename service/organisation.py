@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Select, Subquery, Table, bindparam, func, or_, select
@@ -28,6 +29,7 @@ from domain.places import Office
 from events.schema import candidacies, office_history, offices, region_history, regions
 from events.unit_of_work import WriteTransaction
 from service import registry
+from service.schemas import CODE_PATTERN
 
 _OFFICES = select(
     offices.c.code,
@@ -47,6 +49,28 @@ def _office_from_row(row: Any) -> Office:
         region_name=row.region_name,
         regencies=frozenset(row.regencies),
         unit_type=row.unit_type,
+    )
+
+
+def checked_office_code(code: str) -> str:
+    """A path that is no office code names no office; say so before the database sees it (a NUL in
+    it is an error on PostgreSQL)."""
+    if not re.fullmatch(CODE_PATTERN, code):
+        raise NotFound(f"no office {code}")
+    return code
+
+
+def office_request(code: str, data: dict[str, Any]) -> OfficeRequest:
+    """The office a validated body asks for (the API's, the pages' and `offices add`'s)."""
+    return OfficeRequest(
+        code=code,
+        name=data.get("name"),
+        unit_type=data.get("unit_type"),
+        region_code=data.get("region_code"),
+        region_name=data.get("region_name"),
+        regencies=frozenset(data["regencies"]) if "regencies" in data else None,
+        effective_on=data.get("effective_on"),
+        take_over=data["take_over"],
     )
 
 

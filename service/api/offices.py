@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response
@@ -11,13 +10,11 @@ from flask_smorest import Blueprint
 
 from domain import rules
 from domain.errors import NotFound
-from domain.organisation import OfficeRequest
 from service import handlers, organisation, web
 from service.api import docs
 from service.idempotency import Reply
 from service.pagination import decode_cursor, encode_cursor
 from service.schemas import (
-    CODE_PATTERN,
     OfficeChangeSchema,
     OfficeCreateSchema,
     OfficeHistorySchema,
@@ -27,28 +24,6 @@ from service.schemas import (
 )
 
 blp = Blueprint("offices", __name__, url_prefix="/api/v1/offices", description="Immigration offices.")
-
-
-def checked_office_code(code: str) -> str:
-    """A path that is no office code names no office; say so before the database sees it (a NUL in
-    it is an error on PostgreSQL)."""
-    if not re.fullmatch(CODE_PATTERN, code):
-        raise NotFound(f"no office {code}")
-    return code
-
-
-def office_request(code: str, data: dict[str, Any]) -> OfficeRequest:
-    """The office a validated body asks for (the API's and `offices add`'s)."""
-    return OfficeRequest(
-        code=code,
-        name=data.get("name"),
-        unit_type=data.get("unit_type"),
-        region_code=data.get("region_code"),
-        region_name=data.get("region_name"),
-        regencies=frozenset(data["regencies"]) if "regencies" in data else None,
-        effective_on=data.get("effective_on"),
-        take_over=data["take_over"],
-    )
 
 
 admin_only = web.checked_before_body(rules.check_may_manage_accounts)
@@ -74,7 +49,7 @@ class Offices(MethodView):
     @docs.errors(400, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Response:
         """Open an office from `effective_on` (admin); a region not yet added comes with it."""
-        change = office_request(data["code"], data)
+        change = organisation.office_request(data["code"], data)
         location = f"{blp.url_prefix}/{change.code}"
         created = lambda added: Reply.json(201, organisation.office_as_dict(added), Location=location)  # noqa: E731
         return web.perform(handlers.add_office, change, created, idempotent=False)
@@ -86,7 +61,7 @@ class OfficeByCode(MethodView):
     @docs.errors(401, 404)
     def get(self, code: str) -> Response:
         """One office."""
-        office = web.application().query(organisation.get_office, checked_office_code(code))
+        office = web.application().query(organisation.get_office, organisation.checked_office_code(code))
         if office is None:
             raise NotFound(f"no office {code}")
         return web.json_response(organisation.office_as_dict(office))
@@ -97,7 +72,7 @@ class OfficeByCode(MethodView):
     @docs.errors(400, 401, 403, 404, 409, 413, 422)
     def put(self, data: dict[str, Any], code: str) -> Response:
         """Change an office's name, type, region or working area from `effective_on` (admin)."""
-        change = office_request(checked_office_code(code), data)
+        change = organisation.office_request(organisation.checked_office_code(code), data)
         replaced = lambda done: Reply.json(200, organisation.office_as_dict(done))  # noqa: E731
         return web.perform(handlers.replace_office, change, replaced, idempotent=False)
 
@@ -108,5 +83,7 @@ class OfficeHistory(MethodView):
     @docs.errors(401, 404)
     def get(self, code: str) -> Response:
         """Every state of the office with the day it held from and its position in the log."""
-        found = web.application().query(organisation.office_history_of, checked_office_code(code))
+        found = web.application().query(
+            organisation.office_history_of, organisation.checked_office_code(code)
+        )
         return web.json_response({"items": found})

@@ -10,10 +10,9 @@ from flask_smorest import Blueprint
 
 from domain import targets as target_rules
 from domain.commands import SetTarget
-from service import handlers, targets, web
+from service import handlers, organisation, targets, web
 from service.api import docs
 from service.api.candidacies import IDEMPOTENCY_HEADER, IF_MATCH_HEADER
-from service.api.offices import checked_office_code
 from service.idempotency import Reply
 from service.schemas import TargetBodySchema, TargetPageSchema, TargetQuerySchema, TargetSchema
 
@@ -42,7 +41,11 @@ class Targets(MethodView):
 def put_target(data: dict[str, Any], office_code: str, year: int) -> Response:
     """Set or change an office's target for a year, with its basis (decree or letter)."""
     command = SetTarget(
-        checked_office_code(office_code), year, data["target"], data["basis"], web.expected_version()
+        organisation.checked_office_code(office_code),
+        year,
+        data["target"],
+        data["basis"],
+        web.expected_version(),
     )
     return web.perform(handlers.set_target, command, _target_reply)
 

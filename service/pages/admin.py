@@ -17,7 +17,14 @@ from domain.errors import DomainError, InvalidInput, NotFound
 from service import accounts, handlers, organisation
 from service.pages.views import blp, signed_in_user
 from service.problems import flatten_errors
-from service.schemas import UserChangeSchema, UserCreateSchema
+from service.schemas import (
+    OfficeChangeSchema,
+    OfficeCreateSchema,
+    RegionCreateSchema,
+    RegionRenameSchema,
+    UserChangeSchema,
+    UserCreateSchema,
+)
 from service.web import application
 
 SCOPE = ("role", "office_code", "region_code")
@@ -180,10 +187,134 @@ def issue_password_link(username: str) -> str | tuple[str, int]:
     return _user_page(username, link=link, link_expires_at=issued.expires_at)
 
 
+# ---- offices and regions -----------------------------------------------------------------------------
+
+
+def _filled(form: Any, names: tuple[str, ...]) -> dict[str, str]:
+    """The fields of a form that are filled in, as the API's schema reads them (one left empty is not
+    sent)."""
+    return {name: value for name in names if (value := form.get(name, "").strip())}
+
+
+def _office_form(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """An office's form: regencies one per line or separated by commas or spaces; take-over a
+    checkbox."""
+    body: dict[str, Any] = _filled(form, names) | {"take_over": form.get("take_over") == "yes"}
+    if "regencies" in form:
+        body["regencies"] = form["regencies"].replace(",", " ").split()
+    return body
+
+
+OFFICE_FIELDS = ("name", "unit_type", "region_code", "effective_on")
+
+
 @blp.get("/kantor")
 def offices_page() -> str:
     _admin()
-    return render_template("offices.html", offices=application().query(organisation.list_offices))
+    return _offices_page(notice=session.pop("notice", None))
+
+
+def _offices_page(**extra: Any) -> str:
+    return render_template(
+        "offices.html",
+        offices=application().query(organisation.list_offices),
+        regions=application().query(organisation.list_regions),
+        sent=extra.pop("sent", {}),
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+def _organisation_change(run: Any, page: Any, done: str) -> BaseResponse | tuple[str, int]:
+    """Run an administrator's change of an office or region; a refusal is shown on `page`."""
+    try:
+        run()
+    except ValidationError as error:
+        return page(errors=flatten_errors(error.messages)), 422
+    except InvalidInput as error:
+        return page(errors=error.errors), 422
+    except NotFound:
+        raise
+    except DomainError as error:
+        return page(refusal=error.detail), 409
+    session["notice"] = "changed"
+    return redirect(done, 303)
+
+
+@blp.post("/kantor")
+def open_office() -> BaseResponse | tuple[str, int]:
+    """Open an office from its effective day, as `POST /api/v1/offices` does."""
+    actor = _admin()
+    body = _office_form(request.form, ("code", *OFFICE_FIELDS))
+
+    def run() -> None:
+        data = OfficeCreateSchema().load(body)
+        command = organisation.office_request(data["code"], data)
+        application().execute(handlers.add_office, actor, command, request_id=g.request_id)
+
+    page = lambda **shown: _offices_page(sent=request.form, **shown)  # noqa: E731
+    return _organisation_change(run, page, url_for(".office_page", code=body.get("code", "")))
+
+
+@blp.get("/kantor/<code>")
+def office_page(code: str) -> str:
+    _admin()
+    return _office_page(code, notice=session.pop("notice", None))
+
+
+def _office_page(code: str, **extra: Any) -> str:
+    office = application().query(organisation.get_office, organisation.checked_office_code(code))
+    if office is None:
+        raise NotFound(f"no office {code}")
+    return render_template(
+        "office.html",
+        office=office,
+        history=application().query(organisation.office_history_of, office.code),
+        regions=application().query(organisation.list_regions),
+        sent=extra.pop("sent", None),
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+@blp.post("/kantor/<code>")
+def change_office(code: str) -> BaseResponse | tuple[str, int]:
+    """Change an office's name, type, region or working area from a day, as `PUT /api/v1/offices` does."""
+    actor = _admin()
+    organisation.checked_office_code(code)
+
+    def run() -> None:
+        data = OfficeChangeSchema().load(_office_form(request.form, OFFICE_FIELDS))
+        command = organisation.office_request(code, data)
+        application().execute(handlers.replace_office, actor, command, request_id=g.request_id)
+
+    page = lambda **shown: _office_page(code, sent=request.form, **shown)  # noqa: E731
+    return _organisation_change(run, page, url_for(".office_page", code=code))
+
+
+@blp.post("/kanwil")
+def add_region() -> BaseResponse | tuple[str, int]:
+    actor = _admin()
+
+    def run() -> None:
+        data = RegionCreateSchema().load(_filled(request.form, ("code", "name")))
+        command = handlers.NameRegion(data["code"], data["name"])
+        application().execute(handlers.add_region, actor, command, request_id=g.request_id)
+
+    page = lambda **shown: _offices_page(sent=request.form, **shown)  # noqa: E731
+    return _organisation_change(run, page, url_for(".offices_page"))
+
+
+@blp.post("/kanwil/<code>")
+def rename_region(code: str) -> BaseResponse | tuple[str, int]:
+    actor = _admin()
+
+    def run() -> None:
+        data = RegionRenameSchema().load(_filled(request.form, ("name",)))
+        command = handlers.NameRegion(code, data["name"])
+        application().execute(handlers.rename_region, actor, command, request_id=g.request_id)
+
+    return _organisation_change(run, _offices_page, url_for(".offices_page"))
 
 
 # ---- a user sets their own password ------------------------------------------------------------------

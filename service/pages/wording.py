@@ -109,6 +109,10 @@ OTHER_FIELDS = {
     "digest": _l("Digest"),
     "position": _l("Position"),
     "village_name": _l("Village name"),
+    "code": _l("Code"),
+    "unit_type": _l("Type"),
+    "regencies": _l("Working area"),
+    "effective_on": _l("Holds from"),
 }
 
 # Messages marshmallow gives a form field; listed so that the catalog carries them.

@@ -137,6 +137,7 @@ def test_every_page_at_both_widths_and_without_serious_accessibility_faults(
         "pengguna": ("admin", "/pengguna"),
         "pengguna-satu": ("admin", "/pengguna/officer"),
         "kantor": ("admin", "/kantor"),
+        "kantor-satu": ("admin", "/kantor/BOGOR"),
     }
     folder = SCREENSHOTS / site.backend
     folder.mkdir(parents=True, exist_ok=True)

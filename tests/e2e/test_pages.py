@@ -698,3 +698,78 @@ def test_only_an_administrator_has_the_users_and_offices_pages(
     admin_signs_in(browser, application)
     offices = text_of(browser.get("/kantor"))
     assert "Kantor Imigrasi Kelas I Non TPI Bogor" in offices and "32.01, 32.71" in offices
+
+
+def test_an_administrator_opens_and_changes_offices_and_regions(
+    browser: FlaskClient, application: Application, api: Api
+) -> None:
+    admin_signs_in(browser, application)
+    added = post_form(browser, "/kanwil", "/kantor", {"code": "BANTEN", "name": "Kanwil Banten"})
+    assert (added.status_code, added.headers["Location"]) == (303, "/kantor")
+    renamed = post_form(browser, "/kanwil/BANTEN", "/kantor", {"name": "Kanwil Ditjen Imigrasi Banten"})
+    assert renamed.status_code == 303
+    regions = {r["code"]: r["name"] for r in api.get("admin", "/api/v1/regions").get_json()["items"]}
+    assert regions["BANTEN"] == "Kanwil Ditjen Imigrasi Banten"
+
+    office = {
+        "code": "CIANJUR",
+        "name": "Kantor Imigrasi Cianjur",
+        "unit_type": "kanim",
+        "region_code": "JABAR",
+    }
+    opened = post_form(
+        browser, "/kantor", "/kantor", {**office, "regencies": "32.03", "effective_on": "2024-01-02"}
+    )
+    assert (opened.status_code, opened.headers["Location"]) == (303, "/kantor/CIANJUR")
+    page = text_of(browser.get("/kantor/CIANJUR"))
+    assert "Tersimpan." in page and "2 Januari 2024" in page
+    assert api.get("admin", "/api/v1/offices/CIANJUR").get_json()["regencies"] == ["32.03"]
+
+    # Sukabumi's regency 32.02 is served: without take-over the change is refused, in Indonesian
+    wanted = {**office, "regencies": "32.03\n32.02", "effective_on": "2024-03-01"}
+    refused = post_form(browser, "/kantor/CIANJUR", "/kantor/CIANJUR", wanted)
+    assert refused.status_code == 409
+    assert "dilayani kantor lain: 32.02 (Kabupaten Sukabumi) by SUKABUMI" in text_of(refused)
+    assert api.get("admin", "/api/v1/offices/SUKABUMI").get_json()["regencies"] == ["32.02", "32.72"]
+    taken = post_form(browser, "/kantor/CIANJUR", "/kantor/CIANJUR", {**wanted, "take_over": "yes"})
+    assert taken.status_code == 303
+    assert api.get("admin", "/api/v1/offices/CIANJUR").get_json()["regencies"] == ["32.02", "32.03"]
+    assert api.get("admin", "/api/v1/offices/SUKABUMI").get_json()["regencies"] == ["32.72"]
+    history = text_of(browser.get("/kantor/SUKABUMI"))
+    assert "1 Maret 2024" in history and "diambil alih oleh CIANJUR" in history
+
+
+def test_an_office_form_with_a_field_wrong_says_which_and_changes_nothing(
+    browser: FlaskClient, application: Application, api: Api
+) -> None:
+    admin_signs_in(browser, application)
+    bad = {
+        "code": "cianjur kota",
+        "name": "",
+        "unit_type": "kanim",
+        "region_code": "JABAR",
+        "regencies": "32.99",
+    }
+    response = post_form(browser, "/kantor", "/kantor", bad)
+    page = text_of(response)
+    assert response.status_code == 422
+    assert "Nama: Isian ini wajib diisi." in page and "capital letters" in page
+    assert 'value="cianjur kota"' in page  # what was sent is kept
+    unknown = post_form(browser, "/kantor", "/kantor", {**bad, "code": "CIANJUR", "name": "Cianjur"})
+    assert unknown.status_code == 422 and "bukan kabupaten atau kota dalam daftar desa: 32.99" in text_of(
+        unknown
+    )
+    to_come = post_form(
+        browser, "/kantor/BOGOR", "/kantor/BOGOR", {"name": "Bogor", "effective_on": "2099-01-01"}
+    )
+    assert to_come.status_code == 422 and "1 Januari 2099 belum terjadi" in text_of(to_come)
+    assert [o["code"] for o in api.get("admin", "/api/v1/offices").get_json()["items"]] == [
+        "BOGOR",
+        "SUKABUMI",
+        "SURABAYA",
+    ]
+    assert (
+        api.get("admin", "/api/v1/offices/BOGOR").get_json()["name"]
+        == "Kantor Imigrasi Kelas I Non TPI Bogor"
+    )
+    assert browser.get("/kantor/NOPE").status_code == 404
