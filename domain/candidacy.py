@@ -16,6 +16,7 @@ from domain.commands import (
     ProposeCandidacy,
     Reject,
     Return,
+    Revoke,
     Socialize,
     Withdraw,
 )
@@ -27,11 +28,13 @@ from domain.events import (
     CandidacyProposed,
     CandidacyRejected,
     CandidacyReturned,
+    CandidacyRevoked,
     CandidacySocialized,
     CandidacyTransferred,
     CandidacyWithdrawn,
     Event,
 )
+from domain.fostering import FOSTERING_EVENTS, Fostering
 from domain.lifecycle import Action, Stage, available_actions, next_stage
 from domain.places import Office, Village
 
@@ -44,6 +47,7 @@ ACTION_OF_EVENT: dict[type[Event], Action] = {
     CandidacyRejected: Action.REJECT,
     CandidacyReturned: Action.RETURN,
     CandidacyWithdrawn: Action.WITHDRAW,
+    CandidacyRevoked: Action.REVOKE,
 }
 
 
@@ -64,6 +68,8 @@ class Candidacy:
     coordinated_on: dt.date | None = None
     socialized_on: dt.date | None = None
     assessed_on: dt.date | None = None
+    # From its designation on: the village's fostering (its decree date, officers and reports).
+    fostering: Fostering | None = None
 
     @classmethod
     def from_history(cls, history: Iterable[tuple[Event, Person]]) -> Candidacy:
@@ -95,6 +101,9 @@ class Candidacy:
             return replace(
                 self, version=self.version + 1, office_code=event.to_office, region_code=event.region_code
             )
+        if isinstance(event, FOSTERING_EVENTS):  # no step either: the village's fostering goes on
+            assert self.fostering is not None
+            return replace(self, version=self.version + 1, fostering=self.fostering.apply(event))
         stage = next_stage(self.stage, ACTION_OF_EVENT[type(event)], self.assessment_met_criteria)
         state = replace(self, version=self.version + 1, stage=stage)
         match event:
@@ -106,6 +115,8 @@ class Candidacy:
                 return replace(state, assessed_on=assessed_on, assessed_by=actor, assessment_met_criteria=met)
             case CandidacyReturned():
                 return replace(state, assessed_on=None, assessed_by=None, assessment_met_criteria=False)
+            case CandidacyDesignated(decree_date=decree_date):
+                return replace(state, fostering=Fostering(since=decree_date))
         return state
 
 
@@ -127,8 +138,8 @@ def allowed_actions(
 
 
 # What a case waits for: someone to take it a step on or to decide on it. Withdrawing is always open
-# to its office and is nobody's pending work.
-AWAITED_ACTIONS = frozenset(Action) - {Action.PROPOSE, Action.WITHDRAW}
+# to its office and is nobody's pending work; nor is revoking a fostered village's status.
+AWAITED_ACTIONS = frozenset(Action) - {Action.PROPOSE, Action.WITHDRAW, Action.REVOKE}
 
 
 def awaited_actions(allowed: list[Action]) -> list[Action]:
@@ -258,4 +269,11 @@ def decide(
             return CandidacyReturned(reason=command.reason)
         case Withdraw():
             return CandidacyWithdrawn(reason=command.reason)
+        case Revoke():
+            assert case.fostering is not None
+            rules.check_not_in_future("decree_date", command.decree_date, now)
+            rules.check_not_before("decree_date", command.decree_date, "designation", case.fostering.since)
+            return CandidacyRevoked(
+                reason=command.reason, decree_number=command.decree_number, decree_date=command.decree_date
+            )
     raise TypeError(f"not a case command: {command!r}")

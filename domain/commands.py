@@ -84,10 +84,18 @@ class Withdraw:
     reason: str
 
 
-CaseCommand = Coordinate | Socialize | Assess | Designate | Reject | Return | Withdraw
+@dataclass(frozen=True, slots=True)
+class Revoke:
+    action: ClassVar[Action] = Action.REVOKE
+    reason: str
+    decree_number: str
+    decree_date: dt.date
+
+
+CaseCommand = Coordinate | Socialize | Assess | Designate | Reject | Return | Withdraw | Revoke
 _CASE_COMMANDS: dict[Action, type[CaseCommand]] = {
     command.action: command
-    for command in (Coordinate, Socialize, Assess, Designate, Reject, Return, Withdraw)
+    for command in (Coordinate, Socialize, Assess, Designate, Reject, Return, Withdraw, Revoke)
 }
 
 

@@ -155,6 +155,87 @@ class CandidacyTransferred(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CandidacyRevoked(Event):
+    """The head of office revoked the village's status by decree: fostering ends."""
+
+    type_name: ClassVar[str] = "CandidacyRevoked"
+    reason: str
+    decree_number: str
+    decree_date: dt.date
+
+
+# ---- fostering: on a designated case's stream, after its designation -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FosteringOfficersAssigned(Event):
+    """The head of office assigned the village's fostering officers (PIMPASA) by decree; the set
+    replaces any earlier one."""
+
+    type_name: ClassVar[str] = "FosteringOfficersAssigned"
+    officers: tuple[JsonDict, ...]  # {username, name} of users of the office, as named then
+    decree_number: str
+    decree_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRecorded(Event):
+    type_name: ClassVar[str] = "ActivityRecorded"
+    activity_id: str
+    kind: str
+    held_on: dt.date
+    participants: int
+    summary: str
+    topics: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class VillageReportReceived(Event):
+    """A resident's report (laporan masyarakat) was received at `received_at` and must be verified by
+    `verify_by`; both are UTC timestamps, the deadline decided when the report was recorded."""
+
+    type_name: ClassVar[str] = "VillageReportReceived"
+    report_id: str
+    received_at: str
+    channel: str
+    category: str
+    summary: str
+    verify_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class VillageReportVerified(Event):
+    """Verified at `verified_at` (when it was recorded); to be closed by `close_by`."""
+
+    type_name: ClassVar[str] = "VillageReportVerified"
+    report_id: str
+    notes: str
+    verified_at: str
+    close_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class VillageReportClosed(Event):
+    type_name: ClassVar[str] = "VillageReportClosed"
+    report_id: str
+    outcome: str
+    notes: str
+    closed_at: str
+    referred_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VillageEvaluated(Event):
+    """The quarter's evaluation (monev) of a fostered village; a later one for the same quarter
+    replaces it."""
+
+    type_name: ClassVar[str] = "VillageEvaluated"
+    period: str  # YYYY-Qn
+    rating: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
 class TargetSet(Event):
     """An office's yearly target (target kinerja) was set or changed, on a recorded basis."""
 
@@ -334,6 +415,13 @@ CANDIDACY_EVENTS: list[type[Event]] = [
     CandidacyReturned,
     CandidacyWithdrawn,
     CandidacyTransferred,
+    CandidacyRevoked,
+    FosteringOfficersAssigned,
+    ActivityRecorded,
+    VillageReportReceived,
+    VillageReportVerified,
+    VillageReportClosed,
+    VillageEvaluated,
 ]
 
 TARGET_EVENTS: list[type[Event]] = [TargetSet]

@@ -24,6 +24,8 @@ class Stage(StrEnum):
     DESIGNATED = "designated"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    # A designated village whose status the head of office revoked by decree: fostering ends.
+    REVOKED = "revoked"
 
 
 class Action(StrEnum):
@@ -35,14 +37,17 @@ class Action(StrEnum):
     REJECT = "reject"
     RETURN = "return"
     WITHDRAW = "withdraw"
+    REVOKE = "revoke"
 
 
-# A live candidacy holds its village; a designated one holds it for good.
+# A live candidacy holds its village; a designated one holds it while it is fostered (a revoked
+# village may be proposed again, from the start).
 LIVE_STAGES = frozenset({Stage.PROPOSED, Stage.COORDINATED, Stage.SOCIALIZED, Stage.ASSESSED})
 STAGES_HOLDING_VILLAGE = LIVE_STAGES | {Stage.DESIGNATED}
-FINAL_STAGES = frozenset({Stage.DESIGNATED, Stage.REJECTED, Stage.WITHDRAWN})
 # Where a case ends without its village designated.
-CLOSING_STAGES = FINAL_STAGES - {Stage.DESIGNATED}
+CLOSING_STAGES = frozenset({Stage.REJECTED, Stage.WITHDRAWN})
+# No step of the lifecycle leads on from these.
+FINAL_STAGES = CLOSING_STAGES | {Stage.REVOKED}
 
 TRANSITIONS: list[dict[str, object]] = [
     {"trigger": Action.COORDINATE, "source": Stage.PROPOSED, "dest": Stage.COORDINATED},
@@ -57,6 +62,7 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": Action.REJECT, "source": Stage.ASSESSED, "dest": Stage.REJECTED},
     {"trigger": Action.RETURN, "source": Stage.ASSESSED, "dest": Stage.SOCIALIZED},
     {"trigger": Action.WITHDRAW, "source": sorted(LIVE_STAGES), "dest": Stage.WITHDRAWN},
+    {"trigger": Action.REVOKE, "source": Stage.DESIGNATED, "dest": Stage.REVOKED},
 ]
 
 

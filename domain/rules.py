@@ -22,6 +22,7 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.DESIGNATE: frozenset({Role.HEAD_OF_OFFICE}),
     Action.REJECT: frozenset({Role.HEAD_OF_OFFICE}),
     Action.RETURN: frozenset({Role.HEAD_OF_OFFICE}),
+    Action.REVOKE: frozenset({Role.HEAD_OF_OFFICE}),
 }
 
 CASE_READERS = OFFICE_ROLES | {Role.REGIONAL_SUPERVISOR, Role.AUDITOR}

@@ -14,7 +14,15 @@ from typing import Any
 
 from domain.calendar import day_of
 from domain.candidacy import ACTION_OF_EVENT
-from domain.events import STAGE_DATE_FIELD, CandidacyDesignated, CandidacyProposed, CandidacyTransferred
+from domain.events import (
+    STAGE_DATE_FIELD,
+    CandidacyDesignated,
+    CandidacyProposed,
+    CandidacyRevoked,
+    CandidacyTransferred,
+    FosteringOfficersAssigned,
+)
+from domain.fostering import FOSTERING_EVENTS
 from domain.lifecycle import Stage, next_stage
 from domain.performance import quarter_of
 from events.store import RecordedEvent, parse_timestamp
@@ -29,15 +37,21 @@ _STAGE_COLUMN = {
     "CandidacyDesignated": "designated",
 }
 _CLOSING_OUTCOME = {"CandidacyRejected": "rejected", "CandidacyWithdrawn": "withdrawn"}
+FOSTERING_TYPES = frozenset(cls.type_name for cls in FOSTERING_EVENTS)
+
+
+def stamp_of(event: RecordedEvent) -> dict[str, Any]:
+    """Who recorded the event and when; its position is where an auditor finds the act in the log, and
+    the authority it rested on."""
+    by = {"username": event.actor_username, "name": event.actor_name, "role": event.actor_role}
+    if event.actor_id is not None:
+        by["id"] = event.actor_id
+    return {"at": event.recorded_at, "by": by, "position": event.position}
 
 
 def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> dict[str, Any]:
     """The candidacy row after `event`."""
-    by = {"username": event.actor_username, "name": event.actor_name, "role": event.actor_role}
-    if event.actor_id is not None:
-        by["id"] = event.actor_id
-    # The position: where an auditor finds the act in the log, and the authority it rested on.
-    stamp = {"at": event.recorded_at, "by": by, "position": event.position}
+    stamp = stamp_of(event)
     if event.type == CandidacyProposed.type_name:
         village = event.data["village"]
         proposed_on = event.data.get("proposed_on")  # upcast: None in a version 1 proposal
@@ -66,21 +80,27 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
             "designated": None,
             "closed": None,
             "returned": None,
+            "fostering": None,
+            "revoked": None,
             "updated_at": event.recorded_at,
             "last_position": event.position,
         }
     if row is None:
         raise ValueError(f"event {event.position} continues candidacy {event.stream_id}, never proposed")
+    moved = {"version": event.version, "updated_at": event.recorded_at, "last_position": event.position}
     if event.type == CandidacyTransferred.type_name:
         data = event.data
-        moved = {"office_code": data["to_office"], "region_code": data["region_code"]}
-        return {
-            **row,
-            **moved,
-            "version": event.version,
-            "updated_at": event.recorded_at,
-            "last_position": event.position,
+        return {**row, **moved, "office_code": data["to_office"], "region_code": data["region_code"]}
+    if event.type == FosteringOfficersAssigned.type_name:
+        assigned = {
+            **stamp,
+            "decree_number": event.data["decree_number"],
+            "decree_date": event.data["decree_date"],
         }
+        fostering = {**row["fostering"], "officers": event.data["officers"], "assigned": assigned}
+        return {**row, **moved, "fostering": fostering}
+    if event.type in FOSTERING_TYPES:  # the fostering read models have the rest
+        return {**row, **moved}
     met = bool((row["assessed"] or {}).get("meets_criteria"))
     updated = dict(row)
     updated["stage"] = next_stage(Stage(row["stage"]), _ACTION_BY_TYPE[event.type], met).value
@@ -91,6 +111,10 @@ def apply_to_candidacy_row(row: dict[str, Any] | None, event: RecordedEvent) -> 
         updated["started_on"] = min(row["started_on"], event.data[STAGE_DATE_FIELD[event.type]])
     if event.type in _STAGE_COLUMN:
         updated[_STAGE_COLUMN[event.type]] = {**stamp, **event.data}
+        if event.type == CandidacyDesignated.type_name:
+            updated["fostering"] = {"since": event.data["decree_date"], "officers": [], "assigned": None}
+    elif event.type == CandidacyRevoked.type_name:
+        updated["revoked"] = {**stamp, **event.data}
     elif event.type in _CLOSING_OUTCOME:
         updated["closed"] = {**stamp, "outcome": _CLOSING_OUTCOME[event.type], **event.data}
     elif event.type == "CandidacyReturned":
@@ -171,6 +195,8 @@ class Tally:
         """The case's row after `recorded`, its move from one stage to the next counted."""
         after = apply_to_candidacy_row(before, recorded)
         office, day = after["office_code"], recorded_day(recorded)
+        if before is not None and (before["office_code"], before["stage"]) == (office, after["stage"]):
+            return after  # fostering: the case stays where it was counted
         if before is not None:
             # The office it left, for a case passed to another office; else the same office.
             self.counts[(before["office_code"], before["stage"])] -= 1

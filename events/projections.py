@@ -15,7 +15,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.events import (
@@ -24,6 +36,8 @@ from domain.events import (
     REGION_STREAM,
     TARGET_STREAM,
     USER_STREAM,
+    ActivityRecorded,
+    FosteringOfficersAssigned,
     OfficeChanged,
     OfficeOpened,
     RegionAdded,
@@ -33,10 +47,14 @@ from domain.events import (
     UserCreated,
     UserDeactivated,
     UserReactivated,
+    VillageEvaluated,
+    VillageReportClosed,
+    VillageReportReceived,
+    VillageReportVerified,
 )
 from domain.lifecycle import CLOSING_STAGES
 from events import schema
-from events.folds import Tally, recorded_day
+from events.folds import Tally, recorded_day, stamp_of
 from events.store import RecordedEvent
 
 _CLOSING_STAGES = frozenset(stage.value for stage in CLOSING_STAGES)
@@ -61,6 +79,10 @@ class ReadModels:
     region_history: Table
     offices: Table
     office_history: Table
+    fostering_officers: Table
+    activities: Table
+    village_reports: Table
+    evaluations: Table
 
     def tables(self) -> tuple[Table, ...]:
         return tuple(getattr(self, field.name) for field in fields(self))
@@ -82,6 +104,10 @@ LIVE = ReadModels(
     region_history=schema.region_history,
     offices=schema.offices,
     office_history=schema.office_history,
+    fostering_officers=schema.fostering_officers,
+    activities=schema.activities,
+    village_reports=schema.village_reports,
+    evaluations=schema.evaluations,
 )
 
 
@@ -94,6 +120,7 @@ def project(
     project_targets(conn, batch, models)
     project_users(conn, batch, models)
     project_organisation(conn, batch, models)
+    project_fostering(conn, batch, models)
     return cases
 
 
@@ -389,6 +416,115 @@ def _grant(
             imported=imported,
         )
     )
+
+
+def project_fostering(conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels) -> None:
+    """A fostered village's officers, activities, residents' reports and evaluations, in log order: a
+    report's steps update the row its receipt inserted (in the same batch, or an earlier one)."""
+    for recorded in batch:
+        if recorded.type not in _FOSTERING_WRITES:
+            continue
+        _FOSTERING_WRITES[recorded.type](conn, models, recorded, stamp_of(recorded))
+
+
+def _officers_assigned(
+    conn: Connection, models: ReadModels, recorded: RecordedEvent, _: dict[str, Any]
+) -> None:
+    table = models.fostering_officers
+    conn.execute(delete(table).where(table.c.candidacy_id == recorded.stream_id))
+    officers = [
+        {"candidacy_id": recorded.stream_id, "username": o["username"]} for o in recorded.data["officers"]
+    ]
+    insert_rows(conn, table, officers)
+
+
+def _activity(conn: Connection, models: ReadModels, recorded: RecordedEvent, stamp: dict[str, Any]) -> None:
+    data = recorded.data
+    row = {
+        "id": data["activity_id"],
+        "candidacy_id": recorded.stream_id,
+        "position": recorded.position,
+        "kind": data["kind"],
+        "held_on": data["held_on"],
+        "participants": data["participants"],
+        "summary": data["summary"],
+        "topics": data["topics"],
+        "recorded": stamp,
+    }
+    insert_rows(conn, models.activities, [row])
+
+
+def _report_received(
+    conn: Connection, models: ReadModels, recorded: RecordedEvent, stamp: dict[str, Any]
+) -> None:
+    data = recorded.data
+    row = {
+        "id": data["report_id"],
+        "candidacy_id": recorded.stream_id,
+        "position": recorded.position,
+        "received_at": data["received_at"],
+        "channel": data["channel"],
+        "category": data["category"],
+        "summary": data["summary"],
+        "verify_by": data["verify_by"],
+        "recorded_at": recorded.recorded_at,
+        "received": stamp,
+    }
+    insert_rows(conn, models.village_reports, [row])
+
+
+def _report_verified(
+    conn: Connection, models: ReadModels, recorded: RecordedEvent, stamp: dict[str, Any]
+) -> None:
+    data = recorded.data
+    step = {
+        "verified_at": data["verified_at"],
+        "close_by": data["close_by"],
+        "verified": {**stamp, "notes": data["notes"]},
+    }
+    table = models.village_reports
+    conn.execute(update(table).where(table.c.id == data["report_id"]).values(step))
+
+
+def _report_closed(
+    conn: Connection, models: ReadModels, recorded: RecordedEvent, stamp: dict[str, Any]
+) -> None:
+    data = recorded.data
+    closed = {
+        **stamp,
+        "outcome": data["outcome"],
+        "notes": data["notes"],
+        "referred_to": data.get("referred_to"),
+    }
+    table = models.village_reports
+    conn.execute(
+        update(table)
+        .where(table.c.id == data["report_id"])
+        .values(closed_at=data["closed_at"], closed=closed)
+    )
+
+
+def _evaluated(conn: Connection, models: ReadModels, recorded: RecordedEvent, stamp: dict[str, Any]) -> None:
+    data = recorded.data
+    row = {
+        "position": recorded.position,
+        "candidacy_id": recorded.stream_id,
+        "period": data["period"],
+        "rating": data["rating"],
+        "notes": data["notes"],
+        "recorded": stamp,
+    }
+    insert_rows(conn, models.evaluations, [row])
+
+
+_FOSTERING_WRITES = {
+    FosteringOfficersAssigned.type_name: _officers_assigned,
+    ActivityRecorded.type_name: _activity,
+    VillageReportReceived.type_name: _report_received,
+    VillageReportVerified.type_name: _report_verified,
+    VillageReportClosed.type_name: _report_closed,
+    VillageEvaluated.type_name: _evaluated,
+}
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -23,6 +23,7 @@ from events.projections import (
     ReadModels,
     add_to_pipeline_counts,
     insert_rows,
+    project_fostering,
     project_organisation,
     project_targets,
     project_users,
@@ -57,6 +58,8 @@ def replay(
         # So does a user's: its events fold in order, whatever batch they fall in.
         project_users(conn, batch, models)
         project_organisation(conn, batch, models)
+        # A case's fostering rows in log order: a report's steps follow its receipt.
+        project_fostering(conn, batch, models)
         replayed += len(batch)
         if progress:
             progress(len(batch))

@@ -64,7 +64,7 @@ ledger_head = Table(
 
 # The cases that hold their village: the partial unique index's condition, which a query must state in
 # these very words for the database to use that index (SQLite matches the terms as written).
-HOLDS_VILLAGE = "stage NOT IN ('rejected', 'withdrawn')"
+HOLDS_VILLAGE = "stage NOT IN ('rejected', 'revoked', 'withdrawn')"
 
 candidacies = Table(
     "candidacies",
@@ -95,6 +95,9 @@ candidacies = Table(
     Column("designated", JSON),
     Column("closed", JSON),
     Column("returned", JSON),
+    # From the designation: {since, officers: [{username, name}], assigned: the decree's stamp or null}.
+    Column("fostering", JSON),
+    Column("revoked", JSON),
     Column("updated_at", String(32), nullable=False),
     Column("last_position", BigInteger, nullable=False),
     Index("ix_candidacies_office", "office_code", "proposed_position"),
@@ -319,4 +322,66 @@ office_history = Table(
     Column("taken_by", String(32)),
     Column("recorded_at", String(32), nullable=False),
     Index("ix_office_history_code", "code", "position"),
+)
+
+# ---- fostering: a designated village's officers, activities, residents' reports and evaluations ----
+# Each row belongs to a case (its office and region are the case's); the case's scope is its readers'.
+
+# The officers now assigned to each fostered village: who sees which village as theirs.
+fostering_officers = Table(
+    "fostering_officers",
+    metadata,
+    Column("candidacy_id", String(36), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Index("ix_fostering_officers_username", "username"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("candidacy_id", String(36), nullable=False),
+    Column("position", BigInteger, nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("held_on", String(10), nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("topics", JSON, nullable=False),
+    Column("recorded", JSON, nullable=False),  # {at, by, position}
+    Index("ix_activities_case", "candidacy_id", "position"),
+)
+
+# A residents' report and its steps; each deadline as its event decided it, each step's time the time
+# it was recorded: whether it was overdue at any moment follows from these columns.
+village_reports = Table(
+    "village_reports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("candidacy_id", String(36), nullable=False),
+    Column("position", BigInteger, nullable=False, unique=True),
+    Column("received_at", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("verify_by", String(32), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("received", JSON, nullable=False),  # {at, by, position}
+    Column("verified_at", String(32)),
+    Column("close_by", String(32)),
+    Column("verified", JSON),  # {at, by, position, notes}
+    Column("closed_at", String(32)),
+    Column("closed", JSON),  # {at, by, position, outcome, notes, referred_to}
+    Index("ix_village_reports_case", "candidacy_id", "position"),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("candidacy_id", String(36), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("rating", String(16), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("recorded", JSON, nullable=False),  # {at, by, position}
+    Index("ix_evaluations_case", "candidacy_id", "period", "position"),
 )

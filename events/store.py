@@ -20,10 +20,9 @@ from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, upda
 from sqlalchemy.exc import IntegrityError
 
 from domain.actors import Actor
+from domain.calendar import format_timestamp, parse_timestamp  # noqa: F401 (the log's own format)
 from domain.events import REGISTRY, Event, EventRegistry, JsonDict
 from events.schema import GENESIS_HASH, events, ledger_head
-
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 _HEAD = select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at).where(
     ledger_head.c.id == 1
@@ -93,16 +92,6 @@ _string = json.encoder.encode_basestring
 def canonical_json(value: Any) -> str:
     """One encoding for one value: sorted keys, no spaces, UTF-8 kept as is."""
     return _CANONICAL.encode(value)
-
-
-def format_timestamp(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
-
-
-def parse_timestamp(text: str) -> dt.datetime:
-    # fromisoformat reads what format_timestamp writes ("...T03:00:00.000000Z") many times faster
-    # than strptime; a rebuild parses every event's time.
-    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

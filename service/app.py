@@ -134,13 +134,25 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from service.api import audit, candidacies, meta, offices, regions, reports, targets, users, villages
+    from service.api import (
+        audit,
+        candidacies,
+        fostering,
+        meta,
+        offices,
+        regions,
+        reports,
+        targets,
+        users,
+        villages,
+    )
 
     for blueprint in (
         meta.blp,
         offices.blp,
         regions.blp,
         candidacies.blp,
+        fostering.blp,
         targets.blp,
         reports.blp,
         audit.blp,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from domain import candidacy as candidacy_rules
+from domain import fostering as fostering_rules
 from domain import rules
 from domain import targets as target_rules
 from domain.accounts import AccountChange, AccountDraft
@@ -21,8 +22,9 @@ from domain.errors import Message, NotFound, RuleBroken
 from domain.events import CANDIDACY_STREAM, REGISTRY, TARGET_STREAM
 from domain.organisation import OfficeRequest
 from domain.places import Office
+from events.store import RecordedEvent
 from events.unit_of_work import WriteTransaction
-from service import accounts, cases, organisation, registry, targets
+from service import accounts, cases, fostering, organisation, registry, targets
 
 
 def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> dict[str, Any]:
@@ -48,21 +50,77 @@ def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> di
     return appended.cases[candidacy_id]
 
 
-def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any]:
-    history = tx.load(command.candidacy_id)
+def _readable_case(tx: WriteTransaction, actor: Actor, candidacy_id: str) -> Candidacy:
+    """The case as its log has it, for an actor who may read it (else it is unknown)."""
+    history = tx.load(candidacy_id)
     if not history or history[0].stream_type != CANDIDACY_STREAM:
         rules.check_may_read_cases(actor)
-        raise NotFound(f"no candidacy {command.candidacy_id}")
+        raise NotFound(f"no candidacy {candidacy_id}")
     case = Candidacy.from_history(
         (REGISTRY.decode(e.type, e.schema_version, e.data), Person(e.actor_id, e.actor_username))
         for e in history
     )
-    rules.check_may_read_case(actor, case.office_code, case.region_code, command.candidacy_id)
+    rules.check_may_read_case(actor, case.office_code, case.region_code, candidacy_id)
+    return case
+
+
+def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any]:
+    case = _readable_case(tx, actor, command.candidacy_id)
     event = candidacy_rules.decide(
         case, command.command, actor, now=tx.now, expected_version=command.expected_version
     )
     appended = tx.append(CANDIDACY_STREAM, command.candidacy_id, case.version, [event])
     return appended.cases[command.candidacy_id]
+
+
+# ---- fostering: each act an event on the designated case's stream (`domain.fostering`) ----
+
+
+@dataclass(frozen=True, slots=True)
+class FosterCase:
+    candidacy_id: str
+    command: fostering_rules.FosteringCommand
+    expected_version: int | None = None
+
+
+def _foster(tx: WriteTransaction, actor: Actor, command: FosterCase) -> tuple[dict[str, Any], RecordedEvent]:
+    """Decide and append a fostering act; the case's row as now projected, and the event."""
+    case = _readable_case(tx, actor, command.candidacy_id)
+    rules.check_expected_version(command.expected_version, case.version)
+    act = command.command
+    named = act.officers if isinstance(act, fostering_rules.AssignOfficers) else ()
+    event = fostering_rules.decide(
+        case.fostering,
+        case.stage,
+        case.office_code,
+        act,
+        actor,
+        now=tx.now,
+        new_id=str(uuid.uuid4()),
+        staff=fostering.staff(tx.conn, named),
+    )
+    appended = tx.append(CANDIDACY_STREAM, command.candidacy_id, case.version, [event])
+    return appended.cases[command.candidacy_id], appended.events[0]
+
+
+def assign_officers(tx: WriteTransaction, actor: Actor, command: FosterCase) -> dict[str, Any]:
+    return _foster(tx, actor, command)[0]
+
+
+def record_activity(tx: WriteTransaction, actor: Actor, command: FosterCase) -> dict[str, Any]:
+    recorded = _foster(tx, actor, command)[1]
+    return fostering.get_activity(tx.conn, recorded.data["activity_id"])
+
+
+def work_on_report(tx: WriteTransaction, actor: Actor, command: FosterCase) -> dict[str, Any]:
+    """Receive, verify or close a residents' report; the report as it now stands."""
+    recorded = _foster(tx, actor, command)[1]
+    return fostering.get_report(tx.conn, recorded.data["report_id"], tx.now)
+
+
+def evaluate(tx: WriteTransaction, actor: Actor, command: FosterCase) -> dict[str, Any]:
+    recorded = _foster(tx, actor, command)[1]
+    return fostering.get_evaluation(tx.conn, recorded.position)
 
 
 def set_target(tx: WriteTransaction, actor: Actor, command: SetTarget) -> dict[str, Any]:

@@ -50,6 +50,7 @@ def case_as_dict(row: Any, actor: Actor) -> dict[str, Any]:
         "designated": row["designated"],
         "closed": row["closed"],
         "returned": row["returned"],
+        "fostering": {**row["fostering"], "revoked": row["revoked"]} if row["fostering"] else None,
         "indicators": row["indicators"],
         "rationale": row["rationale"],
         "proposed_year": row["proposed_year"],

@@ -4,6 +4,7 @@ document, of every response."""
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -11,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from domain import criteria as assessment_criteria
 from domain.actors import Role
 from domain.errors import Message
+from domain.fostering import ActivityKind, Channel, Outcome, Rating, ReportCategory, ReportStatus
 from domain.lifecycle import Action, Stage
 from domain.performance import AsOfBasis
 from domain.places import UNIT_TYPES
@@ -180,6 +182,12 @@ class ReasonSchema(StrictSchema):
     reason = Text(required=True, max_length=2000, multiline=True)
 
 
+class RevokeSchema(StrictSchema):
+    reason = Text(required=True, max_length=2000, multiline=True)
+    decree_number = Text(required=True, max_length=200)
+    decree_date = IsoDate(required=True, metadata={"description": "on or after the designation's decree"})
+
+
 ACTION_SCHEMAS: dict[Action, type[Schema]] = {
     Action.COORDINATE: CoordinateSchema,
     Action.SOCIALIZE: SocializeSchema,
@@ -188,7 +196,72 @@ ACTION_SCHEMAS: dict[Action, type[Schema]] = {
     Action.REJECT: ReasonSchema,
     Action.RETURN: ReasonSchema,
     Action.WITHDRAW: ReasonSchema,
+    Action.REVOKE: RevokeSchema,
 }
+
+
+# ---- fostering requests ---------------------------------------------------------------------------
+
+
+def _one_of(values: type[StrEnum]) -> fields.String:
+    return fields.String(required=True, validate=validate.OneOf([v.value for v in values]))
+
+
+class OfficersSchema(StrictSchema):
+    officers = _non_empty_list(
+        Text(max_length=64),
+        required=True,
+        metadata={
+            "description": "usernames of active users of the case's office; they replace the set before"
+        },
+    )
+    decree_number = Text(required=True, max_length=200)
+    decree_date = IsoDate(required=True, metadata={"description": "on or after the designation's decree"})
+
+
+class ActivityCreateSchema(StrictSchema):
+    kind = _one_of(ActivityKind)
+    held_on = IsoDate(required=True, metadata={"description": "on or after the designation's decree"})
+    participants = _int(required=True, validate=validate.Range(min=0, max=1_000_000))
+    summary = Text(required=True, max_length=5000, multiline=True)
+    topics = fields.List(Text(max_length=300), load_default=list, validate=validate.Length(max=50))
+
+
+class VillageReportCreateSchema(StrictSchema):
+    received_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "when the report reached the office, with its UTC offset; not in the future"
+        },
+    )
+    channel = _one_of(Channel)
+    category = _one_of(ReportCategory)
+    summary = Text(required=True, max_length=5000, multiline=True)
+
+
+class VerifyReportSchema(StrictSchema):
+    notes = Text(required=True, max_length=5000, multiline=True)
+
+
+class CloseReportSchema(StrictSchema):
+    outcome = _one_of(Outcome)
+    notes = Text(required=True, max_length=5000, multiline=True)
+    referred_to = Text(max_length=300, allow_none=True, metadata={"description": "required when referred"})
+
+
+class EvaluationCreateSchema(StrictSchema):
+    period = fields.String(
+        required=True,
+        validate=FullMatch(r"^\d{4}-Q[1-4]$", error="a quarter is written YYYY-Qn, e.g. 2025-Q3"),
+        metadata={"example": "2025-Q3", "description": "a quarter begun, ending on or after the designation"},
+    )
+    rating = _one_of(Rating)
+    notes = Text(required=True, max_length=5000, multiline=True)
+
+
+class VillageReportQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf([s.value for s in ReportStatus]))
+    overdue = fields.Boolean(metadata={"description": "true or false: whether its next deadline has passed"})
 
 
 class PageQuerySchema(Schema):
@@ -442,8 +515,24 @@ class VillageListSchema(Schema):
     items = fields.List(fields.Nested(FoundVillageSchema), required=True)
 
 
+class OfficerSchema(Schema):
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 def _stage_record() -> fields.Nested:
     return fields.Nested(StageRecordSchema, allow_none=True, required=True)
+
+
+class FosteringSchema(Schema):
+    since = fields.String(
+        required=True, metadata={"format": "date", "description": "the designation's decree"}
+    )
+    officers = fields.List(fields.Nested(OfficerSchema), required=True)
+    assigned = fields.Nested(
+        StageRecordSchema, allow_none=True, required=True, metadata={"description": "the officers' decree"}
+    )
+    revoked = fields.Nested(StageRecordSchema, allow_none=True, required=True)
 
 
 class CandidacySchema(Schema):
@@ -472,6 +561,9 @@ class CandidacySchema(Schema):
     designated = _stage_record()
     closed = _stage_record()
     returned = _stage_record()
+    fostering = fields.Nested(
+        FosteringSchema, allow_none=True, required=True, metadata={"description": "from the designation on"}
+    )
     indicators = fields.Dict(required=True)
     rationale = fields.String(required=True)
     proposed_year = fields.Integer(required=True)
@@ -776,3 +868,74 @@ class RegionSchema(Schema):
 
 class RegionListSchema(Schema):
     items = fields.List(fields.Nested(RegionSchema), required=True)
+
+
+# ---- fostering replies ----------------------------------------------------------------------------
+
+
+class ActivitySchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    held_on = fields.String(required=True, metadata={"format": "date"})
+    participants = fields.Integer(required=True)
+    summary = fields.String(required=True)
+    topics = fields.List(fields.String(), required=True)
+    by = fields.Nested(PersonSchema, required=True)
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    position = fields.Integer(required=True)
+
+
+class ActivityPageSchema(Schema):
+    items = fields.List(fields.Nested(ActivitySchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class VillageReportSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in ReportStatus]))
+    overdue = fields.Boolean(required=True, metadata={"description": "its next deadline has passed, now"})
+    received_at = fields.String(required=True, metadata={"format": "date-time"})
+    channel = fields.String(required=True)
+    category = fields.String(required=True)
+    summary = fields.String(required=True)
+    verify_by = fields.String(required=True, metadata={"format": "date-time"})
+    close_by = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    outcome = fields.String(allow_none=True, required=True)
+    closed_in_time = fields.Boolean(
+        allow_none=True,
+        required=True,
+        metadata={"description": "each step by its deadline (null: not closed)"},
+    )
+    received = fields.Nested(StageRecordSchema, required=True)
+    verified = fields.Nested(StageRecordSchema, allow_none=True, required=True)
+    closed = fields.Nested(StageRecordSchema, allow_none=True, required=True)
+
+
+class VillageReportListSchema(Schema):
+    items = fields.List(fields.Nested(VillageReportSchema), required=True)
+
+
+class EvaluationSchema(Schema):
+    period = fields.String(required=True)
+    rating = fields.String(required=True)
+    notes = fields.String(required=True)
+    by = fields.Nested(PersonSchema, required=True)
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    position = fields.Integer(required=True)
+
+
+class EvaluationListSchema(Schema):
+    items = fields.List(fields.Nested(EvaluationSchema), required=True)
+
+
+class MyVillageSchema(Schema):
+    candidacy_id = fields.String(required=True)
+    village = fields.Nested(VillageSchema, required=True)
+    office_code = fields.String(required=True)
+    since = fields.String(required=True, metadata={"format": "date"})
+    open_reports = fields.Integer(required=True)
+    overdue_reports = fields.Integer(required=True)
+
+
+class MyVillageListSchema(Schema):
+    items = fields.List(fields.Nested(MyVillageSchema), required=True)

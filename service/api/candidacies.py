@@ -50,7 +50,7 @@ IF_MATCH_HEADER = {
 }
 
 
-def _checked_id(candidacy_id: str) -> str:
+def checked_id(candidacy_id: str) -> str:
     """An id that is no UUID names no case; say so before touching the database."""
     try:
         return str(uuid.UUID(candidacy_id))
@@ -101,7 +101,7 @@ class Candidacies(MethodView):
 @docs.errors(*docs.READ)
 def get_candidacy(candidacy_id: str) -> Response:
     """One case, with who did each stage and what the caller may do now."""
-    case = web.application().query(cases.get_case, web.actor(), _checked_id(candidacy_id))
+    case = web.application().query(cases.get_case, web.actor(), checked_id(candidacy_id))
     return web.json_response(case, ETag=f'"{case["version"]}"')
 
 
@@ -110,7 +110,7 @@ def get_candidacy(candidacy_id: str) -> Response:
 @docs.errors(*docs.READ)
 def get_candidacy_events(candidacy_id: str) -> Response:
     """The case's events in order, each with its actor, time and hash."""
-    items = web.application().query(cases.case_events, web.actor(), _checked_id(candidacy_id))
+    items = web.application().query(cases.case_events, web.actor(), checked_id(candidacy_id))
     return web.json_response({"items": items, "next_cursor": None})
 
 
@@ -127,7 +127,7 @@ def _register_action(action: Action) -> None:
     @docs.errors(*docs.WRITE)
     def view(data: dict[str, Any], candidacy_id: str) -> Response:
         command = commands.ActOnCase(
-            _checked_id(candidacy_id),
+            checked_id(candidacy_id),
             commands.case_command(action, data),
             expected_version=web.expected_version(),
         )

@@ -21,6 +21,7 @@ STAGES = {
     "designated": _l("Designated"),
     "rejected": _l("Rejected"),
     "withdrawn": _l("Withdrawn"),
+    "revoked": _l("Revoked"),
 }
 ACTIONS = {
     "propose": _l("Propose"),
@@ -31,6 +32,7 @@ ACTIONS = {
     "reject": _l("Reject"),
     "return": _l("Return for reassessment"),
     "withdraw": _l("Withdraw"),
+    "revoke": _l("Revoke the designation"),
 }
 ROLES = {
     "officer": _l("Officer"),
@@ -90,6 +92,13 @@ EVENTS = {
     "CandidacyReturned": _l("Returned for reassessment"),
     "CandidacyWithdrawn": _l("Withdrawn"),
     "CandidacyTransferred": _l("Moved to another office"),
+    "CandidacyRevoked": _l("Designation revoked"),
+    "FosteringOfficersAssigned": _l("Fostering officers assigned"),
+    "ActivityRecorded": _l("Activity recorded"),
+    "VillageReportReceived": _l("Residents' report received"),
+    "VillageReportVerified": _l("Residents' report verified"),
+    "VillageReportClosed": _l("Residents' report closed"),
+    "VillageEvaluated": _l("Evaluated"),
 }
 
 

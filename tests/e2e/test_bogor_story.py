@@ -174,9 +174,9 @@ def test_tugu_selatan_from_proposal_to_decree(client: FlaskClient, world: World,
     assert case["closed"] is None
     assert case["proposed_year"] == 2024
     assert case["updated_at"] == "2024-04-16T03:00:00.000000Z"
-    # The head of the office sees the same case and, being its approver, nothing more to do.
+    # The head of the office sees the same case; all that is left to decide on it is a revocation.
     head_view = client.get(location, headers=world.headers("head")).get_json()
-    assert head_view == {**case, "allowed_actions": []}
+    assert head_view == {**case, "allowed_actions": ["revoke"]}
 
     # Its history: five events, chained one to the next.
     events = client.get(f"{location}/events", headers=world.headers("auditor")).get_json()["items"]

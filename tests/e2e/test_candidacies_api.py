@@ -606,13 +606,17 @@ def test_an_action_the_stage_does_not_allow_is_409_with_allowed_actions(
 
 
 @pytest.mark.usefixtures("registry")
-@pytest.mark.parametrize(("final_action", "final_user"), [("designate", "head"), ("reject", "head")])
-def test_nothing_is_allowed_after_a_final_stage(api: Api, final_action: str, final_user: str) -> None:
+@pytest.mark.parametrize(
+    ("final_action", "final_user", "left"), [("designate", "head", ["revoke"]), ("reject", "head", [])]
+)
+def test_no_step_of_the_lifecycle_is_allowed_after_a_final_stage(
+    api: Api, final_action: str, final_user: str, left: list[str]
+) -> None:
     case = api.case_at("assessed")
     api.acted(final_user, case["id"], final_action)
     for action in ACTIONS:
         body = assert_problem(api.act("head", case["id"], action), 409)
-        assert body["allowed_actions"] == []
+        assert body["allowed_actions"] == left  # a designated village may only be revoked
 
 
 @pytest.mark.usefixtures("registry")

@@ -375,6 +375,20 @@ def test_the_head_designates_through_the_form(browser: FlaskClient, api: Api) ->
     )
 
 
+def test_the_head_revokes_a_designation_through_the_form(browser: FlaskClient, api: Api) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "head")
+    assert f"/kasus/{case['id']}/revoke" in text_of(browser.get(f"/kasus/{case['id']}"))
+    form = {"reason": "Desa tidak lagi aktif.", "decree_number": "W11-0531", "decree_date": "2024-05-31"}
+    response = act(browser, case["id"], "revoke", form, version=5)
+    assert response.status_code == 303, text_of(response)
+    assert api.case("auditor", case["id"])["stage"] == "revoked"
+    page = text_of(browser.get(f"/kasus/{case['id']}"))
+    assert "Tercatat: Cabut penetapan." in page and "Dicabut" in page and "Penetapan dicabut" in page
+    assert f"/kasus/{case['id']}/revoke" not in page  # no form left to send
+
+
 def test_an_action_the_role_may_not_take_is_refused(browser: FlaskClient, api: Api) -> None:
     case = api.proposed("officer")
     sign_in(browser, "officer")

@@ -30,6 +30,7 @@ from domain.events import (
     CandidacyProposed,
     CandidacyRejected,
     CandidacyReturned,
+    CandidacyRevoked,
     CandidacySocialized,
     CandidacyWithdrawn,
     Event,
@@ -252,8 +253,12 @@ def case_at(
     steps.append((ASSESSED_MET if met else ASSESSED_NOT_MET, assessor))
     if stage is Stage.ASSESSED:
         return history(*steps)
+    designated = CandidacyDesignated("SK-1", dt.date(2024, 4, 16), ("Rina Marlina",))
+    if stage is Stage.REVOKED:
+        revoked = CandidacyRevoked("Desa tidak lagi aktif.", "SK-9", dt.date(2024, 5, 20))
+        return history(*steps, (designated, HEAD), (revoked, HEAD))
     closing = {
-        Stage.DESIGNATED: CandidacyDesignated("SK-1", dt.date(2024, 4, 16), ("Rina Marlina",)),
+        Stage.DESIGNATED: designated,
         Stage.REJECTED: CandidacyRejected("Tidak memenuhi kriteria."),
         Stage.WITHDRAWN: CandidacyWithdrawn("Data tidak terkonfirmasi."),
     }
@@ -287,6 +292,7 @@ def test_each_stage_is_reached_by_its_history(stage: Stage) -> None:
         Stage.DESIGNATED: 5,
         Stage.REJECTED: 5,
         Stage.WITHDRAWN: 5,
+        Stage.REVOKED: 6,
     }[stage]
     case = case_at(stage)
     assert (case.stage, case.version) == (stage, expected_version)
@@ -501,7 +507,8 @@ def test_the_fields_are_checked_before_four_eyes() -> None:
         (Stage.PROPOSED, SECTION_HEAD, SOCIALIZE, ["coordinate", "withdraw"]),
         (Stage.ASSESSED, SECTION_HEAD, ASSESS, ["withdraw"]),
         (Stage.ASSESSED, HEAD, COORDINATE, ["designate", "reject", "return", "withdraw"]),
-        (Stage.DESIGNATED, HEAD, WITHDRAW, []),
+        (Stage.DESIGNATED, HEAD, WITHDRAW, ["revoke"]),
+        (Stage.REVOKED, HEAD, WITHDRAW, []),
         (Stage.WITHDRAWN, SECTION_HEAD, WITHDRAW, []),
     ],
 )
@@ -639,9 +646,10 @@ ALLOWED_BY_ROLE: dict[tuple[Stage, bool], dict[Role, list[Action]]] = {
         Role.SECTION_HEAD: [A.WITHDRAW],
         Role.HEAD_OF_OFFICE: [A.REJECT, A.RETURN, A.WITHDRAW],
     },
-    (Stage.DESIGNATED, True): {},
+    (Stage.DESIGNATED, True): {Role.HEAD_OF_OFFICE: [A.REVOKE]},
     (Stage.REJECTED, True): {},
     (Stage.WITHDRAWN, True): {},
+    (Stage.REVOKED, True): {},
 }
 
 

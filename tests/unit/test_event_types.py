@@ -12,18 +12,25 @@ import pytest
 from domain.events import (
     CANDIDACY_EVENTS,
     REGISTRY,
+    ActivityRecorded,
     CandidacyAssessed,
     CandidacyCoordinated,
     CandidacyDesignated,
     CandidacyProposed,
     CandidacyRejected,
     CandidacyReturned,
+    CandidacyRevoked,
     CandidacySocialized,
     CandidacyTransferred,
     CandidacyWithdrawn,
     Event,
     EventRegistry,
+    FosteringOfficersAssigned,
     JsonDict,
+    VillageEvaluated,
+    VillageReportClosed,
+    VillageReportReceived,
+    VillageReportVerified,
 )
 
 SAMPLES: list[Event] = [
@@ -79,7 +86,46 @@ SAMPLES: list[Event] = [
         effective_on=dt.date(2026, 1, 26),
         cause_position=42,
     ),
+    CandidacyRevoked(reason="Desa tidak lagi aktif.", decree_number="SK-9", decree_date=dt.date(2025, 5, 20)),
+    FosteringOfficersAssigned(
+        officers=({"username": "rina", "name": "Rina Marlina"}, {"username": "agus", "name": "Agus"}),
+        decree_number="SK-2",
+        decree_date=dt.date(2024, 5, 2),
+    ),
+    ActivityRecorded(
+        activity_id="a-1",
+        kind="counseling",
+        held_on=dt.date(2024, 8, 14),
+        participants=60,
+        summary="Penyuluhan Triwulan III.",
+        topics=("Paspor", "TPPO"),
+    ),
+    VillageReportReceived(
+        report_id="r-1",
+        received_at="2024-08-20T02:00:00.000000Z",
+        channel="whatsapp",
+        category="suspected_trafficking",
+        summary="Perekrut tanpa izin.",
+        verify_by="2024-08-20T08:00:00.000000Z",
+    ),
+    VillageReportVerified(
+        report_id="r-1",
+        notes="Dicek ke lapangan.",
+        verified_at="2024-08-20T05:00:00.000000Z",
+        close_by="2024-08-23T05:00:00.000000Z",
+    ),
+    VillageReportClosed(
+        report_id="r-1",
+        outcome="referred",
+        notes="Diteruskan.",
+        closed_at="2024-08-21T05:00:00.000000Z",
+        referred_to="Polres Bogor",
+    ),
+    VillageEvaluated(period="2024-Q3", rating="active", notes="Aktif."),
 ]
+
+# A proposal entered after the fact, with the day the case began.
+LATE_PROPOSAL = next(e for e in SAMPLES if isinstance(e, CandidacyProposed) and e.proposed_on is not None)
 
 
 def test_the_samples_cover_every_candidacy_event() -> None:
@@ -100,7 +146,7 @@ def test_a_proposal_of_version_1_has_no_day_of_its_own() -> None:
     recorded_v1 = {name: value for name, value in current.items() if name != "proposed_on"}
     assert REGISTRY.upcast("CandidacyProposed", 1, recorded_v1) == (2, current)
     assert REGISTRY.decode("CandidacyProposed", 1, recorded_v1) == SAMPLES[0]
-    assert SAMPLES[-2].to_data()["proposed_on"] == "2024-01-08"
+    assert LATE_PROPOSAL.to_data()["proposed_on"] == "2024-01-08"
 
 
 def test_dates_become_iso_strings_and_tuples_lists() -> None:

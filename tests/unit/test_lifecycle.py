@@ -47,6 +47,8 @@ EXPECTED: dict[tuple[Stage, Action], Stage] = {
     (Stage.COORDINATED, Action.WITHDRAW): Stage.WITHDRAWN,
     (Stage.SOCIALIZED, Action.WITHDRAW): Stage.WITHDRAWN,
     (Stage.ASSESSED, Action.WITHDRAW): Stage.WITHDRAWN,
+    # From the fostering issue: the head of office revokes a designated village's status by decree.
+    (Stage.DESIGNATED, Action.REVOKE): Stage.REVOKED,
 }
 
 # In the order clients are shown them (the lifecycle's order), for an assessment that met the criteria.
@@ -55,9 +57,10 @@ EXPECTED_AVAILABLE: dict[Stage, list[Action]] = {
     Stage.COORDINATED: [Action.SOCIALIZE, Action.WITHDRAW],
     Stage.SOCIALIZED: [Action.ASSESS, Action.WITHDRAW],
     Stage.ASSESSED: [Action.DESIGNATE, Action.REJECT, Action.RETURN, Action.WITHDRAW],
-    Stage.DESIGNATED: [],
+    Stage.DESIGNATED: [Action.REVOKE],
     Stage.REJECTED: [],
     Stage.WITHDRAWN: [],
+    Stage.REVOKED: [],
 }
 
 NOT_ALLOWED = [(stage, action) for stage in Stage for action in Action if (stage, action) not in EXPECTED]
@@ -144,6 +147,6 @@ def test_propose_is_never_a_transition() -> None:
 
 def test_stage_groups() -> None:
     assert {Stage.PROPOSED, Stage.COORDINATED, Stage.SOCIALIZED, Stage.ASSESSED} == LIVE_STAGES
-    assert {Stage.DESIGNATED, Stage.REJECTED, Stage.WITHDRAWN} == FINAL_STAGES
+    assert {Stage.REJECTED, Stage.WITHDRAWN, Stage.REVOKED} == FINAL_STAGES
     assert LIVE_STAGES | {Stage.DESIGNATED} == STAGES_HOLDING_VILLAGE
-    assert set(Stage) == LIVE_STAGES | FINAL_STAGES
+    assert set(Stage) == LIVE_STAGES | {Stage.DESIGNATED} | FINAL_STAGES

@@ -19,7 +19,8 @@ SECTION_HEAD_ACTIONS = {Action.PROPOSE, Action.COORDINATE, Action.SOCIALIZE, Act
 ROLE_MAY: dict[Role, set[Action]] = {
     Role.OFFICER: {Action.PROPOSE},
     Role.SECTION_HEAD: SECTION_HEAD_ACTIONS,
-    Role.HEAD_OF_OFFICE: SECTION_HEAD_ACTIONS | {Action.DESIGNATE, Action.REJECT, Action.RETURN},
+    Role.HEAD_OF_OFFICE: SECTION_HEAD_ACTIONS
+    | {Action.DESIGNATE, Action.REJECT, Action.RETURN, Action.REVOKE},
     Role.REGIONAL_SUPERVISOR: set(),
     Role.AUDITOR: set(),
     Role.ADMIN: set(),
