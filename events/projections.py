@@ -80,6 +80,7 @@ class ReadModels:
     offices: Table
     office_history: Table
     fostering_officers: Table
+    officer_assignments: Table
     activities: Table
     village_reports: Table
     evaluations: Table
@@ -105,6 +106,7 @@ LIVE = ReadModels(
     offices=schema.offices,
     office_history=schema.office_history,
     fostering_officers=schema.fostering_officers,
+    officer_assignments=schema.officer_assignments,
     activities=schema.activities,
     village_reports=schema.village_reports,
     evaluations=schema.evaluations,
@@ -436,6 +438,15 @@ def _officers_assigned(
         {"candidacy_id": recorded.stream_id, "username": o["username"]} for o in recorded.data["officers"]
     ]
     insert_rows(conn, table, officers)
+    assignment = {
+        "position": recorded.position,
+        "candidacy_id": recorded.stream_id,
+        "officers": recorded.data["officers"],
+        "decree_number": recorded.data["decree_number"],
+        "decree_date": recorded.data["decree_date"],
+        "recorded_at": recorded.recorded_at,
+    }
+    insert_rows(conn, models.officer_assignments, [assignment])
 
 
 def _activity(conn: Connection, models: ReadModels, recorded: RecordedEvent, stamp: dict[str, Any]) -> None:

@@ -336,6 +336,19 @@ fostering_officers = Table(
     Index("ix_fostering_officers_username", "username"),
 )
 
+# Every assignment of officers, by position: who fostered which village as of any moment.
+officer_assignments = Table(
+    "officer_assignments",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("candidacy_id", String(36), nullable=False),
+    Column("officers", JSON, nullable=False),  # [{username, name}]
+    Column("decree_number", String(200), nullable=False),
+    Column("decree_date", String(10), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Index("ix_officer_assignments_case", "candidacy_id", "position"),
+)
+
 activities = Table(
     "activities",
     metadata,

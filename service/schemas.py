@@ -939,3 +939,67 @@ class MyVillageSchema(Schema):
 
 class MyVillageListSchema(Schema):
     items = fields.List(fields.Nested(MyVillageSchema), required=True)
+
+
+class FosteringActivitiesSchema(Schema):
+    total = fields.Integer(required=True)
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    by_quarter = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class FosteringReportsSchema(Schema):
+    received = fields.Integer(required=True, metadata={"description": "received in the year (WIB)"})
+    closed = fields.Integer(required=True)
+    closed_within_deadline_pct = fields.Float(
+        allow_none=True, required=True, metadata={"description": "of those closed, each step by its deadline"}
+    )
+    open = fields.Integer(required=True, metadata={"description": "open or verified, not closed"})
+    overdue = fields.Integer(required=True, metadata={"description": "past their next deadline"})
+
+
+class FosteringFiguresSchema(Schema):
+    villages_fostered = fields.Integer(required=True)
+    officers_assigned = fields.Integer(required=True)
+    activities = fields.Nested(FosteringActivitiesSchema, required=True)
+    participants = fields.Integer(required=True)
+    villages_without_activity = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(allow_none=True),
+        required=True,
+        metadata={"description": "per quarter begun by the report's day (null: not yet begun)"},
+    )
+    village_reports = fields.Nested(FosteringReportsSchema, required=True)
+    evaluations = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "each village's latest evaluation of each quarter, by rating"},
+    )
+    revoked = fields.Integer(required=True, metadata={"description": "revocations decreed in the year"})
+
+
+class OfficeFosteringSchema(FosteringFiguresSchema):
+    office_code = fields.String(required=True)
+    office_name = fields.String(required=True)
+    region_code = fields.String(required=True)
+    region_name = fields.String(required=True)
+
+
+class RegionFosteringSchema(FosteringFiguresSchema):
+    region_code = fields.String(required=True)
+    region_name = fields.String(required=True)
+    offices = fields.Integer(required=True)
+
+
+class NationalFosteringSchema(FosteringFiguresSchema):
+    offices = fields.Integer(required=True)
+
+
+class FosteringReportSchema(Schema):
+    year = fields.Integer(required=True)
+    as_of = fields.String(required=True, metadata={"format": "date"})
+    as_of_basis = fields.String(required=True, validate=validate.OneOf([basis.value for basis in AsOfBasis]))
+    ledger = fields.Nested(LedgerSchema, required=True)
+    offices = fields.List(fields.Nested(OfficeFosteringSchema), required=True)
+    regions = fields.List(fields.Nested(RegionFosteringSchema), required=True)
+    national = fields.Nested(NationalFosteringSchema, allow_none=True, required=True)

@@ -10,11 +10,12 @@ from flask_smorest import Blueprint
 
 from domain import rules
 from domain.calendar import day_of
-from domain.performance import report_as_of
-from service import performance_report, register, web
+from domain.performance import AsOf, report_as_of
+from service import fostering_report, performance_report, register, web
 from service.api import docs
 from service.schemas import (
     DesignationPageSchema,
+    FosteringReportSchema,
     PerformanceQuerySchema,
     PerformanceReportSchema,
     RegisterQuerySchema,
@@ -65,15 +66,9 @@ def designation_register(args: dict[str, Any]) -> Response:
 def performance(args: dict[str, Any]) -> Response:
     """Target, realization, achievement and rating per office, region and nation, as of a day: the one
     asked for, else the last of a past year, else today (`as_of` and `as_of_basis` say which)."""
-    actor = web.actor()
-    now = web.application().clock()
-    requested: dt.date | None = args.get("as_of")
-    if requested is not None:
-        rules.check_not_in_future("as_of", requested, now)
-    year = args.get("year") or (requested or day_of(now)).year
-    when = report_as_of(year, requested, day_of(now))
+    year, when = _year_and_day(args)
     report = web.application().query(
-        performance_report.performance_report, actor, year, args.get("region"), when
+        performance_report.performance_report, web.actor(), year, args.get("region"), when
     )
     if web.wants_csv(args.get("format")):
         name = f"performance-{year}-as-of-{when.day.isoformat()}.csv"
@@ -85,6 +80,37 @@ def performance(args: dict[str, Any]) -> Response:
             )
         )
     return negotiated(web.json_response(report))
+
+
+@blp.route("/reports/fostering")
+@readers_only
+@blp.arguments(PerformanceQuerySchema(), location="query")
+@blp.response(200, FosteringReportSchema)
+@blp.doc(responses=CSV_DOC)
+@docs.errors(401, 403, 422)
+def fostering(args: dict[str, Any]) -> Response:
+    """The year's fostering per office, region and nation, as of a day (as for the performance report):
+    villages, officers, activities, residents' reports against their deadlines, evaluations."""
+    year, when = _year_and_day(args)
+    report = web.application().query(
+        fostering_report.fostering_report, web.actor(), year, args.get("region"), when
+    )
+    if web.wants_csv(args.get("format")):
+        name = f"fostering-{year}-as-of-{when.day.isoformat()}.csv"
+        rows = fostering_report.fostering_csv_rows(report)
+        return negotiated(web.csv_response(fostering_report.FOSTERING_CSV_COLUMNS, rows, name))
+    return negotiated(web.json_response(report))
+
+
+def _year_and_day(args: dict[str, Any]) -> tuple[int, AsOf]:
+    """The report's year and the day it answers as of: `as_of` if asked (never in the future), else the
+    last day of a past year, else today."""
+    now = web.application().clock()
+    requested: dt.date | None = args.get("as_of")
+    if requested is not None:
+        rules.check_not_in_future("as_of", requested, now)
+    year = args.get("year") or (requested or day_of(now)).year
+    return year, report_as_of(year, requested, day_of(now))
 
 
 def negotiated(response: Response) -> Response:

@@ -71,7 +71,13 @@ WIB = dt.timedelta(hours=7)
 # too), beside those of the reports.
 ORGANISATION_TABLES = {"regions", "region_history", "offices", "office_history"}
 ACCOUNT_TABLES = {"users", "role_grants"}
-FOSTERING_TABLES = {"fostering_officers", "activities", "village_reports", "evaluations"}
+FOSTERING_TABLES = {
+    "fostering_officers",
+    "officer_assignments",
+    "activities",
+    "village_reports",
+    "evaluations",
+}
 REPORT_TABLES = {
     "candidacies",
     "pipeline_counts",

@@ -46,6 +46,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_fostering_officers_username", "fostering_officers", ["username"])
     op.create_table(
+        "officer_assignments",
+        sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("candidacy_id", sa.String(36), nullable=False),
+        sa.Column("officers", sa.JSON, nullable=False),
+        sa.Column("decree_number", sa.String(200), nullable=False),
+        sa.Column("decree_date", sa.String(10), nullable=False),
+        sa.Column("recorded_at", sa.String(32), nullable=False),
+    )
+    op.create_index("ix_officer_assignments_case", "officer_assignments", ["candidacy_id", "position"])
+    op.create_table(
         "activities",
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("candidacy_id", sa.String(36), nullable=False),
@@ -112,6 +122,7 @@ def downgrade() -> None:
     op.drop_table("evaluations")
     op.drop_table("village_reports")
     op.drop_table("activities")
+    op.drop_table("officer_assignments")
     op.drop_table("fostering_officers")
     _village_index(HELD_BEFORE)
     # ALTER TABLE ... DROP COLUMN on both databases (SQLite since 3.35): the table is not copied.
