@@ -9,6 +9,7 @@ the log alone, never from the clock at the time somebody reads it.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -304,7 +305,7 @@ def check_fostered(stage: Stage) -> None:
         )
 
 
-PERIOD = re.compile(r"(\d{4})-Q([1-4])")
+PERIOD = re.compile(r"([1-9]\d{3})-Q([1-4])")
 
 
 def quarter_bounds(period: str) -> tuple[dt.date, dt.date]:
@@ -313,9 +314,10 @@ def quarter_bounds(period: str) -> tuple[dt.date, dt.date]:
     if matched is None:
         raise InvalidInput.field("period", Message("a quarter is written YYYY-Qn, e.g. 2025-Q3"))
     year, quarter = int(matched[1]), int(matched[2])
-    first = dt.date(year, 3 * quarter - 2, 1)
-    following = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
-    return first, following - dt.timedelta(days=1)
+    last_month = 3 * quarter
+    return dt.date(year, last_month - 2, 1), dt.date(
+        year, last_month, calendar.monthrange(year, last_month)[1]
+    )
 
 
 def _check_officers(officers: tuple[str, ...], office_code: str, staff: Mapping[str, StaffMember]) -> None:

@@ -21,6 +21,7 @@ from domain import rules
 from domain.actors import Actor
 from domain.calendar import parse_timestamp
 from domain.fostering import ActivityKind, Rating, quarter_bounds
+from domain.lifecycle import Stage
 from domain.performance import QUARTERS, AsOf, AsOfBasis
 from events.schema import activities, candidacies, evaluations, officer_assignments, village_reports
 from service import organisation
@@ -29,6 +30,8 @@ from service.organisation import OfficeHeading, visible_offices
 from service.performance_report import end_of_day, ledger_at
 
 KINDS = [kind.value for kind in ActivityKind]
+# The stages of a case that was designated: fostered, or revoked since.
+DESIGNATED_STAGES = [Stage.DESIGNATED.value, Stage.REVOKED.value]
 RATINGS = [rating.value for rating in Rating]
 
 
@@ -112,7 +115,7 @@ def fostering_report(
     """The report of `year` as of the end of `when.day`."""
     as_of = None if when.basis is AsOfBasis.TODAY else when.day
     until = end_of_day(when.day)  # recorded before this instant
-    moment = parse_timestamp(until) - dt.timedelta(microseconds=1)
+    moment = parse_timestamp(until) - dt.timedelta(microseconds=1)  # the end of the day itself
     all_offices = organisation.list_office_headings(conn, as_of)
     offices = visible_offices(conn, actor, region, all_offices)
     tallies = {office.code: Tally() for office in offices}
@@ -124,7 +127,7 @@ def fostering_report(
     rows = conn.execute(
         select(
             candidacies.c.id, candidacies.c.office_code, candidacies.c.designated, candidacies.c.revoked
-        ).where(candidacies.c.designated.is_not(None), candidacies.c.office_code.in_(list(tallies)))
+        ).where(candidacies.c.stage.in_(DESIGNATED_STAGES), candidacies.c.office_code.in_(list(tallies)))
     )
     revoked_on: dict[str, str] = {}
     for case_id, office, designated, revoked in rows:
@@ -184,7 +187,8 @@ def fostering_report(
             village_reports.c.recorded_at < until,
             # Received in the year, by days in WIB.
             village_reports.c.received_at >= end_of_day(dt.date(year - 1, 12, 31)),
-            village_reports.c.received_at < end_of_day(dt.date(year, 12, 31)),
+            # (Anything received after the report's day was recorded after it too.)
+            village_reports.c.received_at < end_of_day(min(dt.date(year, 12, 31), when.day)),
         )
     ).mappings():
         tally = tallies[fostered[row["candidacy_id"]][0]]

@@ -3,6 +3,7 @@ document, of every response."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from enum import StrEnum
 from typing import Any
@@ -252,7 +253,7 @@ class CloseReportSchema(StrictSchema):
 class EvaluationCreateSchema(StrictSchema):
     period = fields.String(
         required=True,
-        validate=FullMatch(r"^\d{4}-Q[1-4]$", error="a quarter is written YYYY-Qn, e.g. 2025-Q3"),
+        validate=FullMatch(r"^[1-9]\d{3}-Q[1-4]$", error="a quarter is written YYYY-Qn, e.g. 2025-Q3"),
         metadata={"example": "2025-Q3", "description": "a quarter begun, ending on or after the designation"},
     )
     rating = _one_of(Rating)
@@ -311,10 +312,11 @@ class PerformanceQuerySchema(Schema):
     )
     region = fields.String(validate=FullMatch(CODE_PATTERN))
     as_of = IsoDate(
+        validate=validate.Range(min=dt.date(1900, 1, 1), error="no report reaches back before 1900"),
         metadata={
-            "description": "answer as the system stood at the end of this day (WIB); default: the last "
-            "day of a past year, else today"
-        }
+            "description": "answer as the system stood at the end of this day (WIB), from 1900 on; default: "
+            "the last day of a past year, else today"
+        },
     )
     format = FORMAT
 

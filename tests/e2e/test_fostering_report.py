@@ -159,6 +159,7 @@ def test_the_report_as_of_three_days_is_what_had_been_recorded_by_each(api: Api,
 
 
 def test_the_report_by_scope_and_as_csv(api: Api, year: str) -> None:
+    api.proposed("officer", village_code="32.01.25.2007")  # a live case is not fostered
     supervisor = api.get("supervisor", "/api/v1/reports/fostering", year=2024).get_json()
     assert {r["office_code"] for r in supervisor["offices"]} == {"BOGOR", "SUKABUMI"}
     assert supervisor["national"] is None

@@ -357,7 +357,9 @@ def test_an_officer_not_assigned_does_not_verify_or_close() -> None:
 def test_quarters() -> None:
     assert quarter_bounds("2024-Q1") == (dt.date(2024, 1, 1), dt.date(2024, 3, 31))
     assert quarter_bounds("2024-Q4") == (dt.date(2024, 10, 1), dt.date(2024, 12, 31))
-    for wrong in ("2024-Q5", "2024Q1", "24-Q1", "2024-q1"):
+    assert quarter_bounds("9999-Q4") == (dt.date(9999, 10, 1), dt.date(9999, 12, 31))
+    assert quarter_bounds("2024-Q2") == (dt.date(2024, 4, 1), dt.date(2024, 6, 30))
+    for wrong in ("2024-Q5", "2024Q1", "24-Q1", "2024-q1", "0000-Q1"):
         with pytest.raises(InvalidInput):
             quarter_bounds(wrong)
 
