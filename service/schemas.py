@@ -293,7 +293,8 @@ class TargetQuerySchema(PageQuerySchema):
 
 
 FORMAT = fields.String(
-    validate=validate.OneOf(["json", "csv"]), metadata={"description": "csv: the same rows as CSV"}
+    validate=validate.OneOf(["json", "csv", "xlsx"]),
+    metadata={"description": "csv: the same rows as CSV; xlsx: as a spreadsheet, under a header block"},
 )
 
 

@@ -22,6 +22,7 @@ from service.application import Application, C, Handler, R
 from service.auth import hash_token, holder_of_digest
 from service.idempotency import IdempotencyRequest, Reply, fingerprint
 from service.problems import problem
+from service.spreadsheet import XLSX
 from service.throttle import FailedAttempts
 
 API_PREFIX = "/api/v1"
@@ -198,15 +199,18 @@ def json_response(body: Any, status: int = 200, **headers: str) -> Response:
     return response
 
 
-def wants_csv(format_argument: str | None) -> bool:
-    """`?format=csv`, or an Accept header that prefers CSV to JSON."""
+FORMATS = {"json": "application/json", "csv": "text/csv", "xlsx": XLSX}
+
+
+def wanted_format(format_argument: str | None) -> str:
+    """`?format=`, else what the Accept header prefers to JSON (`json`, `csv` or `xlsx`)."""
     if format_argument is not None:
-        return format_argument == "csv"
-    best = request.accept_mimetypes.best_match(["application/json", "text/csv"], default="application/json")
-    return (
-        best == "text/csv"
-        and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
-    )
+        return format_argument
+    accepted = request.accept_mimetypes
+    best = accepted.best_match(list(FORMATS.values()), default="application/json")
+    if best == "application/json" or accepted[best] <= accepted["application/json"]:
+        return "json"
+    return next(name for name, mimetype in FORMATS.items() if mimetype == best)
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula.

@@ -1,4 +1,5 @@
-"""`/api/v1/designations` and `/api/v1/reports/performance`: the registers people are judged by."""
+"""`/api/v1/designations`, `/api/v1/reports/performance` and `/api/v1/reports/fostering`: the registers
+people are judged by, as JSON, CSV or spreadsheets."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
+from sqlalchemy import Connection
 
 from domain import rules
+from domain.actors import Actor
 from domain.calendar import day_of
 from domain.performance import AsOf, report_as_of
 from service import fostering_report, performance_report, register, web
@@ -20,6 +23,7 @@ from service.schemas import (
     PerformanceReportSchema,
     RegisterQuerySchema,
 )
+from service.spreadsheet import XLSX, xlsx_response
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Audit and reports.")
 
@@ -27,8 +31,12 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Audit an
 # (200) is dropped from the document.
 CSV_DOC = {
     200: {
-        "description": "JSON, or the same rows as CSV with `format=csv` or `Accept: text/csv`",
-        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "JSON; the same rows as CSV with `format=csv` or `Accept: text/csv`; or as a "
+        "spreadsheet under a header block (scope, year, as of, ledger) with `format=xlsx` or its Accept",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
     }
 }
 
@@ -49,10 +57,28 @@ def designation_register(args: dict[str, Any]) -> Response:
         year=args.get("year"), office=args.get("office"), region=args.get("region")
     )
     application, actor = web.application(), web.actor()
-    if web.wants_csv(args.get("format")):
-        name = "designations" + (f"-{filters.year}" if filters.year else "") + ".csv"
+    wanted = web.wanted_format(args.get("format"))
+    name = "designations" + (f"-{filters.year}" if filters.year else "")
+    if wanted == "csv":
         rows = application.query(register.register_csv_rows, actor, filters)
-        return negotiated(web.csv_response(register.REGISTER_CSV_COLUMNS, rows, name))
+        return negotiated(web.csv_response(register.REGISTER_CSV_COLUMNS, rows, f"{name}.csv"))
+    if wanted == "xlsx":
+        rows, ledger = application.query(_register_with_ledger, actor, filters)
+        heading = [
+            ("Cakupan / Scope", _scope(actor, filters.region, filters.office)),
+            ("Tahun keputusan / Decree year", filters.year or "semua / all"),
+            ("Per tanggal / As of", day_of(application.clock()).isoformat()),
+            *_ledger_lines(ledger),
+        ]
+        return negotiated(
+            xlsx_response(
+                "Register Penetapan Desa Binaan Imigrasi",
+                heading,
+                register.REGISTER_CSV_COLUMNS,
+                rows,
+                f"{name}.xlsx",
+            )
+        )
     page = application.query(register.designation_register, actor, filters, args["limit"], args.get("cursor"))
     return negotiated(web.json_response({"items": page.items, "next_cursor": page.next_cursor}))
 
@@ -70,16 +96,12 @@ def performance(args: dict[str, Any]) -> Response:
     report = web.application().query(
         performance_report.performance_report, web.actor(), year, args.get("region"), when
     )
-    if web.wants_csv(args.get("format")):
-        name = f"performance-{year}-as-of-{when.day.isoformat()}.csv"
-        return negotiated(
-            web.csv_response(
-                performance_report.PERFORMANCE_CSV_COLUMNS,
-                performance_report.performance_csv_rows(report),
-                name,
-            )
-        )
-    return negotiated(web.json_response(report))
+    name = f"performance-{year}-as-of-{when.day.isoformat()}"
+    columns, rows = (
+        performance_report.PERFORMANCE_CSV_COLUMNS,
+        performance_report.performance_csv_rows(report),
+    )
+    return _report_reply(args, report, "Laporan Kinerja Desa Binaan Imigrasi", name, columns, rows)
 
 
 @blp.route("/reports/fostering")
@@ -95,11 +117,9 @@ def fostering(args: dict[str, Any]) -> Response:
     report = web.application().query(
         fostering_report.fostering_report, web.actor(), year, args.get("region"), when
     )
-    if web.wants_csv(args.get("format")):
-        name = f"fostering-{year}-as-of-{when.day.isoformat()}.csv"
-        rows = fostering_report.fostering_csv_rows(report)
-        return negotiated(web.csv_response(fostering_report.FOSTERING_CSV_COLUMNS, rows, name))
-    return negotiated(web.json_response(report))
+    name = f"fostering-{year}-as-of-{when.day.isoformat()}"
+    columns, rows = fostering_report.FOSTERING_CSV_COLUMNS, fostering_report.fostering_csv_rows(report)
+    return _report_reply(args, report, "Laporan Pembinaan Desa Binaan Imigrasi", name, columns, rows)
 
 
 def _year_and_day(args: dict[str, Any]) -> tuple[int, AsOf]:
@@ -111,6 +131,48 @@ def _year_and_day(args: dict[str, Any]) -> tuple[int, AsOf]:
         rules.check_not_in_future("as_of", requested, now)
     year = args.get("year") or (requested or day_of(now)).year
     return year, report_as_of(year, requested, day_of(now))
+
+
+def _report_reply(
+    args: dict[str, Any], report: dict[str, Any], title: str, name: str, columns: list[str], rows: Any
+) -> Response:
+    """A report as JSON, CSV or a spreadsheet under its header block."""
+    wanted = web.wanted_format(args.get("format"))
+    if wanted == "csv":
+        return negotiated(web.csv_response(columns, rows, f"{name}.csv"))
+    if wanted == "xlsx":
+        heading = [
+            ("Cakupan / Scope", _scope(web.actor(), args.get("region"), None)),
+            ("Tahun / Year", report["year"]),
+            ("Per tanggal / As of", f"{report['as_of']} ({report['as_of_basis']})"),
+            *_ledger_lines(report["ledger"]),
+        ]
+        return negotiated(xlsx_response(title, heading, columns, rows, f"{name}.xlsx"))
+    return negotiated(web.json_response(report))
+
+
+def _scope(actor: Actor, region: str | None, office: str | None) -> str:
+    """Whose figures the table holds: the office or region asked for, else the caller's own."""
+    if office:
+        return f"Kantor / Office {office}"
+    if region:
+        return f"Kanwil / Region {region}"
+    if actor.office_code:
+        return f"Kantor / Office {actor.office_code}"
+    if actor.region_code:
+        return f"Kanwil / Region {actor.region_code}"
+    return "Nasional / National"
+
+
+def _ledger_lines(ledger: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [("Posisi ledger / Ledger position", ledger["position"]), ("Digest ledger", ledger["digest"])]
+
+
+def _register_with_ledger(
+    conn: Connection, actor: Actor, filters: register.RegisterFilters
+) -> tuple[list[list[Any]], dict[str, Any]]:
+    """The register's rows and the ledger they were read at, in one snapshot."""
+    return register.register_csv_rows(conn, actor, filters), performance_report.ledger_at(conn, None)
 
 
 def negotiated(response: Response) -> Response:

@@ -7,6 +7,7 @@ import csv
 import io
 from typing import Any
 
+import openpyxl
 import pytest
 
 from tests.conftest import FakeClock
@@ -189,3 +190,69 @@ def test_a_revocation_ends_the_count_from_the_year_after(api: Api, clock: FakeCl
         ]["villages_fostered"]
         == 0
     )
+
+
+def sheet_of(response: Any) -> list[tuple[Any, ...]]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    return list(book.active.iter_rows(values_only=True))
+
+
+def test_the_reports_and_the_register_as_spreadsheets_with_their_header_block(api: Api, year: str) -> None:
+    ledger = api.get("auditor", "/api/v1/ledger").get_json()
+    rows = sheet_of(api.get("auditor", "/api/v1/reports/fostering", year=2024, format="xlsx"))
+    assert rows[0][0] == "Laporan Pembinaan Desa Binaan Imigrasi"
+    heading = {row[0]: row[1] for row in rows[1:6]}
+    assert heading == {
+        "Cakupan / Scope": "Nasional / National",
+        "Tahun / Year": 2024,
+        "Per tanggal / As of": "2024-12-31 (year_end)",
+        "Posisi ledger / Ledger position": ledger["position"],
+        "Digest ledger": ledger["digest"],
+    }
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                api.get("auditor", "/api/v1/reports/fostering", year=2024, format="csv").get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
+    assert list(rows[7]) == csv_rows[0]  # the CSV's columns under the header block
+    (bogor,) = [r for r in rows[8:] if r[1] == "BOGOR"]
+    assert (bogor[csv_rows[0].index("activities")], bogor[csv_rows[0].index("participants")]) == (4, 197)
+
+    performance = sheet_of(
+        api.client.get(
+            "/api/v1/reports/performance",
+            query_string={"year": 2024},
+            headers=api.world.headers(
+                "supervisor", Accept="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            ),
+        )
+    )
+    assert performance[0][0] == "Laporan Kinerja Desa Binaan Imigrasi"
+    assert performance[1][:2] == ("Cakupan / Scope", "Kanwil / Region JABAR")
+
+    register = sheet_of(api.get("auditor", "/api/v1/designations", format="xlsx"))
+    assert register[0][0] == "Register Penetapan Desa Binaan Imigrasi"
+    assert [r for r in register[8:] if r[0] == year] != []
+
+
+def test_a_spreadsheet_keeps_text_that_looks_like_a_formula_as_text(api: Api, clock: FakeClock) -> None:
+    clock.set("2024-04-16T03:00:00Z")
+    case = api.case_at("assessed")
+    formula = '=HYPERLINK("http://example.invalid","klik")'
+    api.acted(
+        "head",
+        case["id"],
+        "designate",
+        {"decree_number": formula, "decree_date": "2024-04-16", "fostering_officers": ["Rina"]},
+    )
+    response = api.get("auditor", "/api/v1/designations", format="xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    cells = [c for row in book.active.iter_rows() for c in row if c.value == formula]
+    assert cells and all(c.data_type == "s" for c in cells)
