@@ -1,4 +1,5 @@
-"""The Bogor example: offices, a user of every role, and cases in several stages, one designated.
+"""The Bogor example: offices, a user of every role, and cases in several stages, one designated and
+fostered (an officer assigned, a counseling held, a resident's report received).
 
 The story is recorded through the same command handlers as any request, on a clock set to the days
 it happened (February to May 2024), so its history and reports read as they would have then.
@@ -29,6 +30,14 @@ from domain.commands import (
     Withdraw,
 )
 from domain.events import CANDIDACY_STREAM, TARGET_STREAM
+from domain.fostering import (
+    ActivityKind,
+    AssignOfficers,
+    Channel,
+    ReceiveReport,
+    RecordActivity,
+    ReportCategory,
+)
 from domain.places import Office
 from events.schema import events, users
 from events.store import EventMetadata
@@ -90,7 +99,7 @@ class Step:
     at: str
     username: str
     village: str  # the village code names the case ("" for a target)
-    command: ProposeCandidacy | CaseCommand | SetTarget
+    command: ProposeCandidacy | CaseCommand | SetTarget | AssignOfficers | RecordActivity | ReceiveReport
 
 
 TARGET_BASIS = "Keputusan Menteri Hukum dan HAM M.HH-01.OT.01.01 Tahun 2024"
@@ -203,13 +212,48 @@ STORY = [
         _proposal("32.01.25.2008", "Kopo", 150, 65, 1, "Jalur perekrutan PMI nonprosedural."),
     ),
     Step(
+        "2024-05-02T03:00:00",
+        "kakan.bogor",
+        "32.01.25.2006",
+        AssignOfficers(("petugas.bogor",), "W11.IMI.IMI.4-UM.01.01-0502 Tahun 2024", dt.date(2024, 5, 2)),
+    ),
+    Step(
         "2024-05-06T02:00:00",
         "petugas.sukabumi",
         "32.02.01.2002",
         _proposal("32.02.01.2002", "Tonjong", 300, 110, 2, "Desa pesisir Palabuhanratu, banyak PMI."),
     ),
+    Step(
+        "2024-05-20T06:00:00",
+        "petugas.bogor",
+        "32.01.25.2006",
+        RecordActivity(
+            ActivityKind.COUNSELING,
+            dt.date(2024, 5, 20),
+            64,
+            "Penyuluhan bahaya TPPO dan cara bekerja ke luar negeri secara prosedural, di balai desa.",
+            ("TPPO", "Paspor", "PMI prosedural"),
+        ),
+    ),
+    Step(
+        "2024-05-21T01:00:00",
+        "petugas.bogor",
+        "32.01.25.2006",
+        ReceiveReport(
+            _at("2024-05-21T00:30:00"),
+            Channel.WHATSAPP,
+            ReportCategory.FOREIGN_NATIONAL,
+            "Warga melaporkan dua WNA menginap di vila tanpa lapor RT.",
+        ),
+    ),
 ]
 
+
+FOSTERING_HANDLERS: dict[type, Any] = {
+    AssignOfficers: handlers.assign_officers,
+    RecordActivity: handlers.record_activity,
+    ReceiveReport: handlers.work_on_report,
+}
 
 # The streams of the story itself (accounts and offices are opened before it).
 STORY_STREAMS = (CANDIDACY_STREAM, TARGET_STREAM)
@@ -327,6 +371,10 @@ def _record_story(app: Application) -> None:
             case ProposeCandidacy():
                 case = story_app.execute(handlers.propose, actor, step.command, request_id=request_id)
                 case_ids[step.village] = case["id"]
+            case AssignOfficers() | RecordActivity() | ReceiveReport():
+                fostering = handlers.FosterCase(case_ids[step.village], step.command)
+                handler = FOSTERING_HANDLERS[type(step.command)]
+                story_app.execute(handler, actor, fostering, request_id=request_id)
             case _:
                 command = ActOnCase(case_ids[step.village], step.command)
                 story_app.execute(handlers.act, actor, command, request_id=request_id)

@@ -868,13 +868,18 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
     assert tugu["proposed"]["by"]["username"] == "petugas.bogor"
     assert tugu["designated"]["decree_date"] == "2024-04-16"
     history = client.get(f"{CASES}/{tugu['id']}/events", headers=auditor).get_json()["items"]
-    assert [e["recorded_at"][:10] for e in history] == [
-        "2024-02-12",
-        "2024-02-19",
-        "2024-02-21",
-        "2024-03-20",
-        "2024-04-16",
+    assert [(e["recorded_at"][:10], e["type"]) for e in history] == [
+        ("2024-02-12", "CandidacyProposed"),
+        ("2024-02-19", "CandidacyCoordinated"),
+        ("2024-02-21", "CandidacySocialized"),
+        ("2024-03-20", "CandidacyAssessed"),
+        ("2024-04-16", "CandidacyDesignated"),
+        # Its fostering: an officer assigned, a counseling held, a resident's report received.
+        ("2024-05-02", "FosteringOfficersAssigned"),
+        ("2024-05-20", "ActivityRecorded"),
+        ("2024-05-21", "VillageReportReceived"),
     ]
+    assert tugu["fostering"]["officers"] == [{"username": "petugas.bogor", "name": "Rina Marlina (PIMPASA)"}]
     assert run(app, "ledger", "verify").exit_code == 0
     assert run(app, "projections", "verify").exit_code == 0
 
