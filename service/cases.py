@@ -49,7 +49,7 @@ def case_events(conn: Connection, actor: Actor, candidacy_id: str) -> list[dict[
     return [event_as_dict(e) for e in EventStore().load_stream(conn, candidacy_id)]
 
 
-def _in_scope(query: Select[Any], actor: Actor) -> Select[Any]:
+def in_scope(query: Select[Any], actor: Actor) -> Select[Any]:
     """Only the cases the actor reads: an office's, a region's, or all of them."""
     if actor.role in OFFICE_ROLES:
         return query.where(candidacies.c.office_code == actor.office_code)
@@ -61,7 +61,7 @@ def _in_scope(query: Select[Any], actor: Actor) -> Select[Any]:
 def list_cases(conn: Connection, actor: Actor, filters: CaseFilters, limit: int, cursor: str | None) -> Page:
     """The cases the actor may read, newest proposal first."""
     rules.check_may_read_cases(actor)
-    query = _in_scope(select(candidacies).order_by(candidacies.c.proposed_position.desc()), actor)
+    query = in_scope(select(candidacies).order_by(candidacies.c.proposed_position.desc()), actor)
     query = query.limit(limit + 1)
     if filters.office:
         query = query.where(candidacies.c.office_code == filters.office)
@@ -97,13 +97,13 @@ def my_work(conn: Connection, actor: Actor) -> MyWork:
     rules.check_may_read_cases(actor)
     waiting = []
     if any(rules.may_perform(actor.role, action) for action in AWAITED_ACTIONS):
-        live = _in_scope(select(candidacies).where(candidacies.c.stage.in_(_LIVE)), actor)
+        live = in_scope(select(candidacies).where(candidacies.c.stage.in_(_LIVE)), actor)
         for row in conn.execute(live.order_by(candidacies.c.updated_at)).mappings():
             case = case_as_dict(row, actor)
             awaited = awaited_actions([Action(a) for a in case["allowed_actions"]])
             if awaited:
                 waiting.append({**case, "awaited_actions": [a.value for a in awaited]})
-    counted = _in_scope(select(candidacies.c.stage, func.count()).group_by(candidacies.c.stage), actor)
+    counted = in_scope(select(candidacies.c.stage, func.count()).group_by(candidacies.c.stage), actor)
     by_stage = {stage.value: 0 for stage in Stage} | dict(conn.execute(counted).all())
     return MyWork(waiting, by_stage)
 

@@ -206,3 +206,29 @@ def my_villages(conn: Connection, actor: Actor, moment: dt.datetime) -> list[dic
             }
         )
     return found
+
+
+def overdue_reports(conn: Connection, actor: Actor, moment: dt.datetime) -> list[dict[str, Any]]:
+    """The residents' reports of the actor's scope past their next deadline at `moment`, the one due
+    longest ago first, each with its village."""
+    rules.check_may_read_cases(actor)
+    query = cases.in_scope(
+        select(village_reports, candidacies.c.village_name, candidacies.c.office_code)
+        .join(candidacies, candidacies.c.id == village_reports.c.candidacy_id)
+        .where(village_reports.c.closed_at.is_(None)),
+        actor,
+    )
+    found = []
+    for row in conn.execute(query).mappings():
+        report = report_of(row)
+        if report.overdue_at(moment):
+            due = report.close_by if report.status_at(moment).value == "verified" else report.verify_by
+            found.append(
+                {
+                    **report_as_dict(row, moment),
+                    "candidacy_id": row["candidacy_id"],
+                    "village_name": row["village_name"],
+                    "due": due,
+                }
+            )
+    return sorted(found, key=lambda r: r["due"])

@@ -281,6 +281,7 @@ AREAS = [
     ("32.01", "Kabupaten Bogor"),
     ("32.01.25", "Cisarua"),
     ("32.01.25.2001", "Batulayang"),
+    ("32.01.25.2002", "Jogjogan"),
     ("32.01.25.2005", "Citeko"),
     ("32.01.25.2006", "Tugu Selatan"),
     ("32.01.25.2007", "Leuwimalang"),

@@ -39,9 +39,33 @@ from domain.errors import (
 from domain.lifecycle import Action
 from domain.performance import QUARTERS, report_as_of
 from events.store import parse_timestamp
-from service import accounts, audit, cases, handlers, organisation, performance_report, register, registry
+from service import (
+    accounts,
+    audit,
+    cases,
+    fostering,
+    handlers,
+    organisation,
+    performance_report,
+    register,
+    registry,
+)
 from service.pages import LANGUAGES, forms
-from service.pages.wording import ACTIONS, CRITERIA, EVENTS, FIELDS, RATINGS, ROLES, STAGES, field_label, say
+from service.pages.wording import (
+    ACTIONS,
+    ACTIVITY_KINDS,
+    CRITERIA,
+    EVALUATION_RATINGS,
+    EVENTS,
+    FIELDS,
+    RATINGS,
+    REPORT_CATEGORIES,
+    REPORT_STATUSES,
+    ROLES,
+    STAGES,
+    field_label,
+    say,
+)
 from service.performance_report import PIPELINE_STAGES
 from service.problems import flatten_errors
 from service.schemas import (
@@ -80,6 +104,10 @@ def names() -> dict[str, Any]:
         "roles": ROLES,
         "event_names": EVENTS,
         "ratings": RATINGS,
+        "activity_kinds": ACTIVITY_KINDS,
+        "report_categories": REPORT_CATEGORIES,
+        "report_statuses": REPORT_STATUSES,
+        "evaluation_ratings": EVALUATION_RATINGS,
         "field_label": field_label,
         "say": say,
         "get_locale": get_locale,
@@ -213,7 +241,11 @@ def my_work() -> str:
         {**case, "waited": format_timedelta(now - parse_timestamp(case["updated_at"]), threshold=1.1)}
         for case in work.waiting
     ]
-    return render_template("my_work.html", waiting=waiting, by_stage=work.by_stage)
+    overdue = [
+        {**report, "late": format_timedelta(now - report["due"], threshold=1.1)}
+        for report in application().query(fostering.overdue_reports, actor, now)
+    ]
+    return render_template("my_work.html", waiting=waiting, by_stage=work.by_stage, overdue=overdue)
 
 
 @blp.get("/kasus/<candidacy_id>")
@@ -255,6 +287,17 @@ def act_on_case(candidacy_id: str, action: str) -> BaseResponse | tuple[str, int
     return redirect(url_for(".case_page", candidacy_id=candidacy_id), 303)
 
 
+def _fostering_of(conn: Any, actor: Actor, case: dict[str, Any]) -> dict[str, Any]:
+    """A designated village's activities (the newest 20), residents' reports and evaluations, read in
+    one snapshot."""
+    now = application().clock()
+    return {
+        "activities": fostering.list_activities(conn, actor, case["id"], 20, None).items,
+        "reports": fostering.list_village_reports(conn, actor, case["id"], now),
+        "evaluations": fostering.list_evaluations(conn, actor, case["id"]),
+    }
+
+
 def _case_page(
     actor: Actor,
     candidacy_id: str,
@@ -273,6 +316,7 @@ def _case_page(
         "case.html",
         case=case,
         timeline=timeline,
+        fostered=application().query(_fostering_of, actor, case) if case["fostering"] else None,
         notice=notice,
         failed=failed,
         sent=sent or {},

@@ -102,6 +102,28 @@ EVENTS = {
 }
 
 
+# A fostered village's life.
+ACTIVITY_KINDS = {
+    "socialization": _l("Socialization"),
+    "counseling": _l("Counseling"),
+    "coordination": _l("Coordination"),
+    "visit": _l("Village visit"),
+    "passport_service": _l("Passport service"),
+    "other": _l("Other"),
+}
+REPORT_CATEGORIES = {
+    "foreign_national": _l("Foreign national"),
+    "suspected_trafficking": _l("Suspected trafficking"),
+    "non_procedural_migration": _l("Non-procedural migration"),
+    "other": _l("Other"),
+}
+REPORT_STATUSES = {"open": _l("Open"), "verified": _l("Verified"), "closed": _l("Closed")}
+EVALUATION_RATINGS = {
+    "active": _l("Active"),
+    "needs_attention": _l("Needs attention"),
+    "inactive": _l("Inactive"),
+}
+
 # Fields the case and proposal forms do not label, named where a field error points at them.
 OTHER_FIELDS = {
     "year": _l("Year"),

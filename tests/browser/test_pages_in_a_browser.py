@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from domain.calendar import day_of
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, WIDTHS, Site, sign_in
+from tests.conftest import ACTION_BODIES
 
 
 def timeline_length(page: Page) -> int:
@@ -121,6 +122,33 @@ def test_the_pages_speak_indonesian_and_english(page: Page, site: Site) -> None:
     expect(page.get_by_role("heading", name="Tugas saya")).to_be_visible()
 
 
+def fostered_village(site: Site) -> str:
+    """Jogjogan, designated, with an officer, an activity, a resident's report and an evaluation."""
+    case = site.case_at("assessed", "32.01.25.2002")
+    path = f"/candidacies/{case['id']}"
+    site.api("head", "POST", f"{path}/designate", ACTION_BODIES["designate"])
+    officers = {"officers": ["officer"], "decree_number": "W11-PIMPASA-0502", "decree_date": "2024-05-02"}
+    site.api("head", "PUT", f"{path}/officers", officers)
+    activity = {
+        "kind": "counseling",
+        "held_on": "2024-05-20",
+        "participants": 64,
+        "summary": "Penyuluhan TPPO.",
+    }
+    site.api("officer", "POST", f"{path}/activities", activity)
+    received = {"received_at": "2024-06-01T01:00:00Z", "channel": "whatsapp", "category": "foreign_national"}
+    site.api(
+        "officer", "POST", f"{path}/village-reports", received | {"summary": "Dua WNA menginap di vila."}
+    )
+    site.api(
+        "supervisor",
+        "POST",
+        f"{path}/evaluations",
+        {"period": "2024-Q2", "rating": "active", "notes": "Aktif."},
+    )
+    return case["id"]
+
+
 def test_every_page_at_both_widths_and_without_serious_accessibility_faults(
     browser: Browser, site: Site
 ) -> None:
@@ -138,6 +166,7 @@ def test_every_page_at_both_widths_and_without_serious_accessibility_faults(
         "pengguna-satu": ("admin", "/pengguna/officer"),
         "kantor": ("admin", "/kantor"),
         "kantor-satu": ("admin", "/kantor/BOGOR"),
+        "kasus-binaan": ("head", f"/kasus/{fostered_village(site)}"),
     }
     folder = SCREENSHOTS / site.backend
     folder.mkdir(parents=True, exist_ok=True)

@@ -787,3 +787,70 @@ def test_an_office_form_with_a_field_wrong_says_which_and_changes_nothing(
         == "Kantor Imigrasi Kelas I Non TPI Bogor"
     )
     assert browser.get("/kantor/NOPE").status_code == 404
+
+
+def test_a_fostered_village_shows_its_officers_activities_reports_and_evaluations(
+    browser: FlaskClient, api: Api, clock: FakeClock
+) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    headers = api.world.headers("head")
+    officers = {"officers": ["officer"], "decree_number": "W11-PIMPASA-0502", "decree_date": "2024-05-02"}
+    assert (
+        api.client.put(
+            f"/api/v1/candidacies/{case['id']}/officers", json=officers, headers=headers
+        ).status_code
+        == 200
+    )
+    activity = {
+        "kind": "visit",
+        "held_on": "2024-05-20",
+        "participants": 12,
+        "summary": "Sambang ke balai desa.",
+    }
+    report = {
+        "received_at": "2024-05-30T01:00:00Z",
+        "channel": "whatsapp",
+        "category": "suspected_trafficking",
+        "summary": "Perekrut tanpa izin di desa.",
+    }
+    evaluation = {"period": "2024-Q2", "rating": "needs_attention", "notes": "Kegiatan masih jarang."}
+    for path, body in (("activities", activity), ("village-reports", report), ("evaluations", evaluation)):
+        response = api.client.post(f"/api/v1/candidacies/{case['id']}/{path}", json=body, headers=headers)
+        assert response.status_code == 201, response.get_data(as_text=True)
+
+    sign_in(browser, "section_head")
+    page = text_of(browser.get(f"/kasus/{case['id']}"))
+    assert "Pembinaan" in page and "Dibina sejak" in page and "16 April 2024" in page
+    assert "Officer" in page and "keputusan W11-PIMPASA-0502 tanggal 2 Mei 2024" in page
+    assert "Sambang desa" in page and "Sambang ke balai desa." in page
+    assert "Dugaan TPPO" in page and "Terbuka" in page and "terlambat" in page  # 6 hours are long past
+    assert "Perlu perhatian" in page and "2024-Q2" in page
+    # The overdue report waits in My work, for whoever may act on it.
+    work = text_of(browser.get("/tugas"))
+    assert "Laporan masyarakat yang melewati batas waktu" in work and "Perekrut tanpa izin di desa." in work
+
+
+def test_my_work_lists_no_report_that_is_in_time_or_of_another_office(
+    browser: FlaskClient, api: Api, clock: FakeClock
+) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    report = {
+        "received_at": "2024-06-01T01:00:00Z",
+        "channel": "phone",
+        "category": "other",
+        "summary": "Dalam waktu.",
+    }
+    response = api.client.post(
+        f"/api/v1/candidacies/{case['id']}/village-reports", json=report, headers=api.world.headers("head")
+    )
+    assert response.status_code == 201
+    sign_in(browser, "section_head")
+    assert "Dalam waktu." not in text_of(browser.get("/tugas"))  # due in 48 hours
+    clock.set("2024-06-03T01:00:01Z")
+    sign_in(browser, "section_head")  # the session ended while idle
+    assert "Dalam waktu." in text_of(browser.get("/tugas"))
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    sign_in(browser, "sukabumi_head")
+    assert "Dalam waktu." not in text_of(browser.get("/tugas"))
