@@ -232,3 +232,13 @@ def overdue_reports(conn: Connection, actor: Actor, moment: dt.datetime) -> list
                 }
             )
     return sorted(found, key=lambda r: r["due"])
+
+
+def office_staff(conn: Connection, office_code: str) -> list[tuple[str, str]]:
+    """The active users of an office, by name: whom a head of office may assign."""
+    rows = conn.execute(
+        select(users.c.username, users.c.name)
+        .where(users.c.office_code == office_code, users.c.active)
+        .order_by(users.c.name, users.c.username)
+    )
+    return [(row.username, row.name) for row in rows]

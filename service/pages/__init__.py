@@ -59,7 +59,7 @@ def secret_key(app: Flask) -> str:
 
 
 def register(app: Flask) -> None:
-    from service.pages import admin, views  # noqa: F401 (admin adds its pages to views.blp)
+    from service.pages import admin, fostering, views  # noqa: F401 (admin and fostering add pages to views.blp)
 
     app.secret_key = secret_key(app)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -8,12 +8,23 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from domain.criteria import Criterion
+from domain.fostering import FosteringAct
 from domain.lifecycle import Action
 from service.schemas import ACTION_SCHEMAS
 
 LISTS = frozenset({"agencies", "speakers", "topics", "fostering_officers"})  # one item per line
 INTEGERS = frozenset({"score", "attendees"})
 YES_NO = {"yes": True, "no": False}
+
+# The fostering forms of a case page, by the name their path gives them.
+FOSTERING_ACTS = {
+    "petugas": FosteringAct.ASSIGN_OFFICERS,
+    "kegiatan": FosteringAct.RECORD_ACTIVITY,
+    "laporan": FosteringAct.RECEIVE_REPORT,
+    "verifikasi": FosteringAct.VERIFY_REPORT,
+    "tutup": FosteringAct.CLOSE_REPORT,
+    "evaluasi": FosteringAct.EVALUATE,
+}
 
 
 def body_of(action: Action, form: MultiDict[str, str]) -> dict[str, Any]:

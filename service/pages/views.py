@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from domain import rules
 from domain.actors import Actor, Role
-from domain.calendar import day_of
+from domain.calendar import day_of, latest_today
 from domain.commands import ActOnCase, Indicators, ProposeCandidacy, case_command
 from domain.errors import (
     ActionNotAllowed,
@@ -36,7 +36,8 @@ from domain.errors import (
     RuleBroken,
     StaleVersion,
 )
-from domain.lifecycle import Action
+from domain.fostering import may_foster
+from domain.lifecycle import Action, Stage
 from domain.performance import QUARTERS, report_as_of
 from events.store import parse_timestamp
 from service import (
@@ -58,8 +59,11 @@ from service.pages.wording import (
     EVALUATION_RATINGS,
     EVENTS,
     FIELDS,
+    FOSTERING_NOTICES,
     RATINGS,
     REPORT_CATEGORIES,
+    REPORT_CHANNELS,
+    REPORT_OUTCOMES,
     REPORT_STATUSES,
     ROLES,
     STAGES,
@@ -108,6 +112,9 @@ def names() -> dict[str, Any]:
         "report_categories": REPORT_CATEGORIES,
         "report_statuses": REPORT_STATUSES,
         "evaluation_ratings": EVALUATION_RATINGS,
+        "report_channels": REPORT_CHANNELS,
+        "report_outcomes": REPORT_OUTCOMES,
+        "fostering_notices": FOSTERING_NOTICES,
         "field_label": field_label,
         "say": say,
         "get_locale": get_locale,
@@ -250,7 +257,12 @@ def my_work() -> str:
 
 @blp.get("/kasus/<candidacy_id>")
 def case_page(candidacy_id: str) -> str:
-    return _case_page(signed_in_user(), candidacy_id, notice=session.pop("notice", None))
+    return case_page_with(
+        signed_in_user(),
+        candidacy_id,
+        notice=session.pop("notice", None),
+        fostering_notice=session.pop("fostering_notice", None),
+    )
 
 
 @blp.post("/kasus/<candidacy_id>/<action>")
@@ -268,23 +280,43 @@ def act_on_case(candidacy_id: str, action: str) -> BaseResponse | tuple[str, int
     try:
         values = ACTION_SCHEMAS[chosen]().load(forms.body_of(chosen, request.form))
     except ValidationError as error:
-        return _case_page(**retry, errors=flatten_errors(error.messages)), 422
+        return case_page_with(**retry, errors=flatten_errors(error.messages)), 422
     command = ActOnCase(candidacy_id, case_command(chosen, values), expected_version=version)
     try:
         application().execute(handlers.act, actor, command, request_id=g.request_id)
     except StaleVersion:
-        return _case_page(
+        return case_page_with(
             **retry,
             refusal=str(
                 _l("The case changed since this form was opened: see what changed, then send it again.")
             ),
         ), 409
     except InvalidInput as error:
-        return _case_page(**retry, errors=error.errors), 422
+        return case_page_with(**retry, errors=error.errors), 422
     except (RuleBroken, ActionNotAllowed) as error:
-        return _case_page(**retry, refusal=error.detail), 409
+        return case_page_with(**retry, refusal=error.detail), 409
     session["notice"] = chosen.value
     return redirect(url_for(".case_page", candidacy_id=candidacy_id), 303)
+
+
+def forms_for(actor: Actor, case: dict[str, Any]) -> dict[str, Any]:
+    """What the case page offers the actor: the acts they may take now, the office's staff to assign,
+    the quarters they may evaluate."""
+    if case["stage"] != Stage.DESIGNATED.value:
+        return {"acts": []}
+    officers = tuple(o["username"] for o in case["fostering"]["officers"])
+    acts = [name for name, act in forms.FOSTERING_ACTS.items() if may_foster(actor, act, officers)]
+    today = latest_today(application().clock())
+    since = dt.date.fromisoformat(case["fostering"]["since"])
+    quarters = [
+        f"{year}-{quarter}"
+        for year in range(today.year, since.year - 1, -1)
+        for number, quarter in reversed(list(enumerate(QUARTERS, start=1)))
+        if dt.date(year, 3 * number - 2, 1) <= today
+        and (year, number) >= (since.year, (since.month + 2) // 3)
+    ]
+    staff = application().query(fostering.office_staff, case["office_code"]) if "petugas" in acts else []
+    return {"acts": acts, "staff": staff, "quarters": quarters, "officers": officers}
 
 
 def _fostering_of(conn: Any, actor: Actor, case: dict[str, Any]) -> dict[str, Any]:
@@ -298,7 +330,7 @@ def _fostering_of(conn: Any, actor: Actor, case: dict[str, Any]) -> dict[str, An
     }
 
 
-def _case_page(
+def case_page_with(
     actor: Actor,
     candidacy_id: str,
     *,
@@ -307,16 +339,20 @@ def _case_page(
     sent: Any = None,
     errors: dict[str, list[str]] | None = None,
     refusal: str | None = None,
+    fostering_notice: str | None = None,
 ) -> str:
     """The case, its record and timeline, and a form for each action the user may take now; after a
     refused form, that form again, open, with what was sent and what is wrong."""
     case = application().query(cases.get_case, actor, candidacy_id)
     timeline = application().query(cases.case_events, actor, candidacy_id)
+    fostered = application().query(_fostering_of, actor, case) if case["fostering"] else None
     return render_template(
         "case.html",
         case=case,
         timeline=timeline,
-        fostered=application().query(_fostering_of, actor, case) if case["fostering"] else None,
+        fostered=fostered,
+        fostering_forms=forms_for(actor, case) if fostered else {"acts": []},
+        fostering_notice=fostering_notice,
         notice=notice,
         failed=failed,
         sent=sent or {},

@@ -118,6 +118,22 @@ REPORT_CATEGORIES = {
     "other": _l("Other"),
 }
 REPORT_STATUSES = {"open": _l("Open"), "verified": _l("Verified"), "closed": _l("Closed")}
+REPORT_CHANNELS = {
+    "whatsapp": _l("WhatsApp"),
+    "phone": _l("Phone"),
+    "visit": _l("In person"),
+    "letter": _l("Letter"),
+    "other": _l("Other"),
+}
+REPORT_OUTCOMES = {"resolved": _l("Resolved"), "referred": _l("Referred"), "unfounded": _l("Unfounded")}
+FOSTERING_NOTICES = {
+    "petugas": _l("Officers assigned."),
+    "kegiatan": _l("Activity recorded."),
+    "laporan": _l("Report recorded."),
+    "verifikasi": _l("Report verified."),
+    "tutup": _l("Report closed."),
+    "evaluasi": _l("Evaluation recorded."),
+}
 EVALUATION_RATINGS = {
     "active": _l("Active"),
     "needs_attention": _l("Needs attention"),
@@ -140,6 +156,17 @@ OTHER_FIELDS = {
     "digest": _l("Digest"),
     "position": _l("Position"),
     "village_name": _l("Village name"),
+    "kind": _l("Activity"),
+    "participants": _l("Participants"),
+    "summary": _l("Summary"),
+    "received_at": _l("Received at (WIB)"),
+    "channel": _l("Channel"),
+    "category": _l("Category"),
+    "outcome": _l("Outcome"),
+    "referred_to": _l("Referred to (if referred)"),
+    "period": _l("Quarter"),
+    "rating": _l("Rating"),
+    "officers": _l("Fostering officers"),
     "code": _l("Code"),
     "unit_type": _l("Type"),
     "regencies": _l("Working area"),

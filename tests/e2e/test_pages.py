@@ -54,7 +54,15 @@ def text_of(response: TestResponse) -> str:
 def browser(app: Flask, application: Application, world: World) -> FlaskClient:
     """A client of its own (cookies and all); a few of the world's users may sign in with PASSWORD."""
     client = app.test_client()
-    client.passwords_wanted = {"officer", "section_head", "head", "sukabumi_officer", "auditor"}  # type: ignore[attr-defined]
+    client.passwords_wanted = {
+        "officer",
+        "section_head",
+        "head",
+        "sukabumi_officer",
+        "sukabumi_head",
+        "supervisor",
+        "auditor",
+    }  # type: ignore[attr-defined]
     return client
 
 
@@ -852,5 +860,94 @@ def test_my_work_lists_no_report_that_is_in_time_or_of_another_office(
     sign_in(browser, "section_head")  # the session ended while idle
     assert "Dalam waktu." in text_of(browser.get("/tugas"))
     browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
-    sign_in(browser, "sukabumi_head")
+    assert sign_in(browser, "sukabumi_head").status_code == 303
     assert "Dalam waktu." not in text_of(browser.get("/tugas"))
+
+
+def foster_form(
+    browser: FlaskClient, case_id: str, path: str, form: dict[str, str], version: int
+) -> TestResponse:
+    token = csrf_token(browser, f"/kasus/{case_id}")
+    return browser.post(
+        f"/kasus/{case_id}/{path}", data={**form, "version": str(version), "csrf_token": token}
+    )
+
+
+def test_a_village_is_fostered_through_the_forms(browser: FlaskClient, api: Api, clock: FakeClock) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "head")
+    assigned = foster_form(
+        browser,
+        case["id"],
+        "pembinaan/petugas",
+        {"officers": "officer", "decree_number": "W11-PIMPASA-0502", "decree_date": "2024-05-02"},
+        version=5,
+    )
+    assert assigned.status_code == 303, text_of(assigned)
+    assert "Petugas pembina ditugaskan." in text_of(browser.get(f"/kasus/{case['id']}"))
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+
+    sign_in(browser, "officer")
+    page = text_of(browser.get(f"/kasus/{case['id']}"))
+    assert "Catat kegiatan" in page and "Evaluasi triwulan" not in page  # an officer does not evaluate
+    activity = {
+        "kind": "visit",
+        "held_on": "2024-05-20",
+        "participants": "12",
+        "summary": "Sambang.",
+        "topics": "TPPO\nPaspor",
+    }
+    assert foster_form(browser, case["id"], "pembinaan/kegiatan", activity, version=6).status_code == 303
+    report = {
+        "received_at": "2024-06-01T08:30",
+        "channel": "whatsapp",
+        "category": "suspected_trafficking",
+        "summary": "Perekrut.",
+    }
+    assert foster_form(browser, case["id"], "pembinaan/laporan", report, version=7).status_code == 303
+    (received,) = api.get("auditor", f"/api/v1/candidacies/{case['id']}/village-reports").get_json()["items"]
+    assert received["received_at"] == "2024-06-01T01:30:00.000000Z"  # entered in WIB
+    verify = f"laporan/{received['id']}/verifikasi"
+    assert foster_form(browser, case["id"], verify, {"notes": "Dicek."}, version=8).status_code == 303
+    close = f"laporan/{received['id']}/tutup"
+    missing = foster_form(
+        browser, case["id"], close, {"outcome": "referred", "notes": "Diteruskan."}, version=9
+    )
+    assert missing.status_code == 422 and "Diteruskan kepada (jika diteruskan)" in text_of(missing)
+    closing = {"outcome": "referred", "notes": "Diteruskan.", "referred_to": "Polres Bogor"}
+    assert foster_form(browser, case["id"], close, closing, version=9).status_code == 303
+    activities = api.get("auditor", f"/api/v1/candidacies/{case['id']}/activities").get_json()["items"]
+    assert [(a["kind"], a["participants"], a["topics"]) for a in activities] == [
+        ("visit", 12, ["TPPO", "Paspor"])
+    ]
+    assert (
+        api.get("auditor", f"/api/v1/candidacies/{case['id']}/village-reports").get_json()["items"][0][
+            "status"
+        ]
+        == "closed"
+    )
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+
+    assert sign_in(browser, "supervisor").status_code == 303
+    evaluation = {"period": "2024-Q2", "rating": "active", "notes": "Aktif."}
+    assert foster_form(browser, case["id"], "pembinaan/evaluasi", evaluation, version=10).status_code == 303
+    assert "Evaluasi tercatat." in text_of(browser.get(f"/kasus/{case['id']}"))
+
+
+def test_a_fostering_form_with_a_field_wrong_or_for_an_old_version_records_nothing(
+    browser: FlaskClient, api: Api
+) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "head")
+    bad = {"kind": "visit", "held_on": "2024-04-01", "participants": "banyak", "summary": ""}
+    response = foster_form(browser, case["id"], "pembinaan/kegiatan", bad, version=5)
+    page = text_of(response)
+    assert response.status_code == 422
+    assert "Peserta: Bukan bilangan bulat." in page and "Ringkasan: Isian ini wajib diisi." in page
+    stale = {"kind": "visit", "held_on": "2024-05-20", "participants": "3", "summary": "Sambang."}
+    old = foster_form(browser, case["id"], "pembinaan/kegiatan", stale, version=4)
+    assert old.status_code == 409 and "Kasus berubah sejak formulir ini dibuka" in text_of(old)
+    assert foster_form(browser, case["id"], "pembinaan/rahasia", stale, version=5).status_code == 404
+    assert api.case("auditor", case["id"])["version"] == 5
