@@ -13,7 +13,36 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from domain.actors import Actor
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def scope_of(actor: Actor, region: str | None, office: str | None) -> str:
+    """Whose figures the table holds: the office or region asked for, else the caller's own."""
+    if office:
+        return f"Kantor / Office {office}"
+    if region:
+        return f"Kanwil / Region {region}"
+    if actor.office_code:
+        return f"Kantor / Office {actor.office_code}"
+    if actor.region_code:
+        return f"Kanwil / Region {actor.region_code}"
+    return "Nasional / National"
+
+
+def ledger_lines(ledger: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [("Posisi ledger / Ledger position", ledger["position"]), ("Digest ledger", ledger["digest"])]
+
+
+def report_heading(scope: str, report: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A report's header block: whose figures, the year, the day it answers as of, the ledger."""
+    return [
+        ("Cakupan / Scope", scope),
+        ("Tahun / Year", report["year"]),
+        ("Per tanggal / As of", f"{report['as_of']} ({report['as_of_basis']})"),
+        *ledger_lines(report["ledger"]),
+    ]
 
 
 def workbook_bytes(

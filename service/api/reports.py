@@ -23,7 +23,7 @@ from service.schemas import (
     PerformanceReportSchema,
     RegisterQuerySchema,
 )
-from service.spreadsheet import XLSX, xlsx_response
+from service.spreadsheet import XLSX, ledger_lines, report_heading, scope_of, xlsx_response
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Audit and reports.")
 
@@ -65,10 +65,10 @@ def designation_register(args: dict[str, Any]) -> Response:
     if wanted == "xlsx":
         rows, ledger = application.query(_register_with_ledger, actor, filters)
         heading = [
-            ("Cakupan / Scope", _scope(actor, filters.region, filters.office)),
+            ("Cakupan / Scope", scope_of(actor, filters.region, filters.office)),
             ("Tahun keputusan / Decree year", filters.year or "semua / all"),
             ("Per tanggal / As of", day_of(application.clock()).isoformat()),
-            *_ledger_lines(ledger),
+            *ledger_lines(ledger),
         ]
         return negotiated(
             xlsx_response(
@@ -141,31 +141,9 @@ def _report_reply(
     if wanted == "csv":
         return negotiated(web.csv_response(columns, rows, f"{name}.csv"))
     if wanted == "xlsx":
-        heading = [
-            ("Cakupan / Scope", _scope(web.actor(), args.get("region"), None)),
-            ("Tahun / Year", report["year"]),
-            ("Per tanggal / As of", f"{report['as_of']} ({report['as_of_basis']})"),
-            *_ledger_lines(report["ledger"]),
-        ]
+        heading = report_heading(scope_of(web.actor(), args.get("region"), None), report)
         return negotiated(xlsx_response(title, heading, columns, rows, f"{name}.xlsx"))
     return negotiated(web.json_response(report))
-
-
-def _scope(actor: Actor, region: str | None, office: str | None) -> str:
-    """Whose figures the table holds: the office or region asked for, else the caller's own."""
-    if office:
-        return f"Kantor / Office {office}"
-    if region:
-        return f"Kanwil / Region {region}"
-    if actor.office_code:
-        return f"Kantor / Office {actor.office_code}"
-    if actor.region_code:
-        return f"Kanwil / Region {actor.region_code}"
-    return "Nasional / National"
-
-
-def _ledger_lines(ledger: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [("Posisi ledger / Ledger position", ledger["position"]), ("Digest ledger", ledger["digest"])]
 
 
 def _register_with_ledger(

@@ -45,6 +45,7 @@ from service import (
     audit,
     cases,
     fostering,
+    fostering_report,
     handlers,
     organisation,
     performance_report,
@@ -79,6 +80,7 @@ from service.schemas import (
     ProposeSchema,
     RegisterQuerySchema,
 )
+from service.spreadsheet import report_heading, scope_of, xlsx_response
 from service.throttle import FailedAttempts
 from service.web import application, csv_response
 
@@ -252,7 +254,10 @@ def my_work() -> str:
         {**report, "late": format_timedelta(now - report["due"], threshold=1.1)}
         for report in application().query(fostering.overdue_reports, actor, now)
     ]
-    return render_template("my_work.html", waiting=waiting, by_stage=work.by_stage, overdue=overdue)
+    villages = application().query(fostering.my_villages, actor, now)
+    return render_template(
+        "my_work.html", waiting=waiting, by_stage=work.by_stage, overdue=overdue, villages=villages
+    )
 
 
 @blp.get("/kasus/<candidacy_id>")
@@ -492,6 +497,54 @@ def dashboard() -> str | tuple[str, int]:
         pipeline_stages=PIPELINE_STAGES,
         errors={},
     )
+
+
+@blp.get("/pembinaan")
+def fostering_dashboard() -> str | tuple[str, int]:
+    """The year's fostering per office (and region, and nation, for whom reads them whole), as of a
+    day: villages, officers, activities by quarter, residents' reports against their deadlines,
+    evaluations; with the same report as a spreadsheet."""
+    actor = signed_in_user()
+    try:
+        report, query = _fostering_report(actor)
+    except ValidationError as error:
+        return render_template("fostering.html", report=None, errors=flatten_errors(error.messages)), 422
+    except InvalidInput as error:
+        return render_template("fostering.html", report=None, errors=error.errors), 422
+    return render_template("fostering.html", report=report, quarters=QUARTERS, query=query, errors={})
+
+
+@blp.get("/pembinaan.xlsx")
+def fostering_spreadsheet() -> BaseResponse:
+    """The fostering report of the dashboard, as the spreadsheet the API gives."""
+    actor = signed_in_user()
+    try:
+        report, _ = _fostering_report(actor)
+    except ValidationError as error:
+        raise InvalidInput(flatten_errors(error.messages)) from error
+    name = f"fostering-{report['year']}-as-of-{report['as_of']}.xlsx"
+    return xlsx_response(
+        "Laporan Pembinaan Desa Binaan Imigrasi",
+        report_heading(scope_of(actor, request.args.get("region") or None, None), report),
+        fostering_report.FOSTERING_CSV_COLUMNS,
+        fostering_report.fostering_csv_rows(report),
+        name,
+    )
+
+
+def _fostering_report(actor: Actor) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report the query asks for (year, region, as_of), and the query to link to it again."""
+    rules.check_may_read_reports(actor)
+    now = application().clock()
+    args = PerformanceQuerySchema().load(_query_args("year", "region", "as_of"))
+    requested = args.get("as_of")
+    if requested is not None:
+        rules.check_not_in_future("as_of", requested, now)
+    year = args.get("year") or (requested or day_of(now)).year
+    when = report_as_of(year, requested, day_of(now))
+    report = application().query(fostering_report.fostering_report, actor, year, args.get("region"), when)
+    query = {"year": year} | ({"as_of": requested.isoformat()} if requested else {})
+    return report, query
 
 
 def _query_args(*names: str) -> dict[str, str]:

@@ -162,6 +162,7 @@ def test_every_page_at_both_widths_and_without_serious_accessibility_faults(
         "register": ("auditor", "/register"),
         "dasbor": ("auditor", f"/dasbor?year=2024&as_of={day_of(dt.datetime.now(dt.UTC)).isoformat()}"),
         "audit": ("auditor", "/audit"),
+        "pembinaan": ("auditor", "/pembinaan?year=2024"),
         "pengguna": ("admin", "/pengguna"),
         "pengguna-satu": ("admin", "/pengguna/officer"),
         "kantor": ("admin", "/kantor"),

@@ -4,9 +4,11 @@ a case's page. On both databases."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -951,3 +953,43 @@ def test_a_fostering_form_with_a_field_wrong_or_for_an_old_version_records_nothi
     assert old.status_code == 409 and "Kasus berubah sejak formulir ini dibuka" in text_of(old)
     assert foster_form(browser, case["id"], "pembinaan/rahasia", stale, version=5).status_code == 404
     assert api.case("auditor", case["id"])["version"] == 5
+
+
+def test_the_fostering_dashboard_and_its_spreadsheet(
+    browser: FlaskClient, api: Api, application: Application
+) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    officers = {"officers": ["officer"], "decree_number": "W11-PIMPASA-0502", "decree_date": "2024-05-02"}
+    api.client.put(
+        f"/api/v1/candidacies/{case['id']}/officers", json=officers, headers=api.world.headers("head")
+    )
+    activity = {"kind": "counseling", "held_on": "2024-05-20", "participants": 64, "summary": "Penyuluhan."}
+    api.client.post(
+        f"/api/v1/candidacies/{case['id']}/activities", json=activity, headers=api.world.headers("head")
+    )
+
+    sign_in(browser, "officer")
+    work = text_of(browser.get("/tugas"))
+    assert "Desa binaan saya" in work and "Dibina sejak 16 April 2024" in work and "0 laporan terbuka" in work
+
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    sign_in(browser, "auditor")
+    page = text_of(browser.get("/pembinaan", query_string={"year": "2024", "as_of": "2024-06-01"}))
+    assert "Desa, petugas dan kegiatan" in page and "Nasional" in page
+    bogor = re.search(r"Kantor Imigrasi Kelas I Non TPI Bogor</th>(.*?)</tr>", page, re.S)
+    assert bogor is not None
+    assert re.findall(r'<td class="num">([^<]*)</td>', bogor[1])[:7] == ["1", "1", "0", "1", "0", "0", "64"]
+    # The day before, the designation had not been recorded yet (the clock stands on 1 June).
+    before = text_of(browser.get("/pembinaan", query_string={"year": "2024", "as_of": "2024-05-31"}))
+    earlier = re.search(r"Kantor Imigrasi Kelas I Non TPI Bogor</th>(.*?)</tr>", before, re.S)
+    assert earlier is not None and re.findall(r'<td class="num">([^<]*)</td>', earlier[1])[:2] == ["0", "0"]
+    sheet = browser.get("/pembinaan.xlsx", query_string={"year": "2024", "as_of": "2024-06-01"})
+    assert sheet.status_code == 200 and sheet.mimetype.endswith("spreadsheetml.sheet")
+    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.get_data())).active.iter_rows(values_only=True))
+    assert rows[0][0] == "Laporan Pembinaan Desa Binaan Imigrasi" and rows[3][1] == "2024-06-01 (requested)"
+    bad = browser.get("/pembinaan", query_string={"as_of": "2099-01-01"})
+    assert bad.status_code == 422 and "Per tanggal: 1 Januari 2099 belum terjadi" in text_of(bad)
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    admin_signs_in(browser, application)
+    assert browser.get("/pembinaan").status_code == 403
