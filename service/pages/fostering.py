@@ -21,7 +21,6 @@ from domain.fostering import (
     Channel,
     CloseReport,
     Evaluate,
-    FosteringAct,
     Outcome,
     Rating,
     ReceiveReport,
@@ -42,17 +41,15 @@ from service.schemas import (
 )
 from service.web import application
 
-# The form of each act (by its path's name, as in forms.FOSTERING_ACTS): the act, the API's schema, the
-# command, the handler.
-FORMS: dict[str, tuple[FosteringAct, type[Schema], Any, Any]] = {
+# The form of each act, by its path's name (forms.FOSTERING_ACTS says which act it is): the API's
+# schema, the command it makes, the handler that runs it.
+FORMS: dict[str, tuple[type[Schema], Any, Any]] = {
     "petugas": (
-        FosteringAct.ASSIGN_OFFICERS,
         OfficersSchema,
         lambda d, _: AssignOfficers(tuple(d["officers"]), d["decree_number"], d["decree_date"]),
         handlers.assign_officers,
     ),
     "kegiatan": (
-        FosteringAct.RECORD_ACTIVITY,
         ActivityCreateSchema,
         lambda d, _: RecordActivity(
             ActivityKind(d["kind"]), d["held_on"], d["participants"], d["summary"], tuple(d["topics"])
@@ -60,7 +57,6 @@ FORMS: dict[str, tuple[FosteringAct, type[Schema], Any, Any]] = {
         handlers.record_activity,
     ),
     "laporan": (
-        FosteringAct.RECEIVE_REPORT,
         VillageReportCreateSchema,
         lambda d, _: ReceiveReport(
             d["received_at"], Channel(d["channel"]), ReportCategory(d["category"]), d["summary"]
@@ -68,19 +64,16 @@ FORMS: dict[str, tuple[FosteringAct, type[Schema], Any, Any]] = {
         handlers.work_on_report,
     ),
     "verifikasi": (
-        FosteringAct.VERIFY_REPORT,
         VerifyReportSchema,
         lambda d, report_id: VerifyReport(report_id, d["notes"]),
         handlers.work_on_report,
     ),
     "tutup": (
-        FosteringAct.CLOSE_REPORT,
         CloseReportSchema,
         lambda d, report_id: CloseReport(report_id, Outcome(d["outcome"]), d["notes"], d.get("referred_to")),
         handlers.work_on_report,
     ),
     "evaluasi": (
-        FosteringAct.EVALUATE,
         EvaluationCreateSchema,
         lambda d, _: Evaluate(d["period"], Rating(d["rating"]), d["notes"]),
         handlers.evaluate,
@@ -126,7 +119,7 @@ def foster(candidacy_id: str, form_name: str, report_id: str | None = None) -> B
     actor = signed_in_user()
     if form_name not in FORMS or (report_id is None) != (form_name not in ("verifikasi", "tutup")):
         raise NotFound(f"no form {form_name}")
-    _, schema, command_of, handler = FORMS[form_name]
+    schema, command_of, handler = FORMS[form_name]
     version = request.form.get("version", type=int)
     if version is None:
         return render_template("problem.html", problem="stale_form"), 400
