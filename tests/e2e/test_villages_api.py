@@ -33,6 +33,7 @@ def test_a_code_finds_the_villages_it_begins(api: Api) -> None:
     assert names(api, "officer", q="32.01.25.200") == [
         "Batulayang",
         "Citeko",
+        "Jogjogan",
         "Kopo",
         "Leuwimalang",
         "Tugu Selatan",
