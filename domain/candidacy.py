@@ -233,6 +233,7 @@ def decide(
                 agencies=command.agencies,
                 minutes_ref=command.minutes_ref,
                 notes=command.notes,
+                documents=command.documents,
             )
         case Socialize():
             rules.check_not_in_future("held_on", command.held_on, now)
@@ -242,6 +243,7 @@ def decide(
                 speakers=command.speakers,
                 attendees=command.attendees,
                 topics=command.topics,
+                documents=command.documents,
             )
         case Assess():
             rules.check_not_in_future("assessed_on", command.assessed_on, now)
@@ -253,6 +255,7 @@ def decide(
                 meets_criteria=command.meets_criteria,
                 criteria=dict(command.criteria),
                 notes=command.notes,
+                documents=command.documents,
             )
         case Designate():
             rules.check_not_in_future("decree_date", command.decree_date, now)
@@ -262,6 +265,7 @@ def decide(
                 decree_number=command.decree_number,
                 decree_date=command.decree_date,
                 fostering_officers=command.fostering_officers,
+                documents=command.documents,
             )
         case Reject():
             return CandidacyRejected(reason=command.reason)
@@ -274,6 +278,9 @@ def decide(
             rules.check_not_in_future("decree_date", command.decree_date, now)
             rules.check_not_before("decree_date", command.decree_date, "designation", case.fostering.since)
             return CandidacyRevoked(
-                reason=command.reason, decree_number=command.decree_number, decree_date=command.decree_date
+                reason=command.reason,
+                decree_number=command.decree_number,
+                decree_date=command.decree_date,
+                documents=command.documents,
             )
     raise TypeError(f"not a case command: {command!r}")

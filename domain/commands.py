@@ -37,6 +37,7 @@ class Coordinate:
     agencies: tuple[str, ...]
     minutes_ref: str
     notes: str | None = None
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class Socialize:
     speakers: tuple[str, ...]
     attendees: int
     topics: tuple[str, ...] = field(default=())
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class Assess:
     meets_criteria: bool
     criteria: dict[str, bool]
     notes: str | None = None
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class Designate:
     decree_number: str
     decree_date: dt.date
     fostering_officers: tuple[str, ...]
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,7 @@ class Revoke:
     reason: str
     decree_number: str
     decree_date: dt.date
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 CaseCommand = Coordinate | Socialize | Assess | Designate | Reject | Return | Withdraw | Revoke

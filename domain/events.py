@@ -87,38 +87,46 @@ class CandidacyProposed(Event):
 @dataclass(frozen=True, slots=True)
 class CandidacyCoordinated(Event):
     type_name: ClassVar[str] = "CandidacyCoordinated"
+    schema_version: ClassVar[int] = 2
     held_on: dt.date
     venue: str
     agencies: tuple[str, ...]
     minutes_ref: str
     notes: str | None = None
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
 class CandidacySocialized(Event):
     type_name: ClassVar[str] = "CandidacySocialized"
+    schema_version: ClassVar[int] = 2
     held_on: dt.date
     speakers: tuple[str, ...]
     attendees: int
     topics: tuple[str, ...] = field(default=())
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
 class CandidacyAssessed(Event):
     type_name: ClassVar[str] = "CandidacyAssessed"
+    schema_version: ClassVar[int] = 2
     assessed_on: dt.date
     score: int
     meets_criteria: bool
     criteria: JsonDict
     notes: str | None = None
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
 class CandidacyDesignated(Event):
     type_name: ClassVar[str] = "CandidacyDesignated"
+    schema_version: ClassVar[int] = 2
     decree_number: str
     decree_date: dt.date
     fostering_officers: tuple[str, ...]
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +167,11 @@ class CandidacyRevoked(Event):
     """The head of office revoked the village's status by decree: fostering ends."""
 
     type_name: ClassVar[str] = "CandidacyRevoked"
+    schema_version: ClassVar[int] = 2
     reason: str
     decree_number: str
     decree_date: dt.date
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 # ---- fostering: on a designated case's stream, after its designation -------------------------------
@@ -173,20 +183,24 @@ class FosteringOfficersAssigned(Event):
     replaces any earlier one."""
 
     type_name: ClassVar[str] = "FosteringOfficersAssigned"
+    schema_version: ClassVar[int] = 2
     officers: tuple[JsonDict, ...]  # {username, name} of users of the office, as named then
     decree_number: str
     decree_date: dt.date
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
 class ActivityRecorded(Event):
     type_name: ClassVar[str] = "ActivityRecorded"
+    schema_version: ClassVar[int] = 2
     activity_id: str
     kind: str
     held_on: dt.date
     participants: int
     summary: str
     topics: tuple[str, ...] = field(default=())
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +209,14 @@ class VillageReportReceived(Event):
     `verify_by`; both are UTC timestamps, the deadline decided when the report was recorded."""
 
     type_name: ClassVar[str] = "VillageReportReceived"
+    schema_version: ClassVar[int] = 2
     report_id: str
     received_at: str
     channel: str
     category: str
     summary: str
     verify_by: str
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,20 +224,24 @@ class VillageReportVerified(Event):
     """Verified at `verified_at` (when it was recorded); to be closed by `close_by`."""
 
     type_name: ClassVar[str] = "VillageReportVerified"
+    schema_version: ClassVar[int] = 2
     report_id: str
     notes: str
     verified_at: str
     close_by: str
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
 class VillageReportClosed(Event):
     type_name: ClassVar[str] = "VillageReportClosed"
+    schema_version: ClassVar[int] = 2
     report_id: str
     outcome: str
     notes: str
     closed_at: str
     referred_to: str | None = None
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +250,11 @@ class VillageEvaluated(Event):
     replaces it."""
 
     type_name: ClassVar[str] = "VillageEvaluated"
+    schema_version: ClassVar[int] = 2
     period: str  # YYYY-Qn
     rating: str
     notes: str
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names (version 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +468,29 @@ ROLE_GRANTS = frozenset({UserCreated.type_name, UserChanged.type_name})
 REGISTRY = EventRegistry(CANDIDACY_EVENTS + TARGET_EVENTS + USER_EVENTS + ORGANISATION_EVENTS)
 # A proposal of version 1 gave no day of its own.
 REGISTRY.register_upcaster(CandidacyProposed.type_name, 1, lambda data: {**data, "proposed_on": None})
+
+# The events that may name documents (by their SHA-256), each since its version 2: none before.
+DOCUMENT_EVENTS: list[type[Event]] = [
+    CandidacyCoordinated,
+    CandidacySocialized,
+    CandidacyAssessed,
+    CandidacyDesignated,
+    CandidacyRevoked,
+    FosteringOfficersAssigned,
+    ActivityRecorded,
+    VillageReportReceived,
+    VillageReportVerified,
+    VillageReportClosed,
+    VillageEvaluated,
+]
+for _named in DOCUMENT_EVENTS:
+    REGISTRY.register_upcaster(_named.type_name, 1, lambda data: {**data, "documents": []})
+
+
+def documents_named(event: Event) -> tuple[str, ...]:
+    """The SHA-256 of each document the event names (none, for an event that names none)."""
+    return getattr(event, "documents", ())
+
 
 # The field holding the day each stage happened (which may precede the day it was recorded): a case
 # starts on the earliest of them, or on its `proposed_on` (`events/folds.py`).

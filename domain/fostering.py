@@ -212,6 +212,7 @@ class AssignOfficers:
     officers: tuple[str, ...]
     decree_number: str
     decree_date: dt.date
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +223,7 @@ class RecordActivity:
     participants: int
     summary: str
     topics: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +233,7 @@ class ReceiveReport:
     channel: Channel
     category: ReportCategory
     summary: str
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,7 @@ class VerifyReport:
     act: ClassVar[FosteringAct] = FosteringAct.VERIFY_REPORT
     report_id: str
     notes: str
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +251,7 @@ class CloseReport:
     outcome: Outcome
     notes: str
     referred_to: str | None = None
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +260,7 @@ class Evaluate:
     period: str  # YYYY-Qn
     rating: Rating
     notes: str
+    documents: tuple[str, ...] = ()  # SHA-256 of each document it names
 
 
 FosteringCommand = AssignOfficers | RecordActivity | ReceiveReport | VerifyReport | CloseReport | Evaluate
@@ -362,6 +368,7 @@ def decide(
                 officers=officers,
                 decree_number=command.decree_number,
                 decree_date=command.decree_date,
+                documents=command.documents,
             )
         case RecordActivity():
             rules.check_not_in_future("held_on", command.held_on, now)
@@ -373,6 +380,7 @@ def decide(
                 participants=command.participants,
                 summary=command.summary,
                 topics=command.topics,
+                documents=command.documents,
             )
         case ReceiveReport():
             if command.received_at > now:
@@ -386,6 +394,7 @@ def decide(
                 category=command.category.value,
                 summary=command.summary,
                 verify_by=format_timestamp(verify_by(command.received_at, command.category)),
+                documents=command.documents,
             )
         case VerifyReport():
             report = _report(fostering, command.report_id)
@@ -396,6 +405,7 @@ def decide(
                 notes=command.notes,
                 verified_at=format_timestamp(now),
                 close_by=format_timestamp(close_by(now)),
+                documents=command.documents,
             )
         case CloseReport():
             report = _report(fostering, command.report_id)
@@ -415,6 +425,7 @@ def decide(
                 notes=command.notes,
                 closed_at=format_timestamp(now),
                 referred_to=command.referred_to,
+                documents=command.documents,
             )
         case Evaluate():
             first, last = quarter_bounds(command.period)
@@ -424,7 +435,12 @@ def decide(
                 raise InvalidInput.field(
                     "period", Message("{period} ended before the designation", period=command.period)
                 )
-            return VillageEvaluated(period=command.period, rating=command.rating.value, notes=command.notes)
+            return VillageEvaluated(
+                period=command.period,
+                rating=command.rating.value,
+                notes=command.notes,
+                documents=command.documents,
+            )
     raise TypeError(f"not a fostering command: {command!r}")
 
 

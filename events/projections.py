@@ -84,6 +84,7 @@ class ReadModels:
     activities: Table
     village_reports: Table
     evaluations: Table
+    case_documents: Table
 
     def tables(self) -> tuple[Table, ...]:
         return tuple(getattr(self, field.name) for field in fields(self))
@@ -110,6 +111,7 @@ LIVE = ReadModels(
     activities=schema.activities,
     village_reports=schema.village_reports,
     evaluations=schema.evaluations,
+    case_documents=schema.case_documents,
 )
 
 
@@ -123,6 +125,7 @@ def project(
     project_users(conn, batch, models)
     project_organisation(conn, batch, models)
     project_fostering(conn, batch, models)
+    project_case_documents(conn, batch, models)
     return cases
 
 
@@ -461,6 +464,7 @@ def _activity(conn: Connection, models: ReadModels, recorded: RecordedEvent, sta
         "summary": data["summary"],
         "topics": data["topics"],
         "recorded": stamp,
+        "documents": data["documents"],
     }
     insert_rows(conn, models.activities, [row])
 
@@ -480,6 +484,7 @@ def _report_received(
         "verify_by": data["verify_by"],
         "recorded_at": recorded.recorded_at,
         "received": stamp,
+        "documents": data["documents"],
     }
     insert_rows(conn, models.village_reports, [row])
 
@@ -491,7 +496,7 @@ def _report_verified(
     step = {
         "verified_at": data["verified_at"],
         "close_by": data["close_by"],
-        "verified": {**stamp, "notes": data["notes"]},
+        "verified": {**stamp, "notes": data["notes"], "documents": data["documents"]},
     }
     table = models.village_reports
     conn.execute(update(table).where(table.c.id == data["report_id"]).values(step))
@@ -506,6 +511,7 @@ def _report_closed(
         "outcome": data["outcome"],
         "notes": data["notes"],
         "referred_to": data.get("referred_to"),
+        "documents": data["documents"],
     }
     table = models.village_reports
     conn.execute(
@@ -524,8 +530,20 @@ def _evaluated(conn: Connection, models: ReadModels, recorded: RecordedEvent, st
         "rating": data["rating"],
         "notes": data["notes"],
         "recorded": stamp,
+        "documents": data["documents"],
     }
     insert_rows(conn, models.evaluations, [row])
+
+
+def project_case_documents(conn: Connection, batch: Sequence[RecordedEvent], models: ReadModels) -> None:
+    """Which case's event names which document: whoever may read the case may read its documents."""
+    rows = [
+        {"position": recorded.position, "sha256": sha256, "candidacy_id": recorded.stream_id}
+        for recorded in batch
+        if recorded.stream_type == CANDIDACY_STREAM
+        for sha256 in recorded.data.get("documents", ())
+    ]
+    insert_rows(conn, models.case_documents, rows)
 
 
 _FOSTERING_WRITES = {

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -361,6 +362,7 @@ activities = Table(
     Column("summary", Text, nullable=False),
     Column("topics", JSON, nullable=False),
     Column("recorded", JSON, nullable=False),  # {at, by, position}
+    Column("documents", JSON, nullable=False),  # [sha256]
     Index("ix_activities_case", "candidacy_id", "position"),
 )
 
@@ -381,9 +383,10 @@ village_reports = Table(
     Column("received", JSON, nullable=False),  # {at, by, position}
     Column("verified_at", String(32)),
     Column("close_by", String(32)),
-    Column("verified", JSON),  # {at, by, position, notes}
+    Column("verified", JSON),  # {at, by, position, notes, documents}
     Column("closed_at", String(32)),
-    Column("closed", JSON),  # {at, by, position, outcome, notes, referred_to}
+    Column("closed", JSON),  # {at, by, position, outcome, notes, referred_to, documents}
+    Column("documents", JSON, nullable=False),  # [sha256] named with its receipt
     Index("ix_village_reports_case", "candidacy_id", "position"),
 )
 
@@ -396,5 +399,42 @@ evaluations = Table(
     Column("rating", String(16), nullable=False),
     Column("notes", Text, nullable=False),
     Column("recorded", JSON, nullable=False),  # {at, by, position}
+    Column("documents", JSON, nullable=False),  # [sha256]
     Index("ix_evaluations_case", "candidacy_id", "period", "position"),
+)
+
+# ---- documents: the evidence events name by SHA-256 -----------------------------------------------
+
+# The bytes, stored once per content. Insert-only (triggers refuse UPDATE and DELETE, as on the log):
+# what an event named stays what it was.
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("filename", String(255), nullable=False),  # as its first uploader named it
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_at", String(32), nullable=False),
+)
+
+# Who uploaded which document (the same bytes may come from several users): an uploader may read it.
+document_uploads = Table(
+    "document_uploads",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Column("uploaded_at", String(32), nullable=False),
+)
+
+# Read model: the documents each case's events name, by the naming event's position. A reader of the
+# case may read them.
+case_documents = Table(
+    "case_documents",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("sha256", String(64), primary_key=True),
+    Column("candidacy_id", String(36), nullable=False),
+    Index("ix_case_documents_sha256", "sha256"),
+    Index("ix_case_documents_case", "candidacy_id", "position"),
 )

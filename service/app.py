@@ -19,6 +19,7 @@ from service import docs_page, logs, pages, web
 from service.application import Application
 from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 from service.config import DEFAULTS, settings_from_environment
+from service.documents import DocumentDamaged
 from service.idempotency import IdempotencyKeyReused
 from service.problems import PROBLEM_JSON, domain_problem, flatten_errors, problem, validation_problem
 from service.schemas import ProblemSchema
@@ -130,6 +131,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     logs.configure(app)
     app.before_request(web.assign_request_id)
     app.before_request(web.authenticate)
+    app.before_request(web.allow_uploads)
     app.before_request(web.check_json_body)
 
     api = ProblemApi(app)
@@ -137,6 +139,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     from service.api import (
         audit,
         candidacies,
+        documents,
         fostering,
         meta,
         offices,
@@ -153,6 +156,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         regions.blp,
         candidacies.blp,
         fostering.blp,
+        documents.blp,
         targets.blp,
         reports.blp,
         audit.blp,
@@ -204,6 +208,19 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
             " maintenance); nothing was recorded: retry later",
             kind="unavailable",
             headers={"Retry-After": "5"},
+        )
+
+    @app.errorhandler(DocumentDamaged)
+    def _document_damaged(error: DocumentDamaged) -> Response:
+        # Never served: the bytes are not what the events that name the document were made with.
+        logs.logger().critical(
+            "a stored document does not match its hash", extra={"fields": {"sha256": error.sha256}}
+        )
+        return problem(
+            500,
+            f"document {error.sha256} was changed where it is stored and is not served;"
+            " an operator should run ledger verify and restore it from a backup",
+            kind="document-damaged",
         )
 
     @app.errorhandler(IdempotencyKeyReused)

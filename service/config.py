@@ -23,6 +23,8 @@ def settings_from_environment() -> dict[str, Any]:
         # None: a SQLite file in the instance folder (see create_app).
         "DATABASE_URL": os.environ.get("DATABASE_URL"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_BODY_BYTES", 64 * 1024)),
+        # A document's size limit (PDF, JPEG or PNG); a request that uploads one may be that much larger.
+        "MAX_ATTACHMENT_BYTES": int(os.environ.get("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         # How long a token issued by `users add` or `users token` lives (1 to 365 days).
         "TOKEN_DAYS": int(os.environ.get("TOKEN_DAYS", 90)),

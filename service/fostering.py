@@ -41,6 +41,7 @@ def activity_as_dict(row: Any) -> dict[str, Any]:
         "participants": row["participants"],
         "summary": row["summary"],
         "topics": row["topics"],
+        "documents": row["documents"],
         "by": recorded["by"],
         "recorded_at": recorded["at"],
         "position": row["position"],
@@ -108,6 +109,7 @@ def report_as_dict(row: Any, moment: dt.datetime) -> dict[str, Any]:
         "received": row["received"],
         "verified": row["verified"],
         "closed": row["closed"],
+        "documents": row["documents"],
     }
 
 
@@ -149,6 +151,7 @@ def evaluation_as_dict(row: Any) -> dict[str, Any]:
         "period": row["period"],
         "rating": row["rating"],
         "notes": row["notes"],
+        "documents": row["documents"],
         "by": recorded["by"],
         "recorded_at": recorded["at"],
         "position": row["position"],

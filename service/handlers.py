@@ -19,12 +19,12 @@ from domain.actors import Actor, Person
 from domain.candidacy import Candidacy
 from domain.commands import ActOnCase, ProposeCandidacy, SetTarget
 from domain.errors import Message, NotFound, RuleBroken
-from domain.events import CANDIDACY_STREAM, REGISTRY, TARGET_STREAM
+from domain.events import CANDIDACY_STREAM, REGISTRY, TARGET_STREAM, documents_named
 from domain.organisation import OfficeRequest
 from domain.places import Office
 from events.store import RecordedEvent
 from events.unit_of_work import WriteTransaction
-from service import accounts, cases, fostering, organisation, registry, targets
+from service import accounts, cases, documents, fostering, organisation, registry, targets
 
 
 def propose(tx: WriteTransaction, actor: Actor, command: ProposeCandidacy) -> dict[str, Any]:
@@ -69,6 +69,7 @@ def act(tx: WriteTransaction, actor: Actor, command: ActOnCase) -> dict[str, Any
     event = candidacy_rules.decide(
         case, command.command, actor, now=tx.now, expected_version=command.expected_version
     )
+    documents.check_may_name(tx.conn, actor, documents_named(event))
     appended = tx.append(CANDIDACY_STREAM, command.candidacy_id, case.version, [event])
     return appended.cases[command.candidacy_id]
 
@@ -99,6 +100,7 @@ def _foster(tx: WriteTransaction, actor: Actor, command: FosterCase) -> tuple[di
         new_id=str(uuid.uuid4()),
         staff=fostering.staff(tx.conn, named),
     )
+    documents.check_may_name(tx.conn, actor, documents_named(event))
     appended = tx.append(CANDIDACY_STREAM, command.candidacy_id, case.version, [event])
     return appended.cases[command.candidacy_id], appended.events[0]
 
@@ -228,3 +230,25 @@ def set_password_with_link(tx: WriteTransaction, actor: Actor, command: Password
     holder = accounts.set_password_with_link(tx, command.secret, command.password)
     if holder.id != actor.id:
         raise NotFound("the link is unknown, used or expired")
+
+
+# ---- documents: stored by their hash, before (and in the same unit of work as) the act naming them ----
+
+
+def store_document(tx: WriteTransaction, actor: Actor, upload: documents.Upload) -> documents.StoredDocument:
+    return documents.store(tx, actor, upload)
+
+
+@dataclass(frozen=True, slots=True)
+class WithUploads:
+    """An act sent from a page with its files: they are stored first, and the act names them."""
+
+    uploads: tuple[documents.Upload, ...]
+    handler: Any
+    command: Any
+
+
+def with_uploads(tx: WriteTransaction, actor: Actor, command: WithUploads) -> Any:
+    for upload in command.uploads:
+        documents.store(tx, actor, upload)
+    return command.handler(tx, actor, command.command)

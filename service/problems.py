@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response
 
+from domain.documents import DocumentTooLarge, UnsupportedDocument
 from domain.errors import (
     ActionNotAllowed,
     DomainError,
@@ -55,6 +56,10 @@ def validation_problem(errors: dict[str, list[str]], detail: str | None = None) 
 
 def domain_problem(error: DomainError) -> Response:
     match error:
+        case DocumentTooLarge():
+            return problem(413, error.detail, kind="document-too-large", errors={"file": [error.detail]})
+        case UnsupportedDocument():
+            return problem(415, error.detail, kind="unsupported-document", errors={"file": [error.detail]})
         case InvalidInput():
             return validation_problem(error.errors, error.detail)
         case NotPermitted():

@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from domain import criteria as assessment_criteria
 from domain.actors import Role
+from domain.documents import MAX_DOCUMENTS_PER_ACT, SHA256_PATTERN, MediaType
 from domain.errors import Message
 from domain.fostering import ActivityKind, Channel, Outcome, Rating, ReportCategory, ReportStatus
 from domain.lifecycle import Action, Stage
@@ -87,6 +88,25 @@ def _non_empty_list(item: fields.Field, max_items: int = 50, **kwargs: Any) -> f
     return fields.List(item, validate=validate.Length(min=1, max=max_items), **kwargs)
 
 
+def _documents() -> fields.List:
+    """`documents`: the SHA-256 of each document the act names, each uploaded first (POST /documents)."""
+    return fields.List(
+        fields.String(
+            validate=FullMatch(
+                SHA256_PATTERN, error="a document is named by its SHA-256: 64 hexadecimal digits"
+            )
+        ),
+        load_default=list,
+        validate=[validate.Length(max=MAX_DOCUMENTS_PER_ACT), _each_once],
+        metadata={"description": "the SHA-256 of each document it names (uploaded first: POST /documents)"},
+    )
+
+
+def _each_once(hashes: list[str]) -> None:
+    if len(set(hashes)) != len(hashes):
+        raise ValidationError(Message("a document is named once"))
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -127,6 +147,7 @@ class CoordinateSchema(StrictSchema):
     agencies = _non_empty_list(Text(max_length=200), required=True)
     minutes_ref = Text(required=True, max_length=200)
     notes = Text(max_length=5000, multiline=True, allow_none=True)
+    documents = _documents()
 
 
 class SocializeSchema(StrictSchema):
@@ -134,6 +155,7 @@ class SocializeSchema(StrictSchema):
     speakers = _non_empty_list(Text(max_length=200), required=True)
     attendees = _int(required=True, validate=validate.Range(min=1, max=1_000_000))
     topics = fields.List(Text(max_length=300), required=True, validate=validate.Length(max=50))
+    documents = _documents()
 
 
 class _CriteriaFields(StrictSchema):
@@ -171,12 +193,14 @@ class AssessSchema(StrictSchema):
         },
     )
     notes = Text(max_length=5000, multiline=True, allow_none=True)
+    documents = _documents()
 
 
 class DesignateSchema(StrictSchema):
     decree_number = Text(required=True, max_length=200)
     decree_date = IsoDate(required=True)
     fostering_officers = _non_empty_list(Text(max_length=200), required=True)
+    documents = _documents()
 
 
 class ReasonSchema(StrictSchema):
@@ -187,6 +211,7 @@ class RevokeSchema(StrictSchema):
     reason = Text(required=True, max_length=2000, multiline=True)
     decree_number = Text(required=True, max_length=200)
     decree_date = IsoDate(required=True, metadata={"description": "on or after the designation's decree"})
+    documents = _documents()
 
 
 ACTION_SCHEMAS: dict[Action, type[Schema]] = {
@@ -218,6 +243,7 @@ class OfficersSchema(StrictSchema):
     )
     decree_number = Text(required=True, max_length=200)
     decree_date = IsoDate(required=True, metadata={"description": "on or after the designation's decree"})
+    documents = _documents()
 
 
 class ActivityCreateSchema(StrictSchema):
@@ -226,6 +252,7 @@ class ActivityCreateSchema(StrictSchema):
     participants = _int(required=True, validate=validate.Range(min=0, max=1_000_000))
     summary = Text(required=True, max_length=5000, multiline=True)
     topics = fields.List(Text(max_length=300), load_default=list, validate=validate.Length(max=50))
+    documents = _documents()
 
 
 class VillageReportCreateSchema(StrictSchema):
@@ -238,16 +265,19 @@ class VillageReportCreateSchema(StrictSchema):
     channel = _one_of(Channel)
     category = _one_of(ReportCategory)
     summary = Text(required=True, max_length=5000, multiline=True)
+    documents = _documents()
 
 
 class VerifyReportSchema(StrictSchema):
     notes = Text(required=True, max_length=5000, multiline=True)
+    documents = _documents()
 
 
 class CloseReportSchema(StrictSchema):
     outcome = _one_of(Outcome)
     notes = Text(required=True, max_length=5000, multiline=True)
     referred_to = Text(max_length=300, allow_none=True, metadata={"description": "required when referred"})
+    documents = _documents()
 
 
 class EvaluationCreateSchema(StrictSchema):
@@ -258,6 +288,7 @@ class EvaluationCreateSchema(StrictSchema):
     )
     rating = _one_of(Rating)
     notes = Text(required=True, max_length=5000, multiline=True)
+    documents = _documents()
 
 
 class VillageReportQuerySchema(Schema):
@@ -883,6 +914,7 @@ class ActivitySchema(Schema):
     participants = fields.Integer(required=True)
     summary = fields.String(required=True)
     topics = fields.List(fields.String(), required=True)
+    documents = fields.List(fields.String(), required=True, metadata={"description": "SHA-256 of each"})
     by = fields.Nested(PersonSchema, required=True)
     recorded_at = fields.String(required=True, metadata={"format": "date-time"})
     position = fields.Integer(required=True)
@@ -912,6 +944,9 @@ class VillageReportSchema(Schema):
     received = fields.Nested(StageRecordSchema, required=True)
     verified = fields.Nested(StageRecordSchema, allow_none=True, required=True)
     closed = fields.Nested(StageRecordSchema, allow_none=True, required=True)
+    documents = fields.List(
+        fields.String(), required=True, metadata={"description": "SHA-256 of each named with its receipt"}
+    )
 
 
 class VillageReportListSchema(Schema):
@@ -922,6 +957,7 @@ class EvaluationSchema(Schema):
     period = fields.String(required=True)
     rating = fields.String(required=True)
     notes = fields.String(required=True)
+    documents = fields.List(fields.String(), required=True, metadata={"description": "SHA-256 of each"})
     by = fields.Nested(PersonSchema, required=True)
     recorded_at = fields.String(required=True, metadata={"format": "date-time"})
     position = fields.Integer(required=True)
@@ -1006,3 +1042,13 @@ class FosteringReportSchema(Schema):
     offices = fields.List(fields.Nested(OfficeFosteringSchema), required=True)
     regions = fields.List(fields.Nested(RegionFosteringSchema), required=True)
     national = fields.Nested(NationalFosteringSchema, allow_none=True, required=True)
+
+
+# ---- documents ------------------------------------------------------------------------------------
+
+
+class DocumentSchema(Schema):
+    sha256 = fields.String(required=True, metadata={"description": "its address: the SHA-256 of its bytes"})
+    size = fields.Integer(required=True, metadata={"description": "bytes"})
+    media_type = fields.String(required=True, validate=validate.OneOf([t.value for t in MediaType]))
+    filename = fields.String(required=True, metadata={"description": "as its first uploader named it"})

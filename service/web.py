@@ -12,14 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from domain import rules
 from domain.actors import Actor
 from domain.lifecycle import Action
+from service import documents
 from service.application import Application, C, Handler, R
 from service.auth import hash_token, holder_of_digest
+from service.documents import Document
 from service.idempotency import IdempotencyRequest, Reply, fingerprint
 from service.problems import problem
 from service.spreadsheet import XLSX
@@ -88,12 +90,53 @@ def authenticate() -> Response | None:
     return None
 
 
+# Room for a multipart body's boundaries, part headers and other fields around its files.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def takes_uploads(files: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The view takes a multipart body of up to `files` documents: its body may be that much larger
+    than a JSON body (`allow_uploads`). Put it innermost: the decorators around it keep the mark."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.uploads = files  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def uploads_taken() -> int:
+    """How many documents the request's view takes (0: none)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "uploads", 0)
+
+
+def allow_uploads() -> None:
+    """A view that takes documents reads a body of up to that many documents, each at most
+    MAX_ATTACHMENT_BYTES; any other keeps the small limit of a JSON body or a form."""
+    files = uploads_taken()
+    if files:
+        request.max_content_length = files * current_app.config["MAX_ATTACHMENT_BYTES"] + MULTIPART_OVERHEAD
+
+
+def uploaded_files(field: str, limit: int) -> list[tuple[str | None, bytes]]:
+    """The files sent in `field` (a file input left empty sends one with no name and no bytes): each
+    name and at most `limit` + 1 bytes, enough to tell that a file is over the limit."""
+    return [
+        (sent.filename, sent.stream.read(limit + 1))
+        for sent in request.files.getlist(field)
+        if sent.filename or sent.content_length
+    ]
+
+
 def check_json_body() -> Response | None:
     """A body that is not JSON is a 400 before any field is looked at (413 if it is too large)."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith(API_PREFIX):
         return None
     if request.routing_exception is not None:
         return None  # no such path, or not this method on it: the router's 404 or 405 says so
+    if uploads_taken():
+        return None  # a multipart body, which the view reads
     if not request.is_json:
         return problem(400, "send a JSON body with Content-Type: application/json", kind="malformed-body")
     try:
@@ -234,4 +277,39 @@ def csv_response(columns: list[str], rows: Iterable[Sequence[Any]], filename: st
     writer.writerows([csv_cell(value) for value in row] for row in rows)
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# A document never changes under its address: a browser may keep it, for this user only.
+_DOCUMENT_CACHE = "private, max-age=31536000, immutable"
+# Served bytes are never run as a page, whatever a browser might make of them.
+_DOCUMENT_POLICY = "default-src 'none'; sandbox"
+
+
+def document_response(document: Document) -> Response:
+    """The document's bytes: an image shown inline, a PDF downloaded; named as its uploader named it."""
+    response = send_file(
+        io.BytesIO(document.content),
+        mimetype=document.media_type.value,
+        as_attachment=not document.media_type.is_image,
+        download_name=document.filename,
+        etag=document.sha256,
+        conditional=True,
+    )
+    return _as_document(response)
+
+
+def thumbnail_response(document: Document) -> Response:
+    response = send_file(
+        io.BytesIO(documents.thumbnail(document)),
+        mimetype="image/jpeg",
+        etag=f"{document.sha256}-thumbnail",
+        conditional=True,
+    )
+    return _as_document(response)
+
+
+def _as_document(response: Response) -> Response:
+    response.headers["Cache-Control"] = _DOCUMENT_CACHE
+    response.headers["Content-Security-Policy"] = _DOCUMENT_POLICY
     return response

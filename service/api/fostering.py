@@ -72,7 +72,9 @@ def _perform(handler: Any, candidacy_id: str, command: Any, status: int) -> Resp
 def assign_officers(data: dict[str, Any], candidacy_id: str) -> Response:
     """Assign the village's fostering officers by decree (head of office); the set replaces the one
     before."""
-    command = AssignOfficers(tuple(data["officers"]), data["decree_number"], data["decree_date"])
+    command = AssignOfficers(
+        tuple(data["officers"]), data["decree_number"], data["decree_date"], tuple(data["documents"])
+    )
     act = handlers.FosterCase(checked_id(candidacy_id), command, expected_version=web.expected_version())
     return web.perform(handlers.assign_officers, act, case_reply(web.actor()))
 
@@ -103,6 +105,7 @@ def record_activity(data: dict[str, Any], candidacy_id: str) -> Response:
         data["participants"],
         data["summary"],
         tuple(data["topics"]),
+        tuple(data["documents"]),
     )
     return _perform(handlers.record_activity, candidacy_id, command, 201)
 
@@ -135,7 +138,11 @@ def receive_report(data: dict[str, Any], candidacy_id: str) -> Response:
     """Record a residents' report: it is to be verified within 48 hours of its receipt (6 for
     suspected trafficking)."""
     command = ReceiveReport(
-        data["received_at"], Channel(data["channel"]), ReportCategory(data["category"]), data["summary"]
+        data["received_at"],
+        Channel(data["channel"]),
+        ReportCategory(data["category"]),
+        data["summary"],
+        tuple(data["documents"]),
     )
     return _perform(handlers.work_on_report, candidacy_id, command, 201)
 
@@ -148,7 +155,12 @@ def receive_report(data: dict[str, Any], candidacy_id: str) -> Response:
 @docs.errors(*docs.WRITE)
 def verify_report(data: dict[str, Any], candidacy_id: str, report_id: str) -> Response:
     """Verify the report: it is then to be closed within 72 hours."""
-    return _perform(handlers.work_on_report, candidacy_id, VerifyReport(report_id, data["notes"]), 200)
+    return _perform(
+        handlers.work_on_report,
+        candidacy_id,
+        VerifyReport(report_id, data["notes"], tuple(data["documents"])),
+        200,
+    )
 
 
 @blp.route("/candidacies/<candidacy_id>/village-reports/<report_id>/close", methods=["POST"])
@@ -159,7 +171,9 @@ def verify_report(data: dict[str, Any], candidacy_id: str, report_id: str) -> Re
 @docs.errors(*docs.WRITE)
 def close_report(data: dict[str, Any], candidacy_id: str, report_id: str) -> Response:
     """Close a verified report with its outcome."""
-    command = CloseReport(report_id, Outcome(data["outcome"]), data["notes"], data.get("referred_to"))
+    command = CloseReport(
+        report_id, Outcome(data["outcome"]), data["notes"], data.get("referred_to"), tuple(data["documents"])
+    )
     return _perform(handlers.work_on_report, candidacy_id, command, 200)
 
 
@@ -180,7 +194,7 @@ def list_evaluations(candidacy_id: str) -> Response:
 @docs.errors(*docs.WRITE)
 def evaluate(data: dict[str, Any], candidacy_id: str) -> Response:
     """Evaluate the village for a quarter (monev); a later evaluation of the quarter replaces it."""
-    command = Evaluate(data["period"], Rating(data["rating"]), data["notes"])
+    command = Evaluate(data["period"], Rating(data["rating"]), data["notes"], tuple(data["documents"]))
     return _perform(handlers.evaluate, candidacy_id, command, 201)
 
 

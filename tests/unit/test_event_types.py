@@ -11,6 +11,7 @@ import pytest
 
 from domain.events import (
     CANDIDACY_EVENTS,
+    DOCUMENT_EVENTS,
     REGISTRY,
     ActivityRecorded,
     CandidacyAssessed,
@@ -31,6 +32,7 @@ from domain.events import (
     VillageReportClosed,
     VillageReportReceived,
     VillageReportVerified,
+    documents_named,
 )
 
 SAMPLES: list[Event] = [
@@ -149,6 +151,32 @@ def test_a_proposal_of_version_1_has_no_day_of_its_own() -> None:
     assert LATE_PROPOSAL.to_data()["proposed_on"] == "2024-01-08"
 
 
+@pytest.mark.parametrize("event_type", DOCUMENT_EVENTS, ids=lambda t: t.type_name)
+def test_an_event_of_version_1_names_no_documents(event_type: type[Event]) -> None:
+    """Events recorded before documents existed are read as naming none; their stored data is not
+    rewritten (the chain's hashes cover it as it was)."""
+    sample = next(e for e in SAMPLES if type(e) is event_type)
+    current = sample.to_data()
+    recorded_v1 = {name: value for name, value in current.items() if name != "documents"}
+    assert REGISTRY.upcast(event_type.type_name, 1, recorded_v1) == (2, current)
+    assert documents_named(REGISTRY.decode(event_type.type_name, 1, recorded_v1)) == ()
+
+
+def test_an_event_names_its_documents_in_its_data() -> None:
+    sha256 = "ab" * 32
+    event = ActivityRecorded(
+        activity_id="a-1",
+        kind="visit",
+        held_on=dt.date(2025, 2, 3),
+        participants=12,
+        summary="Sambang desa.",
+        documents=(sha256,),
+    )
+    assert event.to_data()["documents"] == [sha256]
+    assert documents_named(REGISTRY.decode("ActivityRecorded", 2, event.to_data())) == (sha256,)
+    assert documents_named(CandidacyRejected(reason="x")) == ()
+
+
 def test_dates_become_iso_strings_and_tuples_lists() -> None:
     data = SAMPLES[1].to_data()
     assert data == {
@@ -157,13 +185,14 @@ def test_dates_become_iso_strings_and_tuples_lists() -> None:
         "agencies": ["Polres Bogor", "Kodim 0621"],
         "minutes_ref": "UND-0219",
         "notes": "Dimoderatori Kasi Inteldakim.",
+        "documents": [],
     }
     assert CandidacyDesignated.from_data(SAMPLES[6].to_data()).fostering_officers == ("Rina Marlina", "Agus")
 
 
 def test_decoded_fields_have_their_declared_types() -> None:
     decoded = CandidacySocialized.from_data(
-        {"held_on": "2024-02-21", "speakers": ["BP3MI"], "attendees": 85, "topics": []}
+        {"held_on": "2024-02-21", "speakers": ["BP3MI"], "attendees": 85, "topics": [], "documents": []}
     )
     assert isinstance(decoded, CandidacySocialized)
     assert decoded.held_on == dt.date(2024, 2, 21)
