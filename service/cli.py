@@ -20,7 +20,7 @@ from events import ledger, rebuild, verification
 from events.schema import GENESIS_HASH
 from events.store import parse_timestamp
 from events.unit_of_work import WriteTransaction
-from service import accounts, backup, organisation, registry
+from service import accounts, backup, documents, organisation, registry
 from service.application import Application
 from service.auth import MAX_TOKEN_DAYS, MIN_TOKEN_DAYS
 from service.migrate import current_revision, upgrade
@@ -307,8 +307,9 @@ def _projections_verified(app: Application) -> bool:
 @click.option("--position", type=click.IntRange(min=1), help="A position whose digest was kept elsewhere.")
 @click.option("--digest", help="The digest kept for --position (GET /api/v1/ledger gives both).")
 def ledger_verify(position: int | None, digest: str | None) -> None:
-    """Walk the hash chain from the start, or from --position whose --digest was kept elsewhere; exit
-    1 naming the first bad position if it is broken."""
+    """Walk the hash chain from the start, or from --position whose --digest was kept elsewhere, then
+    hash every stored document; exit 1 naming the first bad position, or each missing or changed
+    document."""
     if (position is None) != (digest is None):
         raise click.UsageError("give --position and --digest together")
     if digest is not None and not re.fullmatch(DIGEST_PATTERN, digest):
@@ -318,18 +319,30 @@ def ledger_verify(position: int | None, digest: str | None) -> None:
 
 
 def _ledger_verified(app: Application, position: int = 0, digest: str = GENESIS_HASH) -> bool:
-    """`ledger verify`, said on the terminal; whether the chain is intact."""
+    """`ledger verify`, said on the terminal; whether the chain and the documents are intact."""
     result = ledger.verify_chain(app.db, app.store, position=position, digest=digest)
-    if result.ok:
-        start = f" from position {position} (digest matches)" if position else ""
-        click.echo(f"ledger intact: {result.checked} events verified{start}")
-        click.echo(f"head: position {result.verified_to}, digest {result.digest}")
+    if not result.ok:
+        click.echo(
+            f"ledger BROKEN at position {result.first_bad_position}: {result.reason}"
+            f" ({result.checked} events verified before it)",
+            err=True,
+        )
+        return False
+    start = f" from position {position} (digest matches)" if position else ""
+    click.echo(f"ledger intact: {result.checked} events verified{start}")
+    click.echo(f"head: position {result.verified_to}, digest {result.digest}")
+    with app.db.read() as conn:
+        check = documents.verify_stored(conn)
+    if check.ok:
+        click.echo(
+            f"documents intact: {check.checked} stored, {check.named} named by the log, each matches its hash"
+        )
         return True
-    click.echo(
-        f"ledger BROKEN at position {result.first_bad_position}: {result.reason}"
-        f" ({result.checked} events verified before it)",
-        err=True,
-    )
+    click.echo(f"documents BROKEN: {len(check.faults)} of them", err=True)
+    for fault in check.faults[:DIFFERENCES_SHOWN]:
+        click.echo(f"  {fault}", err=True)
+    if len(check.faults) > DIFFERENCES_SHOWN:
+        click.echo(f"  ... and {len(check.faults) - DIFFERENCES_SHOWN} more", err=True)
     return False
 
 

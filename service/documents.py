@@ -8,6 +8,7 @@ may name in an act only a document they may read: knowing a hash gives nothing.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,8 @@ from domain.actors import Actor
 from domain.calendar import format_timestamp
 from domain.documents import MediaType, UnsupportedDocument
 from domain.errors import InvalidInput, Message, NotFound
-from events.schema import candidacies, case_documents, document_uploads, documents
+from domain.events import DOCUMENT_EVENTS
+from events.schema import candidacies, case_documents, document_uploads, documents, events
 from events.unit_of_work import WriteTransaction
 
 # A thumbnail's longer side, in pixels: twice what a page shows, for sharp phone screens.
@@ -124,7 +126,8 @@ def store(tx: WriteTransaction, actor: Actor, upload: Upload) -> StoredDocument:
         "uploaded_at": at,
     }
     # Two uploads of the same bytes at once: one inserts, the other finds it stored (never an update).
-    new = tx.conn.execute(_insert_new(tx.conn, documents).values(row)).rowcount == 1
+    inserted = _insert_new(tx.conn, documents).values(row).returning(documents.c.sha256)
+    new = tx.conn.execute(inserted).first() is not None
     uploader = {"sha256": upload.sha256, "username": actor.username, "uploaded_at": at}
     tx.conn.execute(_insert_new(tx.conn, document_uploads).values(uploader))
     kept = tx.conn.execute(
@@ -215,3 +218,55 @@ def case_documents_by_position(conn: Connection, candidacy_id: str) -> dict[int,
             {"sha256": sha256, "filename": filename, "is_image": MediaType(media_type).is_image}
         )
     return named
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFault:
+    sha256: str
+    fault: str  # "missing" (named, not stored) or "changed" (its bytes do not match its hash)
+    named_at: int | None  # the position of the first event naming it, if any
+
+    def __str__(self) -> str:
+        where = (
+            f" (named at position {self.named_at})" if self.named_at is not None else " (named by no event)"
+        )
+        if self.fault == "missing":
+            return f"document {self.sha256}{where}: missing"
+        return f"document {self.sha256}{where}: its bytes do not match its hash"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentCheck:
+    checked: int  # stored documents whose bytes were hashed
+    named: int  # distinct documents the log names
+    faults: list[DocumentFault]
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+
+def verify_stored(conn: Connection) -> DocumentCheck:
+    """Every document the log names is stored, and every stored document's bytes hash to its address
+    (what `ledger verify` adds to the chain's walk). One document's bytes are held at a time."""
+    named_at: dict[str, int] = {}
+    naming = select(events.c.position, events.c.data).where(events.c.type.in_(_NAMING_TYPES))
+    for position, data in conn.execute(naming.order_by(events.c.position).execution_options(yield_per=1000)):
+        for sha256 in json.loads(data).get("documents", ()):
+            named_at.setdefault(sha256, position)
+    faults, checked, stored = [], 0, set()
+    rows = conn.execute(
+        select(documents.c.sha256, documents.c.content)
+        .order_by(documents.c.sha256)
+        .execution_options(yield_per=1)
+    )
+    for sha256, content in rows:
+        checked += 1
+        stored.add(sha256)
+        if document_rules.content_address(bytes(content)) != sha256:
+            faults.append(DocumentFault(sha256, "changed", named_at.get(sha256)))
+    faults += [DocumentFault(s, "missing", p) for s, p in named_at.items() if s not in stored]
+    return DocumentCheck(checked, len(named_at), sorted(faults, key=lambda f: (f.named_at or 0, f.sha256)))
+
+
+_NAMING_TYPES = [event_type.type_name for event_type in DOCUMENT_EVENTS]

@@ -1,0 +1,74 @@
+"""Documents for tests, made here: real photos and PDFs, and the hostile uploads a service must refuse."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from PIL import Image
+
+
+def pdf(text: str = "Daftar hadir sosialisasi") -> bytes:
+    """A small, valid one-page PDF (an attendance list)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def photo(width: int = 800, height: int = 600, colour: tuple[int, int, int] = (40, 120, 60)) -> bytes:
+    """A JPEG photo."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def decompression_bomb() -> bytes:
+    """A PNG of a few hundred kilobytes that would decode to 400 megapixels."""
+    out = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def zip_archive() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("payload.html", "<script>alert(1)</script>")
+    return out.getvalue()
+
+
+HTML_AS_PDF = b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>"
+
+
+def polyglots() -> dict[str, bytes]:
+    """Files that are a PDF, JPEG or PNG and something else too."""
+    return {
+        "jpeg-with-a-zip": photo() + zip_archive(),
+        "jpeg-with-a-pdf": photo() + pdf(),
+        "png-with-a-pdf-after-its-end": png() + pdf(),
+        "pdf-with-a-zip-after-its-end": pdf() + zip_archive(),
+        "jpeg-with-markup": photo()[:20] + b"<html><script>alert(1)</script>" + photo()[20:],
+    }
