@@ -93,7 +93,8 @@ def security_headers(response: Response) -> Response:
     elif request.blueprint == "pages":
         # A page may hold case data, and takes nothing from anywhere but this site.
         response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["Content-Security-Policy"] = pages.CONTENT_SECURITY_POLICY
+        # A document served from a page keeps its own, stricter policy.
+        response.headers.setdefault("Content-Security-Policy", pages.CONTENT_SECURITY_POLICY)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
     return response

@@ -8,8 +8,11 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from domain.criteria import Criterion
+from domain.documents import DocumentTooLarge, UnsupportedDocument
+from domain.errors import InvalidInput, Message
 from domain.fostering import FosteringAct
 from domain.lifecycle import Action
+from service import documents
 from service.schemas import ACTION_SCHEMAS
 
 LISTS = frozenset({"agencies", "speakers", "topics", "fostering_officers"})  # one item per line
@@ -25,6 +28,28 @@ FOSTERING_ACTS = {
     "tutup": FosteringAct.CLOSE_REPORT,
     "evaluasi": FosteringAct.EVALUATE,
 }
+
+
+# The files one form may carry (photos, an attendance list, a decree), each at most
+# MAX_ATTACHMENT_BYTES: what a request of the form may weigh follows.
+MAX_FILES_PER_FORM = 4
+
+
+def uploads_of(sent: list[tuple[str | None, bytes]], limit: int) -> tuple[documents.Upload, ...]:
+    """The files a form sent in its `documents` field, each checked as an upload over the API is (the
+    same file twice is one); a refusal is the field's."""
+    if len(sent) > MAX_FILES_PER_FORM:
+        raise InvalidInput.field(
+            "documents", Message("at most {limit} files at once", limit=MAX_FILES_PER_FORM)
+        )
+    checked: dict[str, documents.Upload] = {}
+    for filename, content in sent:
+        try:
+            upload = documents.inspect_upload(filename, content, limit=limit)
+        except (DocumentTooLarge, UnsupportedDocument) as error:
+            raise InvalidInput.field("documents", error.detail) from error
+        checked.setdefault(upload.sha256, upload)
+    return tuple(checked.values())
 
 
 def body_of(action: Action, form: MultiDict[str, str]) -> dict[str, Any]:

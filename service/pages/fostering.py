@@ -28,8 +28,9 @@ from domain.fostering import (
     ReportCategory,
     VerifyReport,
 )
-from service import handlers
-from service.pages.views import blp, case_page_with, signed_in_user
+from service import handlers, web
+from service.pages import forms
+from service.pages.views import blp, case_page_with, sent_documents, signed_in_user
 from service.problems import flatten_errors
 from service.schemas import (
     ActivityCreateSchema,
@@ -46,36 +47,49 @@ from service.web import application
 FORMS: dict[str, tuple[type[Schema], Any, Any]] = {
     "petugas": (
         OfficersSchema,
-        lambda d, _: AssignOfficers(tuple(d["officers"]), d["decree_number"], d["decree_date"]),
+        lambda d, _: AssignOfficers(
+            tuple(d["officers"]), d["decree_number"], d["decree_date"], tuple(d["documents"])
+        ),
         handlers.assign_officers,
     ),
     "kegiatan": (
         ActivityCreateSchema,
         lambda d, _: RecordActivity(
-            ActivityKind(d["kind"]), d["held_on"], d["participants"], d["summary"], tuple(d["topics"])
+            ActivityKind(d["kind"]),
+            d["held_on"],
+            d["participants"],
+            d["summary"],
+            tuple(d["topics"]),
+            tuple(d["documents"]),
         ),
         handlers.record_activity,
     ),
     "laporan": (
         VillageReportCreateSchema,
         lambda d, _: ReceiveReport(
-            d["received_at"], Channel(d["channel"]), ReportCategory(d["category"]), d["summary"]
+            d["received_at"],
+            Channel(d["channel"]),
+            ReportCategory(d["category"]),
+            d["summary"],
+            tuple(d["documents"]),
         ),
         handlers.work_on_report,
     ),
     "verifikasi": (
         VerifyReportSchema,
-        lambda d, report_id: VerifyReport(report_id, d["notes"]),
+        lambda d, report_id: VerifyReport(report_id, d["notes"], tuple(d["documents"])),
         handlers.work_on_report,
     ),
     "tutup": (
         CloseReportSchema,
-        lambda d, report_id: CloseReport(report_id, Outcome(d["outcome"]), d["notes"], d.get("referred_to")),
+        lambda d, report_id: CloseReport(
+            report_id, Outcome(d["outcome"]), d["notes"], d.get("referred_to"), tuple(d["documents"])
+        ),
         handlers.work_on_report,
     ),
     "evaluasi": (
         EvaluationCreateSchema,
-        lambda d, _: Evaluate(d["period"], Rating(d["rating"]), d["notes"]),
+        lambda d, _: Evaluate(d["period"], Rating(d["rating"]), d["notes"], tuple(d["documents"])),
         handlers.evaluate,
     ),
 }
@@ -115,6 +129,7 @@ def _with_offset(local: str) -> str:
 
 @blp.post("/kasus/<candidacy_id>/pembinaan/<form_name>")
 @blp.post("/kasus/<candidacy_id>/laporan/<report_id>/<form_name>")
+@web.takes_uploads(forms.MAX_FILES_PER_FORM)
 def foster(candidacy_id: str, form_name: str, report_id: str | None = None) -> BaseResponse | tuple[str, int]:
     actor = signed_in_user()
     if form_name not in FORMS or (report_id is None) != (form_name not in ("verifikasi", "tutup")):
@@ -126,9 +141,13 @@ def foster(candidacy_id: str, form_name: str, report_id: str | None = None) -> B
     failed = form_name if report_id is None else f"{form_name}-{report_id}"
     retry = {"actor": actor, "candidacy_id": candidacy_id, "failed": failed, "sent": request.form}
     try:
-        values = schema().load(body_of(schema, request.form))
+        body = body_of(schema, request.form)
+        uploads = sent_documents()
+        body["documents"] = [upload.sha256 for upload in uploads]
+        values = schema().load(body)
         command = handlers.FosterCase(candidacy_id, command_of(values, report_id), expected_version=version)
-        application().execute(handler, actor, command, request_id=g.request_id)
+        with_files = handlers.WithUploads(uploads, handler, command)
+        application().execute(handlers.with_uploads, actor, with_files, request_id=g.request_id)
     except ValidationError as error:
         return case_page_with(**retry, errors=flatten_errors(error.messages)), 422
     except InvalidInput as error:

@@ -21,6 +21,7 @@ from flask_babel import format_date, format_datetime, format_timedelta, get_loca
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from domain import rules
@@ -44,6 +45,7 @@ from service import (
     accounts,
     audit,
     cases,
+    documents,
     fostering,
     fostering_report,
     handlers,
@@ -51,6 +53,7 @@ from service import (
     performance_report,
     register,
     registry,
+    web,
 )
 from service.pages import LANGUAGES, forms
 from service.pages.wording import (
@@ -271,6 +274,7 @@ def case_page(candidacy_id: str) -> str:
 
 
 @blp.post("/kasus/<candidacy_id>/<action>")
+@web.takes_uploads(forms.MAX_FILES_PER_FORM)
 def act_on_case(candidacy_id: str, action: str) -> BaseResponse | tuple[str, int]:
     """An action's form: checked by the action's schema, then the same command as over the API, for
     the version of the case the form was shown with (a form for an older version is refused)."""
@@ -282,13 +286,21 @@ def act_on_case(candidacy_id: str, action: str) -> BaseResponse | tuple[str, int
     if version is None:
         return render_template("problem.html", problem="stale_form"), 400
     retry = {"actor": actor, "candidacy_id": candidacy_id, "failed": chosen.value, "sent": request.form}
+    schema = ACTION_SCHEMAS[chosen]()
     try:
-        values = ACTION_SCHEMAS[chosen]().load(forms.body_of(chosen, request.form))
+        body = forms.body_of(chosen, request.form)
+        uploads = sent_documents() if "documents" in schema.fields else ()
+        if uploads:
+            body["documents"] = [upload.sha256 for upload in uploads]
+        values = schema.load(body)
     except ValidationError as error:
         return case_page_with(**retry, errors=flatten_errors(error.messages)), 422
+    except InvalidInput as error:
+        return case_page_with(**retry, errors=error.errors), 422
     command = ActOnCase(candidacy_id, case_command(chosen, values), expected_version=version)
     try:
-        application().execute(handlers.act, actor, command, request_id=g.request_id)
+        with_files = handlers.WithUploads(uploads, handlers.act, command)
+        application().execute(handlers.with_uploads, actor, with_files, request_id=g.request_id)
     except StaleVersion:
         return case_page_with(
             **retry,
@@ -302,6 +314,12 @@ def act_on_case(candidacy_id: str, action: str) -> BaseResponse | tuple[str, int
         return case_page_with(**retry, refusal=error.detail), 409
     session["notice"] = chosen.value
     return redirect(url_for(".case_page", candidacy_id=candidacy_id), 303)
+
+
+def sent_documents() -> tuple[documents.Upload, ...]:
+    """The files sent with the form, checked (InvalidInput on `documents`)."""
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    return forms.uploads_of(web.uploaded_files("documents", limit), limit)
 
 
 def forms_for(actor: Actor, case: dict[str, Any]) -> dict[str, Any]:
@@ -351,9 +369,15 @@ def case_page_with(
     case = application().query(cases.get_case, actor, candidacy_id)
     timeline = application().query(cases.case_events, actor, candidacy_id)
     fostered = application().query(_fostering_of, actor, case) if case["fostering"] else None
+    named = application().query(documents.case_documents_by_position, case["id"])
     return render_template(
         "case.html",
         case=case,
+        documents=named,
+        upload_limits={
+            "files": forms.MAX_FILES_PER_FORM,
+            "megabytes": current_app.config["MAX_ATTACHMENT_BYTES"] // (1024 * 1024),
+        },
         timeline=timeline,
         fostered=fostered,
         fostering_forms=forms_for(actor, case) if fostered else {"acts": []},
@@ -594,6 +618,25 @@ def _not_permitted(_: NotPermitted) -> tuple[str, int]:
 @blp.errorhandler(DomainError)
 def _refused(error: DomainError) -> tuple[str, int]:
     return render_template("problem.html", problem="refused", detail=error.detail), 409
+
+
+@blp.get("/dokumen/<sha256>")
+def document(sha256: str) -> BaseResponse:
+    """A document of a case the user may read (or one they uploaded): a photo shown, a PDF downloaded."""
+    return web.document_response(application().query(documents.read, signed_in_user(), sha256))
+
+
+@blp.get("/dokumen/<sha256>/kecil")
+def document_thumbnail(sha256: str) -> BaseResponse:
+    return web.thumbnail_response(application().query(documents.read, signed_in_user(), sha256))
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def _too_large(_: RequestEntityTooLarge) -> tuple[str, int]:
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"] // (1024 * 1024)
+    return render_template(
+        "problem.html", problem="too_large", megabytes=limit, files=forms.MAX_FILES_PER_FORM
+    ), 413
 
 
 @blp.errorhandler(CSRFError)

@@ -66,6 +66,7 @@ FIELDS = {
     "decree_date": _l("Decree date"),
     "fostering_officers": _l("Fostering officers (one per line)"),
     "reason": _l("Reason"),
+    "documents": _l("Documents (photos, PDF)"),
     "village_code": _l("Village"),
     "rationale": _l("Why this village"),
     "migrant_workers": _l("Migrant workers from the village"),

@@ -4,6 +4,7 @@ a case's page. On both databases."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -12,13 +13,16 @@ import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from domain.accounts import AccountChange
+from events.schema import documents as documents_table
 from service import accounts
 from service.application import Application
+from tests import samples
 from tests.conftest import FakeClock, World
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, snapshot
 
 pytestmark = pytest.mark.usefixtures("registry")
 
@@ -993,3 +997,99 @@ def test_the_fostering_dashboard_and_its_spreadsheet(
     browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
     admin_signs_in(browser, application)
     assert browser.get("/pembinaan").status_code == 403
+
+
+def test_an_activity_form_carries_its_photo_and_attendance_list(
+    browser: FlaskClient, api: Api, application: Application
+) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "head")
+    page = text_of(browser.get(f"/kasus/{case['id']}"))
+    assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+    activity = {
+        "kind": "socialization",
+        "held_on": "2024-05-20",
+        "participants": "85",
+        "summary": "Sosialisasi.",
+    }
+    files = [
+        (io.BytesIO(samples.photo(1200, 900)), "foto kegiatan.jpg"),
+        (io.BytesIO(samples.pdf()), "daftar hadir.pdf"),
+    ]
+    sent = foster_form(browser, case["id"], "pembinaan/kegiatan", {**activity, "documents": files}, version=5)
+    assert sent.status_code == 303, text_of(sent)
+
+    page = text_of(browser.get(f"/kasus/{case['id']}"))
+    photo, attendance = (
+        hashlib.sha256(samples.photo(1200, 900)).hexdigest(),
+        hashlib.sha256(samples.pdf()).hexdigest(),
+    )
+    assert f'src="/dokumen/{photo}/kecil"' in page and 'alt="Foto: foto kegiatan.jpg"' in page
+    assert f'href="/dokumen/{attendance}"' in page and "daftar hadir.pdf" in page
+    thumbnail = browser.get(f"/dokumen/{photo}/kecil")
+    assert (thumbnail.status_code, thumbnail.mimetype) == (200, "image/jpeg")
+    assert browser.get(f"/dokumen/{attendance}").data == samples.pdf()
+    listed = api.get("auditor", f"/api/v1/candidacies/{case['id']}/activities").get_json()["items"]
+    assert sorted(listed[0]["documents"]) == sorted([photo, attendance])
+    browser.post("/keluar", data={"csrf_token": csrf_token(browser, "/tugas")})
+    assert sign_in(browser, "sukabumi_head").status_code == 303
+    assert browser.get(f"/dokumen/{photo}").status_code == 404
+
+
+def test_a_form_with_a_hostile_file_says_so_and_records_nothing(
+    browser: FlaskClient, api: Api, application: Application
+) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "head")
+    before = snapshot(application)
+    activity = {"kind": "visit", "held_on": "2024-05-20", "participants": "3", "summary": "Sambang."}
+    hostile = {**activity, "documents": [(io.BytesIO(samples.HTML_AS_PDF), "surat.pdf")]}
+    refused = foster_form(browser, case["id"], "pembinaan/kegiatan", hostile, version=5)
+    assert refused.status_code == 422
+    assert "Dokumen (foto, PDF)" in text_of(refused)
+    assert "hanya dokumen PDF, JPEG dan PNG yang diterima" in text_of(refused)
+    with_a_good_file_and_a_bad_field = {
+        **activity,
+        "participants": "banyak",
+        "documents": [(io.BytesIO(samples.photo()), "foto.jpg")],
+    }
+    refused = foster_form(
+        browser, case["id"], "pembinaan/kegiatan", with_a_good_file_and_a_bad_field, version=5
+    )
+    assert refused.status_code == 422
+    assert snapshot(application) == before
+    with application.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(documents_table)).scalar_one() == 0
+
+
+def test_a_designation_form_carries_its_decree(browser: FlaskClient, api: Api) -> None:
+    case = api.case_at("assessed")
+    sign_in(browser, "head")
+    form = {
+        "decree_number": "W11.IMI.4-UM.01.01-0416",
+        "decree_date": "2024-04-16",
+        "fostering_officers": "Officer",
+        "documents": [(io.BytesIO(samples.pdf("SK")), "SK Desa Binaan.pdf")],
+    }
+    token = csrf_token(browser, f"/kasus/{case['id']}")
+    sent = browser.post(f"/kasus/{case['id']}/designate", data={**form, "version": "4", "csrf_token": token})
+    assert sent.status_code == 303, text_of(sent)
+    decree = hashlib.sha256(samples.pdf("SK")).hexdigest()
+    assert api.case("auditor", case["id"])["designated"]["documents"] == [decree]
+    assert f'href="/dokumen/{decree}"' in text_of(browser.get(f"/kasus/{case['id']}"))
+
+
+def test_a_form_too_large_to_read_gets_a_page_that_says_so(
+    browser: FlaskClient, api: Api, app: Flask
+) -> None:
+    case = api.case_at("assessed")
+    api.acted("head", case["id"], "designate")
+    sign_in(browser, "head")
+    limit = app.config["MAX_ATTACHMENT_BYTES"]
+    files = [(io.BytesIO(b"%PDF-" + b"x" * limit), f"besar-{n}.pdf") for n in range(5)]
+    form = {"kind": "visit", "held_on": "2024-05-20", "participants": "3", "summary": "x", "documents": files}
+    refused = foster_form(browser, case["id"], "pembinaan/kegiatan", form, version=5)
+    assert refused.status_code == 413
+    assert "Berkas terlalu besar" in text_of(refused)
