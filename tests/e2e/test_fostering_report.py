@@ -9,7 +9,9 @@ from typing import Any
 
 import openpyxl
 import pytest
+from flask import Flask
 
+from tests import samples
 from tests.conftest import FakeClock
 from tests.e2e.conftest import CASES, Api
 
@@ -24,6 +26,18 @@ def post(api: Api, username: str, path: str, body: dict[str, Any]) -> dict[str, 
     response = api.client.post(f"{CASES}/{path}", json=body, headers=api.world.headers(username))
     assert response.status_code in (200, 201), response.get_data(as_text=True)
     return response.get_json()
+
+
+def upload(api: Api, username: str, content: bytes, filename: str) -> str:
+    file = (io.BytesIO(content), filename)
+    response = api.client.post(
+        "/api/v1/documents",
+        data={"file": file},
+        content_type="multipart/form-data",
+        headers=api.world.headers(username),
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["sha256"]
 
 
 def activity(kind: str, held_on: str, participants: int) -> dict[str, Any]:
@@ -87,6 +101,20 @@ def year(api: Api, clock: FakeClock) -> str:
     urgent: dict[str, Any] = {}
     for at, username, path, body in steps:
         clock.set(at)
+        if path == "activities":  # each with its photo and its attendance list
+            held_on = body["held_on"]
+            body = {
+                **body,
+                "documents": [
+                    upload(
+                        api,
+                        username,
+                        samples.photo(colour=(int(held_on[5:7]) * 20, int(held_on[8:]) * 8, 30)),
+                        f"foto-{held_on}.jpg",
+                    ),
+                    upload(api, username, samples.pdf(f"Daftar hadir {held_on}"), f"hadir-{held_on}.pdf"),
+                ],
+            }
         done = post(api, username, f"{case['id']}/{path}", body)
         if body.get("category") == "suspected_trafficking":
             urgent = done
@@ -157,6 +185,22 @@ def test_the_report_as_of_three_days_is_what_had_been_recorded_by_each(api: Api,
         api.get("auditor", "/api/v1/reports/fostering", year=2024).get_json()["offices"]
         == december["offices"]
     )
+
+
+def test_each_activity_carries_its_photo_and_attendance_list_for_every_reader(
+    api: Api, app: Flask, year: str
+) -> None:
+    activities = api.get("auditor", f"{CASES}/{year}/activities").get_json()["items"]
+    assert len(activities) == 4
+    for item in activities:
+        photo, attendance = item["documents"]
+        shown = api.get("supervisor", f"/api/v1/documents/{photo}")
+        assert (shown.status_code, shown.mimetype) == (200, "image/jpeg")
+        kept = api.get("auditor", f"/api/v1/documents/{attendance}")
+        assert kept.data == samples.pdf(f"Daftar hadir {item['held_on']}")
+    verified = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "documents intact: 8 stored, 8 named by the log" in verified.output
 
 
 def test_the_report_by_scope_and_as_csv(api: Api, year: str) -> None:
