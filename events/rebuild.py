@@ -23,6 +23,7 @@ from events.projections import (
     ReadModels,
     add_to_pipeline_counts,
     insert_rows,
+    project_case_documents,
     project_fostering,
     project_organisation,
     project_targets,
@@ -60,6 +61,7 @@ def replay(
         project_organisation(conn, batch, models)
         # A case's fostering rows in log order: a report's steps follow its receipt.
         project_fostering(conn, batch, models)
+        project_case_documents(conn, batch, models)
         replayed += len(batch)
         if progress:
             progress(len(batch))

@@ -247,6 +247,9 @@ def test_a_changed_document_is_not_served_and_ledger_verify_names_it(
     intact = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert intact.exit_code == 0, intact.output
     assert "documents intact: 2 stored, 2 named" in intact.output
+    # The read model of which case names which document replays from the log as it stands.
+    replayed = app.test_cli_runner().invoke(args=["projections", "verify"])
+    assert replayed.exit_code == 0, replayed.output
 
     change_stored_bytes(application, attendance, samples.pdf("Daftar hadir yang dipalsukan"))
 
