@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from domain import rules
 from domain.actors import OFFICE_ROLES, Actor, Role
@@ -264,6 +264,43 @@ class Evaluate:
 
 
 FosteringCommand = AssignOfficers | RecordActivity | ReceiveReport | VerifyReport | CloseReport | Evaluate
+
+
+def fostering_command(act: FosteringAct, values: Mapping[str, Any], report_id: str = "") -> FosteringCommand:
+    """The command of an act from its validated values (a report's steps name the report); lists
+    become tuples, as commands and events are frozen values."""
+    documents = tuple(values.get("documents", ()))
+    match act:
+        case FosteringAct.ASSIGN_OFFICERS:
+            return AssignOfficers(
+                tuple(values["officers"]), values["decree_number"], values["decree_date"], documents
+            )
+        case FosteringAct.RECORD_ACTIVITY:
+            return RecordActivity(
+                ActivityKind(values["kind"]),
+                values["held_on"],
+                values["participants"],
+                values["summary"],
+                tuple(values.get("topics", ())),
+                documents,
+            )
+        case FosteringAct.RECEIVE_REPORT:
+            return ReceiveReport(
+                values["received_at"],
+                Channel(values["channel"]),
+                ReportCategory(values["category"]),
+                values["summary"],
+                documents,
+            )
+        case FosteringAct.VERIFY_REPORT:
+            return VerifyReport(report_id, values["notes"], documents)
+        case FosteringAct.CLOSE_REPORT:
+            return CloseReport(
+                report_id, Outcome(values["outcome"]), values["notes"], values.get("referred_to"), documents
+            )
+        case FosteringAct.EVALUATE:
+            return Evaluate(values["period"], Rating(values["rating"]), values["notes"], documents)
+    raise ValueError(f"not a fostering act: {act!r}")
 
 
 @dataclass(frozen=True, slots=True)

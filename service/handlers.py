@@ -125,6 +125,17 @@ def evaluate(tx: WriteTransaction, actor: Actor, command: FosterCase) -> dict[st
     return fostering.get_evaluation(tx.conn, recorded.position)
 
 
+# The handler of each fostering act, for the API and the pages alike.
+FOSTERING_HANDLERS: dict[fostering_rules.FosteringAct, Any] = {
+    fostering_rules.FosteringAct.ASSIGN_OFFICERS: assign_officers,
+    fostering_rules.FosteringAct.RECORD_ACTIVITY: record_activity,
+    fostering_rules.FosteringAct.RECEIVE_REPORT: work_on_report,
+    fostering_rules.FosteringAct.VERIFY_REPORT: work_on_report,
+    fostering_rules.FosteringAct.CLOSE_REPORT: work_on_report,
+    fostering_rules.FosteringAct.EVALUATE: evaluate,
+}
+
+
 def set_target(tx: WriteTransaction, actor: Actor, command: SetTarget) -> dict[str, Any]:
     found = organisation.get_office(tx.conn, command.office_code)
     office = target_rules.office_for_target(actor, found, command.office_code)

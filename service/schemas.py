@@ -14,7 +14,15 @@ from domain import criteria as assessment_criteria
 from domain.actors import Role
 from domain.documents import MAX_DOCUMENTS_PER_ACT, SHA256_PATTERN, MediaType
 from domain.errors import Message
-from domain.fostering import ActivityKind, Channel, Outcome, Rating, ReportCategory, ReportStatus
+from domain.fostering import (
+    ActivityKind,
+    Channel,
+    FosteringAct,
+    Outcome,
+    Rating,
+    ReportCategory,
+    ReportStatus,
+)
 from domain.lifecycle import Action, Stage
 from domain.performance import AsOfBasis
 from domain.places import UNIT_TYPES
@@ -289,6 +297,17 @@ class EvaluationCreateSchema(StrictSchema):
     rating = _one_of(Rating)
     notes = Text(required=True, max_length=5000, multiline=True)
     documents = _documents()
+
+
+# The request schema of each fostering act, for the API and the pages alike.
+FOSTERING_SCHEMAS: dict[FosteringAct, type[Schema]] = {
+    FosteringAct.ASSIGN_OFFICERS: OfficersSchema,
+    FosteringAct.RECORD_ACTIVITY: ActivityCreateSchema,
+    FosteringAct.RECEIVE_REPORT: VillageReportCreateSchema,
+    FosteringAct.VERIFY_REPORT: VerifyReportSchema,
+    FosteringAct.CLOSE_REPORT: CloseReportSchema,
+    FosteringAct.EVALUATE: EvaluationCreateSchema,
+}
 
 
 class VillageReportQuerySchema(Schema):

@@ -9,20 +9,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from domain import fostering as fostering_rules
-from domain.fostering import (
-    ActivityKind,
-    AssignOfficers,
-    Channel,
-    CloseReport,
-    Evaluate,
-    FosteringAct,
-    Outcome,
-    Rating,
-    ReceiveReport,
-    RecordActivity,
-    ReportCategory,
-    VerifyReport,
-)
+from domain.fostering import FosteringAct, fostering_command
 from service import fostering, handlers, web
 from service.api import docs
 from service.api.candidacies import IDEMPOTENCY_HEADER, IF_MATCH_HEADER, case_reply, checked_id
@@ -58,9 +45,12 @@ def may(act: FosteringAct) -> Any:
     return web.checked_before_body(lambda caller: fostering_rules.check_role_may_foster(caller, act))
 
 
-def _perform(handler: Any, candidacy_id: str, command: Any, status: int) -> Response:
-    act = handlers.FosterCase(checked_id(candidacy_id), command, expected_version=web.expected_version())
-    return web.perform(handler, act, lambda shown: Reply.json(status, shown))
+def _perform(
+    act: FosteringAct, candidacy_id: str, values: dict[str, Any], status: int, report_id: str = ""
+) -> Response:
+    command = fostering_command(act, values, report_id)
+    foster = handlers.FosterCase(checked_id(candidacy_id), command, expected_version=web.expected_version())
+    return web.perform(handlers.FOSTERING_HANDLERS[act], foster, lambda shown: Reply.json(status, shown))
 
 
 @blp.route("/candidacies/<candidacy_id>/officers", methods=["PUT"])
@@ -72,9 +62,7 @@ def _perform(handler: Any, candidacy_id: str, command: Any, status: int) -> Resp
 def assign_officers(data: dict[str, Any], candidacy_id: str) -> Response:
     """Assign the village's fostering officers by decree (head of office); the set replaces the one
     before."""
-    command = AssignOfficers(
-        tuple(data["officers"]), data["decree_number"], data["decree_date"], tuple(data["documents"])
-    )
+    command = fostering_command(FosteringAct.ASSIGN_OFFICERS, data)
     act = handlers.FosterCase(checked_id(candidacy_id), command, expected_version=web.expected_version())
     return web.perform(handlers.assign_officers, act, case_reply(web.actor()))
 
@@ -99,15 +87,7 @@ def list_activities(args: dict[str, Any], candidacy_id: str) -> Response:
 @docs.errors(*docs.WRITE)
 def record_activity(data: dict[str, Any], candidacy_id: str) -> Response:
     """Record an activity held in the village (an assigned officer, the section head or the head)."""
-    command = RecordActivity(
-        ActivityKind(data["kind"]),
-        data["held_on"],
-        data["participants"],
-        data["summary"],
-        tuple(data["topics"]),
-        tuple(data["documents"]),
-    )
-    return _perform(handlers.record_activity, candidacy_id, command, 201)
+    return _perform(FosteringAct.RECORD_ACTIVITY, candidacy_id, data, 201)
 
 
 @blp.route("/candidacies/<candidacy_id>/village-reports", methods=["GET"])
@@ -137,14 +117,7 @@ def list_village_reports(args: dict[str, Any], candidacy_id: str) -> Response:
 def receive_report(data: dict[str, Any], candidacy_id: str) -> Response:
     """Record a residents' report: it is to be verified within 48 hours of its receipt (6 for
     suspected trafficking)."""
-    command = ReceiveReport(
-        data["received_at"],
-        Channel(data["channel"]),
-        ReportCategory(data["category"]),
-        data["summary"],
-        tuple(data["documents"]),
-    )
-    return _perform(handlers.work_on_report, candidacy_id, command, 201)
+    return _perform(FosteringAct.RECEIVE_REPORT, candidacy_id, data, 201)
 
 
 @blp.route("/candidacies/<candidacy_id>/village-reports/<report_id>/verify", methods=["POST"])
@@ -155,12 +128,7 @@ def receive_report(data: dict[str, Any], candidacy_id: str) -> Response:
 @docs.errors(*docs.WRITE)
 def verify_report(data: dict[str, Any], candidacy_id: str, report_id: str) -> Response:
     """Verify the report: it is then to be closed within 72 hours."""
-    return _perform(
-        handlers.work_on_report,
-        candidacy_id,
-        VerifyReport(report_id, data["notes"], tuple(data["documents"])),
-        200,
-    )
+    return _perform(FosteringAct.VERIFY_REPORT, candidacy_id, data, 200, report_id)
 
 
 @blp.route("/candidacies/<candidacy_id>/village-reports/<report_id>/close", methods=["POST"])
@@ -171,10 +139,7 @@ def verify_report(data: dict[str, Any], candidacy_id: str, report_id: str) -> Re
 @docs.errors(*docs.WRITE)
 def close_report(data: dict[str, Any], candidacy_id: str, report_id: str) -> Response:
     """Close a verified report with its outcome."""
-    command = CloseReport(
-        report_id, Outcome(data["outcome"]), data["notes"], data.get("referred_to"), tuple(data["documents"])
-    )
-    return _perform(handlers.work_on_report, candidacy_id, command, 200)
+    return _perform(FosteringAct.CLOSE_REPORT, candidacy_id, data, 200, report_id)
 
 
 @blp.route("/candidacies/<candidacy_id>/evaluations", methods=["GET"])
@@ -194,8 +159,7 @@ def list_evaluations(candidacy_id: str) -> Response:
 @docs.errors(*docs.WRITE)
 def evaluate(data: dict[str, Any], candidacy_id: str) -> Response:
     """Evaluate the village for a quarter (monev); a later evaluation of the quarter replaces it."""
-    command = Evaluate(data["period"], Rating(data["rating"]), data["notes"], tuple(data["documents"]))
-    return _perform(handlers.evaluate, candidacy_id, command, 201)
+    return _perform(FosteringAct.EVALUATE, candidacy_id, data, 201)
 
 
 @blp.route("/me/villages", methods=["GET"])

@@ -1,6 +1,7 @@
 """The fostering forms of a designated village's case page: officers, activities, residents' reports
-and their steps, evaluations. Each form is read into the body the API's schema checks, then the same
-command runs, for the version of the case the form was shown with."""
+and their steps, evaluations. Each form (forms.FOSTERING_ACTS says which act it is) is read into the
+body the API's schema for the act checks, then the same command runs with the same handler, for the
+version of the case the form was shown with."""
 
 from __future__ import annotations
 
@@ -15,84 +16,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from domain.calendar import SYSTEM_TIMEZONE
 from domain.errors import InvalidInput, NotFound, RuleBroken, StaleVersion
-from domain.fostering import (
-    ActivityKind,
-    AssignOfficers,
-    Channel,
-    CloseReport,
-    Evaluate,
-    Outcome,
-    Rating,
-    ReceiveReport,
-    RecordActivity,
-    ReportCategory,
-    VerifyReport,
-)
+from domain.fostering import fostering_command
 from service import handlers, web
 from service.pages import forms
 from service.pages.views import blp, case_page_with, sent_documents, signed_in_user
 from service.problems import flatten_errors
-from service.schemas import (
-    ActivityCreateSchema,
-    CloseReportSchema,
-    EvaluationCreateSchema,
-    OfficersSchema,
-    VerifyReportSchema,
-    VillageReportCreateSchema,
-)
+from service.schemas import FOSTERING_SCHEMAS
 from service.web import application
 
-# The form of each act, by its path's name (forms.FOSTERING_ACTS says which act it is): the API's
-# schema, the command it makes, the handler that runs it.
-FORMS: dict[str, tuple[type[Schema], Any, Any]] = {
-    "petugas": (
-        OfficersSchema,
-        lambda d, _: AssignOfficers(
-            tuple(d["officers"]), d["decree_number"], d["decree_date"], tuple(d["documents"])
-        ),
-        handlers.assign_officers,
-    ),
-    "kegiatan": (
-        ActivityCreateSchema,
-        lambda d, _: RecordActivity(
-            ActivityKind(d["kind"]),
-            d["held_on"],
-            d["participants"],
-            d["summary"],
-            tuple(d["topics"]),
-            tuple(d["documents"]),
-        ),
-        handlers.record_activity,
-    ),
-    "laporan": (
-        VillageReportCreateSchema,
-        lambda d, _: ReceiveReport(
-            d["received_at"],
-            Channel(d["channel"]),
-            ReportCategory(d["category"]),
-            d["summary"],
-            tuple(d["documents"]),
-        ),
-        handlers.work_on_report,
-    ),
-    "verifikasi": (
-        VerifyReportSchema,
-        lambda d, report_id: VerifyReport(report_id, d["notes"], tuple(d["documents"])),
-        handlers.work_on_report,
-    ),
-    "tutup": (
-        CloseReportSchema,
-        lambda d, report_id: CloseReport(
-            report_id, Outcome(d["outcome"]), d["notes"], d.get("referred_to"), tuple(d["documents"])
-        ),
-        handlers.work_on_report,
-    ),
-    "evaluasi": (
-        EvaluationCreateSchema,
-        lambda d, _: Evaluate(d["period"], Rating(d["rating"]), d["notes"], tuple(d["documents"])),
-        handlers.evaluate,
-    ),
-}
 LINES = frozenset({"topics"})
 INTEGERS = frozenset({"participants"})
 
@@ -132,9 +63,11 @@ def _with_offset(local: str) -> str:
 @web.takes_uploads(forms.MAX_FILES_PER_FORM)
 def foster(candidacy_id: str, form_name: str, report_id: str | None = None) -> BaseResponse | tuple[str, int]:
     actor = signed_in_user()
-    if form_name not in FORMS or (report_id is None) != (form_name not in ("verifikasi", "tutup")):
+    on_a_report = form_name in ("verifikasi", "tutup")
+    if form_name not in forms.FOSTERING_ACTS or (report_id is not None) != on_a_report:
         raise NotFound(f"no form {form_name}")
-    schema, command_of, handler = FORMS[form_name]
+    act = forms.FOSTERING_ACTS[form_name]
+    schema = FOSTERING_SCHEMAS[act]
     version = request.form.get("version", type=int)
     if version is None:
         return render_template("problem.html", problem="stale_form"), 400
@@ -145,8 +78,9 @@ def foster(candidacy_id: str, form_name: str, report_id: str | None = None) -> B
         uploads = sent_documents()
         body["documents"] = [upload.sha256 for upload in uploads]
         values = schema().load(body)
-        command = handlers.FosterCase(candidacy_id, command_of(values, report_id), expected_version=version)
-        with_files = handlers.WithUploads(uploads, handler, command)
+        command = fostering_command(act, values, report_id or "")
+        foster = handlers.FosterCase(candidacy_id, command, expected_version=version)
+        with_files = handlers.WithUploads(uploads, handlers.FOSTERING_HANDLERS[act], foster)
         application().execute(handlers.with_uploads, actor, with_files, request_id=g.request_id)
     except ValidationError as error:
         return case_page_with(**retry, errors=flatten_errors(error.messages)), 422
