@@ -8,6 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from domain import rules
+from domain.calendar import day_of
+
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 
 # The usual bands (percent achievement, rounded to one decimal): lower bound and name, best first.
@@ -68,6 +71,16 @@ class AsOfBasis(StrEnum):
 class AsOf(NamedTuple):
     day: dt.date
     basis: AsOfBasis
+
+
+def requested_report(year: int | None, requested: dt.date | None, now: dt.datetime) -> tuple[int, AsOf]:
+    """A report's year and the day it answers as of, from what was asked: `as_of` (never a day to
+    come), else the last day of a past year, else today; the year, if not asked, is `as_of`'s or this."""
+    today = day_of(now)
+    if requested is not None:
+        rules.check_not_in_future("as_of", requested, now)
+    year = year or (requested or today).year
+    return year, report_as_of(year, requested, today)
 
 
 def report_as_of(year: int, requested: dt.date | None, today: dt.date) -> AsOf:

@@ -182,33 +182,37 @@ def my_villages(conn: Connection, actor: Actor, moment: dt.datetime) -> list[dic
     """The fostered villages the caller is assigned to, by name, each with its open and overdue
     reports."""
     rules.check_may_read_cases(actor)
-    rows = conn.execute(
-        select(candidacies)
+    assigned = (
+        select(candidacies.c.id)
         .join(fostering_officers, fostering_officers.c.candidacy_id == candidacies.c.id)
         .where(fostering_officers.c.username == actor.username, candidacies.c.stage == "designated")
+    )
+    rows = conn.execute(
+        select(candidacies)
+        .where(candidacies.c.id.in_(assigned))
         .order_by(candidacies.c.village_name, candidacies.c.id)
     ).mappings()
-    found = []
-    for row in rows:
-        if not rules.may_read_office(actor, row["office_code"], row["region_code"]):
-            continue  # assigned before the office or the user moved: no longer theirs to read
-        reports = conn.execute(
-            select(village_reports).where(
-                village_reports.c.candidacy_id == row["id"], village_reports.c.closed_at.is_(None)
-            )
-        ).mappings()
-        pending = [report_of(r) for r in reports]
-        found.append(
-            {
-                "candidacy_id": row["id"],
-                "village": village_as_dict(row),
-                "office_code": row["office_code"],
-                "since": row["fostering"]["since"],
-                "open_reports": sum(r.status_at(moment) is not ReportStatus.CLOSED for r in pending),
-                "overdue_reports": sum(r.overdue_at(moment) for r in pending),
-            }
-        )
-    return found
+    # Assigned before the office or the user moved: no longer theirs to read.
+    villages = [r for r in rows if rules.may_read_office(actor, r["office_code"], r["region_code"])]
+    pending: dict[str, list[VillageReport]] = {}
+    unclosed = select(village_reports).where(
+        village_reports.c.candidacy_id.in_(assigned), village_reports.c.closed_at.is_(None)
+    )
+    for report in conn.execute(unclosed).mappings():
+        pending.setdefault(report["candidacy_id"], []).append(report_of(report))
+    return [
+        {
+            "candidacy_id": row["id"],
+            "village": village_as_dict(row),
+            "office_code": row["office_code"],
+            "since": row["fostering"]["since"],
+            "open_reports": sum(
+                r.status_at(moment) is not ReportStatus.CLOSED for r in pending.get(row["id"], [])
+            ),
+            "overdue_reports": sum(r.overdue_at(moment) for r in pending.get(row["id"], [])),
+        }
+        for row in villages
+    ]
 
 
 def overdue_reports(conn: Connection, actor: Actor, moment: dt.datetime) -> list[dict[str, Any]]:

@@ -27,7 +27,14 @@ from events.schema import activities, candidacies, evaluations, officer_assignme
 from service import organisation
 from service.fostering import report_of
 from service.organisation import OfficeHeading, visible_offices
-from service.performance_report import end_of_day, ledger_at
+from service.performance_report import (
+    STAMP_COLUMNS,
+    end_of_day,
+    ledger_at,
+    regions_read_whole,
+    report_stamp,
+    rows_by_level,
+)
 
 KINDS = [kind.value for kind in ActivityKind]
 # The stages of a case that was designated: fostered, or revoked since.
@@ -245,15 +252,9 @@ def _region_rows(
     tallies: dict[str, Tally],
     begun: list[str],
 ) -> list[dict[str, Any]]:
-    """A region's row only where the actor reads all of the region: no partial sums that look whole."""
-    members_of: dict[str, list[OfficeHeading]] = {}
-    for office in all_offices:
-        members_of.setdefault(office.region_code, []).append(office)
+    """Each region the actor reads whole, its offices' figures summed."""
     rows = []
-    for region_code in sorted({o.region_code for o in offices}):
-        members = members_of[region_code]
-        if not all(rules.may_read_office(actor, o.code, o.region_code) for o in members):
-            continue
+    for region_code, members in regions_read_whole(actor, all_offices, offices):
         total = Tally.total([tallies[o.code] for o in members if o.code in tallies], begun)
         rows.append(
             {
@@ -285,23 +286,13 @@ FOSTERING_CSV_COLUMNS = [
     "reports_overdue",
     *(f"evaluated_{rating}" for rating in RATINGS),
     "revoked",
-    "year",
-    "as_of",
-    "as_of_basis",
-    "ledger_position",
-    "ledger_digest",
+    *STAMP_COLUMNS,
 ]
 
 
 def fostering_csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
     """One row per office, then per region, then the nation, in FOSTERING_CSV_COLUMNS order."""
-    stamp = {
-        "year": report["year"],
-        "as_of": report["as_of"],
-        "as_of_basis": report["as_of_basis"],
-        "ledger_position": report["ledger"]["position"],
-        "ledger_digest": report["ledger"]["digest"],
-    }
+    stamp = report_stamp(report)
 
     def flat(level: str, code: str, name: str, region_code: str | None, f: dict[str, Any]) -> dict[str, Any]:
         reports = f["village_reports"]
@@ -327,12 +318,4 @@ def fostering_csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
             **stamp,
         }
 
-    def by_level() -> Iterator[dict[str, Any]]:
-        for row in report["offices"]:
-            yield flat("office", row["office_code"], row["office_name"], row["region_code"], row)
-        for row in report["regions"]:
-            yield flat("region", row["region_code"], row["region_name"], row["region_code"], row)
-        if report["national"] is not None:
-            yield flat("national", "ID", "Indonesia", None, report["national"])
-
-    return ([row[column] for column in FOSTERING_CSV_COLUMNS] for row in by_level())
+    return ([row[column] for column in FOSTERING_CSV_COLUMNS] for row in rows_by_level(report, flat))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, NamedTuple
@@ -357,17 +357,11 @@ def _region_rows(
     tallies: dict[str, Tally],
     moved: _MovedOffices,
 ) -> list[dict[str, Any]]:
-    """A region's row only where the actor reads all of the region: no partial sums that look whole.
-    Its target, pipeline and closings are its offices' as the organisation stood on the report's day;
-    its designations, those made by offices while they belonged to it."""
-    members_of: dict[str, list[OfficeHeading]] = {}
-    for office in all_offices:
-        members_of.setdefault(office.region_code, []).append(office)
+    """Each region the actor reads whole: its target, pipeline and closings are its offices' as the
+    organisation stood on the report's day; its designations, those made by offices while they
+    belonged to it."""
     rows = []
-    for region_code in sorted({o.region_code for o in offices}):
-        members = members_of[region_code]
-        if not all(rules.may_read_office(actor, o.code, o.region_code) for o in members):
-            continue
+    for region_code, members in regions_read_whole(actor, all_offices, offices):
         parts = [
             tallies[o.code].without_designations() if o.code in moved.codes else tallies[o.code]
             for o in members
@@ -387,8 +381,50 @@ def _region_rows(
     return rows
 
 
+def regions_read_whole(
+    actor: Actor, all_offices: list[OfficeHeading], offices: list[OfficeHeading]
+) -> Iterator[tuple[str, list[OfficeHeading]]]:
+    """The regions of `offices` (with all their offices) of which the actor reads every office: a
+    region's row is given only then, so that no partial sum looks whole."""
+    members_of: dict[str, list[OfficeHeading]] = {}
+    for office in all_offices:
+        members_of.setdefault(office.region_code, []).append(office)
+    for region_code in sorted({o.region_code for o in offices}):
+        members = members_of[region_code]
+        if all(rules.may_read_office(actor, o.code, o.region_code) for o in members):
+            yield region_code, members
+
+
 def _national(tallies: dict[str, Tally]) -> dict[str, Any]:
     return {"offices": len(tallies), **Tally.total(list(tallies.values())).figures()}
+
+
+# What every row of a report's CSV ends with: which report, read at which ledger head.
+STAMP_COLUMNS = ["year", "as_of", "as_of_basis", "ledger_position", "ledger_digest"]
+
+
+def report_stamp(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "year": report["year"],
+        "as_of": report["as_of"],
+        "as_of_basis": report["as_of_basis"],
+        "ledger_position": report["ledger"]["position"],
+        "ledger_digest": report["ledger"]["digest"],
+    }
+
+
+Flatten = Callable[[str, str, str, str | None, dict[str, Any]], dict[str, Any]]
+
+
+def rows_by_level(report: dict[str, Any], flat: Flatten) -> Iterator[dict[str, Any]]:
+    """A report's rows for a CSV: each office, then each region, then the nation, flattened by `flat`
+    from (level, code, name, region code, figures)."""
+    for row in report["offices"]:
+        yield flat("office", row["office_code"], row["office_name"], row["region_code"], row)
+    for row in report["regions"]:
+        yield flat("region", row["region_code"], row["region_name"], row["region_code"], row)
+    if report["national"] is not None:
+        yield flat("national", "ID", "Indonesia", None, report["national"])
 
 
 PERFORMANCE_CSV_COLUMNS = [
@@ -405,24 +441,14 @@ PERFORMANCE_CSV_COLUMNS = [
     "rejected",
     "withdrawn",
     "median_days_to_designation",
-    "year",
-    "as_of",
-    "as_of_basis",
-    "ledger_position",
-    "ledger_digest",
+    *STAMP_COLUMNS,
 ]
 
 
 def performance_csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
     """One row per office, then per region, then the nation, as cells in PERFORMANCE_CSV_COLUMNS
     order; each names the ledger it was read at."""
-    stamp = {
-        "year": report["year"],
-        "as_of": report["as_of"],
-        "as_of_basis": report["as_of_basis"],
-        "ledger_position": report["ledger"]["position"],
-        "ledger_digest": report["ledger"]["digest"],
-    }
+    stamp = report_stamp(report)
 
     def flat(
         level: str, code: str, name: str, region_code: str | None, figures: dict[str, Any]
@@ -439,12 +465,4 @@ def performance_csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
             **stamp,
         }
 
-    def by_level() -> Iterator[dict[str, Any]]:
-        for row in report["offices"]:
-            yield flat("office", row["office_code"], row["office_name"], row["region_code"], row)
-        for row in report["regions"]:
-            yield flat("region", row["region_code"], row["region_name"], row["region_code"], row)
-        if report["national"] is not None:
-            yield flat("national", "ID", "Indonesia", None, report["national"])
-
-    return ([row[column] for column in PERFORMANCE_CSV_COLUMNS] for row in by_level())
+    return ([row[column] for column in PERFORMANCE_CSV_COLUMNS] for row in rows_by_level(report, flat))

@@ -3,7 +3,6 @@ people are judged by, as JSON, CSV or spreadsheets."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Response
@@ -13,7 +12,7 @@ from sqlalchemy import Connection
 from domain import rules
 from domain.actors import Actor
 from domain.calendar import day_of
-from domain.performance import AsOf, report_as_of
+from domain.performance import AsOf, requested_report
 from service import fostering_report, performance_report, register, web
 from service.api import docs
 from service.schemas import (
@@ -123,14 +122,7 @@ def fostering(args: dict[str, Any]) -> Response:
 
 
 def _year_and_day(args: dict[str, Any]) -> tuple[int, AsOf]:
-    """The report's year and the day it answers as of: `as_of` if asked (never in the future), else the
-    last day of a past year, else today."""
-    now = web.application().clock()
-    requested: dt.date | None = args.get("as_of")
-    if requested is not None:
-        rules.check_not_in_future("as_of", requested, now)
-    year = args.get("year") or (requested or day_of(now)).year
-    return year, report_as_of(year, requested, day_of(now))
+    return requested_report(args.get("year"), args.get("as_of"), web.application().clock())
 
 
 def _report_reply(

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from domain import rules
 from domain.actors import Actor, Role
-from domain.calendar import day_of, latest_today
+from domain.calendar import latest_today
 from domain.commands import ActOnCase, Indicators, ProposeCandidacy, case_command
 from domain.errors import (
     ActionNotAllowed,
@@ -39,7 +39,7 @@ from domain.errors import (
 )
 from domain.fostering import may_foster
 from domain.lifecycle import Action, Stage
-from domain.performance import QUARTERS, report_as_of
+from domain.performance import QUARTERS, requested_report
 from events.store import parse_timestamp
 from service import (
     accounts,
@@ -498,18 +498,13 @@ def dashboard() -> str | tuple[str, int]:
     on the server with its numbers in a table beside it."""
     actor = signed_in_user()
     rules.check_may_read_reports(actor)
-    now = application().clock()
     try:
         args = PerformanceQuerySchema().load(_query_args("year", "region", "as_of"))
-        if args.get("as_of") is not None:
-            rules.check_not_in_future("as_of", args["as_of"], now)
+        year, when = requested_report(args.get("year"), args.get("as_of"), application().clock())
     except ValidationError as error:
         return render_template("dashboard.html", report=None, errors=flatten_errors(error.messages)), 422
     except InvalidInput as error:
         return render_template("dashboard.html", report=None, errors=error.errors), 422
-    requested = args.get("as_of")
-    year = args.get("year") or (requested or day_of(now)).year
-    when = report_as_of(year, requested, day_of(now))
     report = application().query(performance_report.performance_report, actor, year, args.get("region"), when)
     rows = report["offices"]
     widest = max([r["target"] or 0 for r in rows] + [r["designated"] for r in rows] + [1])
@@ -559,14 +554,10 @@ def fostering_spreadsheet() -> BaseResponse:
 def _fostering_report(actor: Actor) -> tuple[dict[str, Any], dict[str, Any]]:
     """The report the query asks for (year, region, as_of), and the query to link to it again."""
     rules.check_may_read_reports(actor)
-    now = application().clock()
     args = PerformanceQuerySchema().load(_query_args("year", "region", "as_of"))
-    requested = args.get("as_of")
-    if requested is not None:
-        rules.check_not_in_future("as_of", requested, now)
-    year = args.get("year") or (requested or day_of(now)).year
-    when = report_as_of(year, requested, day_of(now))
+    year, when = requested_report(args.get("year"), args.get("as_of"), application().clock())
     report = application().query(fostering_report.fostering_report, actor, year, args.get("region"), when)
+    requested = args.get("as_of")
     query = {"year": year} | ({"as_of": requested.isoformat()} if requested else {})
     return report, query
 

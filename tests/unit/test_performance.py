@@ -9,12 +9,16 @@ import statistics
 
 import pytest
 
+from domain.errors import InvalidInput
 from domain.performance import (
     QUARTERS,
+    AsOf,
+    AsOfBasis,
     achievement_pct,
     median_of_ascending,
     quarter_of,
     rating,
+    requested_report,
 )
 
 # mission.md: >= 91 Sangat Baik, 76-90 Baik, 66-75 Cukup, 51-65 Kurang, <= 50 Sangat Kurang. The
@@ -212,3 +216,26 @@ def test_median_of_ascending_days_is_that_of_the_standard_library() -> None:
     for count in range(1, 60):
         days = sorted(rng.randrange(0, 400) for _ in range(count))
         assert median_of_ascending(days) == statistics.median(days)
+
+
+# 2025-03-10 09:00 in Jakarta.
+NOW = dt.datetime(2025, 3, 10, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("year", "as_of", "expected"),
+    [
+        (None, None, (2025, AsOf(dt.date(2025, 3, 10), AsOfBasis.TODAY))),
+        (2024, None, (2024, AsOf(dt.date(2024, 12, 31), AsOfBasis.YEAR_END))),
+        (None, dt.date(2024, 6, 30), (2024, AsOf(dt.date(2024, 6, 30), AsOfBasis.REQUESTED))),
+        (2024, dt.date(2025, 1, 15), (2024, AsOf(dt.date(2025, 1, 15), AsOfBasis.REQUESTED))),
+    ],
+)
+def test_what_a_report_answers_as_of(year: int | None, as_of: dt.date | None, expected: tuple) -> None:
+    assert requested_report(year, as_of, NOW) == expected
+
+
+def test_a_report_as_of_a_day_to_come_is_refused() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        requested_report(None, dt.date(2025, 3, 12), NOW)
+    assert "as_of" in refused.value.errors
