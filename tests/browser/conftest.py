@@ -67,6 +67,16 @@ class Site:
         assert response.status_code < 300, response.text
         return response.json()
 
+    def upload(self, username: str, content: bytes, filename: str) -> str:
+        response = requests.post(
+            f"{self.url}/api/v1/documents",
+            files={"file": (filename, content)},
+            headers=self.world.headers(username),
+            timeout=30,
+        )
+        assert response.status_code in (200, 201), response.text
+        return response.json()["sha256"]
+
     def case_at(self, stage: str, village_code: str) -> dict[str, Any]:
         """A case of BOGOR moved to `stage` over the API by the section head."""
         case = self.api("officer", "POST", "/candidacies", proposal(village_code))

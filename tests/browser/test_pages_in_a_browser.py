@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from domain.calendar import day_of
+from tests import samples
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, WIDTHS, Site, sign_in
 from tests.conftest import ACTION_BODIES
 
@@ -123,7 +125,8 @@ def test_the_pages_speak_indonesian_and_english(page: Page, site: Site) -> None:
 
 
 def fostered_village(site: Site) -> str:
-    """Jogjogan, designated, with an officer, an activity, a resident's report and an evaluation."""
+    """Jogjogan, designated, with an officer, an activity (with its photo and attendance list), a
+    resident's report and an evaluation."""
     case = site.case_at("assessed", "32.01.25.2002")
     path = f"/candidacies/{case['id']}"
     site.api("head", "POST", f"{path}/designate", ACTION_BODIES["designate"])
@@ -134,6 +137,10 @@ def fostered_village(site: Site) -> str:
         "held_on": "2024-05-20",
         "participants": 64,
         "summary": "Penyuluhan TPPO.",
+        "documents": [
+            site.upload("officer", samples.photo(1600, 1200), "penyuluhan.jpg"),
+            site.upload("officer", samples.pdf(), "daftar-hadir.pdf"),
+        ],
     }
     site.api("officer", "POST", f"{path}/activities", activity)
     received = {"received_at": "2024-06-01T01:00:00Z", "channel": "whatsapp", "category": "foreign_national"}
@@ -192,3 +199,30 @@ def test_every_page_at_both_widths_and_without_serious_accessibility_faults(
         context.close()
     print(f"\nscreenshots: {folder}")
     assert faults == {}
+
+
+def test_an_officer_records_an_activity_with_a_photo_from_the_phone(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    case = site.case_at("assessed", "32.01.25.2008")  # Kopo (the proposal page, above, only shows it)
+    path = f"/candidacies/{case['id']}"
+    site.api("head", "POST", f"{path}/designate", ACTION_BODIES["designate"])
+    officers = {"officers": ["officer"], "decree_number": "W11-PIMPASA-0502", "decree_date": "2024-05-02"}
+    site.api("head", "PUT", f"{path}/officers", officers)
+    photo = tmp_path / "sambang desa.jpg"
+    photo.write_bytes(samples.photo(1200, 1600, (180, 140, 60)))  # portrait, as a phone takes it
+
+    sign_in(page, site, "officer")
+    page.goto(f"{site.url}/kasus/{case['id']}")
+    page.locator("summary", has_text="Catat kegiatan").click()
+    page.get_by_label("Kegiatan", exact=True).select_option("visit")
+    page.locator("#kegiatan-held_on").fill("2024-05-21")
+    page.get_by_label("Peserta").fill("15")
+    page.locator("#kegiatan-summary").fill("Sambang desa bersama perangkat desa.")
+    page.get_by_label("Dokumen (foto, PDF)").first.set_input_files(str(photo))
+    page.get_by_role("button", name="Catat kegiatan").click()
+
+    expect(page.get_by_text("Sambang desa bersama perangkat desa.")).to_be_visible()
+    thumbnail = page.get_by_role("img", name="Foto: sambang desa.jpg")
+    expect(thumbnail).to_be_visible()
+    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 240  # 320 tall, upright
