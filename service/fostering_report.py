@@ -29,6 +29,7 @@ from service.fostering import report_of
 from service.organisation import OfficeHeading, visible_offices
 from service.performance_report import (
     STAMP_COLUMNS,
+    UNIT_COLUMNS,
     end_of_day,
     ledger_at,
     regions_read_whole,
@@ -268,10 +269,7 @@ def _region_rows(
 
 
 FOSTERING_CSV_COLUMNS = [
-    "level",
-    "code",
-    "name",
-    "region_code",
+    *UNIT_COLUMNS,
     "villages_fostered",
     "officers_assigned",
     "activities",

@@ -399,8 +399,15 @@ def _national(tallies: dict[str, Tally]) -> dict[str, Any]:
     return {"offices": len(tallies), **Tally.total(list(tallies.values())).figures()}
 
 
-# What every row of a report's CSV ends with: which report, read at which ledger head.
+# What every row of a report's CSV begins with (the unit it is about) and ends with (which report,
+# read at which ledger head); its figures lie between.
+UNIT_COLUMNS = ["level", "code", "name", "region_code"]
 STAMP_COLUMNS = ["year", "as_of", "as_of_basis", "ledger_position", "ledger_digest"]
+
+
+def figure_columns(columns: list[str]) -> list[str]:
+    """A report's figures, for its spreadsheet's year-end table."""
+    return [c for c in columns if c not in UNIT_COLUMNS and c not in STAMP_COLUMNS]
 
 
 def report_stamp(report: dict[str, Any]) -> dict[str, Any]:
@@ -428,10 +435,7 @@ def rows_by_level(report: dict[str, Any], flat: Flatten) -> Iterator[dict[str, A
 
 
 PERFORMANCE_CSV_COLUMNS = [
-    "level",
-    "code",
-    "name",
-    "region_code",
+    *UNIT_COLUMNS,
     "target",
     "designated",
     "achievement_pct",

@@ -134,7 +134,16 @@ def _report_reply(
         return negotiated(web.csv_response(columns, rows, f"{name}.csv"))
     if wanted == "xlsx":
         heading = report_heading(scope_of(web.actor(), args.get("region"), None), report)
-        return negotiated(xlsx_response(title, heading, columns, rows, f"{name}.xlsx"))
+        return negotiated(
+            xlsx_response(
+                title,
+                heading,
+                columns,
+                rows,
+                f"{name}.xlsx",
+                summary=performance_report.figure_columns(columns),
+            )
+        )
     return negotiated(web.json_response(report))
 
 

@@ -74,7 +74,7 @@ from service.pages.wording import (
     field_label,
     say,
 )
-from service.performance_report import PIPELINE_STAGES
+from service.performance_report import PIPELINE_STAGES, figure_columns
 from service.problems import flatten_errors
 from service.schemas import (
     ACTION_SCHEMAS,
@@ -548,6 +548,7 @@ def fostering_spreadsheet() -> BaseResponse:
         fostering_report.FOSTERING_CSV_COLUMNS,
         fostering_report.fostering_csv_rows(report),
         name,
+        summary=figure_columns(fostering_report.FOSTERING_CSV_COLUMNS),
     )
 
 

@@ -261,3 +261,22 @@ def test_a_changed_document_is_not_served_and_ledger_verify_names_it(
     assert f"document {attendance}" in result.output
     assert "do not match its hash" in result.output
     assert photo not in result.output
+
+
+def test_a_forged_document_is_named_by_ledger_verify(api: Api, app: Flask, application: Application) -> None:
+    """A row slipped into the table under an address its bytes do not have."""
+    forged = hashlib.sha256(b"the genuine decree").hexdigest()
+    with application.db.engine.begin() as conn:
+        conn.execute(
+            documents.insert().values(
+                sha256=forged,
+                media_type="application/pdf",
+                size=10,
+                filename="SK.pdf",
+                content=samples.pdf("a forged decree"),
+                uploaded_at="2024-01-01T00:00:00.000000Z",
+            )
+        )
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1
+    assert f"document {forged} (named by no event): its bytes do not match its hash" in result.output

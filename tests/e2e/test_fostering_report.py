@@ -236,12 +236,12 @@ def test_a_revocation_ends_the_count_from_the_year_after(api: Api, clock: FakeCl
     )
 
 
-def sheet_of(response: Any) -> list[tuple[Any, ...]]:
+def sheet_of(response: Any, name: str = "Data") -> list[tuple[Any, ...]]:
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
-    return list(book.active.iter_rows(values_only=True))
+    return list(book[name].iter_rows(values_only=True))
 
 
 def test_the_reports_and_the_register_as_spreadsheets_with_their_header_block(api: Api, year: str) -> None:
@@ -268,6 +268,18 @@ def test_the_reports_and_the_register_as_spreadsheets_with_their_header_block(ap
     assert list(rows[7]) == csv_rows[0]  # the CSV's columns under the header block
     (bogor,) = [r for r in rows[8:] if r[1] == "BOGOR"]
     assert (bogor[csv_rows[0].index("activities")], bogor[csv_rows[0].index("participants")]) == (4, 197)
+    # The year-end table, opened first: a figure per row, a column per office, region and the nation.
+    spreadsheet = api.get("auditor", "/api/v1/reports/fostering", year=2024, format="xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(spreadsheet.get_data()))
+    assert book.sheetnames == ["Rekap", "Data"] and book.active.title == "Rekap"
+    summary = sheet_of(spreadsheet, "Rekap")
+    assert {row[0]: row[1] for row in summary[1:6]} == heading
+    units = summary[7]
+    figures = {row[0]: row[1:] for row in summary[9:]}
+    assert units[1:] == ("BOGOR", "SUKABUMI", "SURABAYA", "JABAR", "JATIM", "ID")
+    assert figures["participants"][units.index("BOGOR") - 1] == 197
+    assert figures["reports_overdue"][units.index("ID") - 1] == 1
+    assert "ledger_digest" not in figures and "level" not in figures
 
     performance = sheet_of(
         api.client.get(
