@@ -1,5 +1,6 @@
 """The Bogor example: offices, a user of every role, and cases in several stages, one designated and
-fostered (an officer assigned, a counseling held, a resident's report received).
+fostered (an officer assigned, a counseling held with its photo and attendance list, a resident's
+report received).
 
 The story is recorded through the same command handlers as any request, on a clock set to the days
 it happened (February to May 2024), so its history and reports read as they would have then.
@@ -8,11 +9,13 @@ it happened (February to May 2024), so its history and reports read as they woul
 from __future__ import annotations
 
 import datetime as dt
+import io
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from domain.accounts import AccountDraft
@@ -29,6 +32,7 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
+from domain.documents import MAX_ATTACHMENT_BYTES
 from domain.events import CANDIDACY_STREAM, TARGET_STREAM
 from domain.fostering import (
     ActivityKind,
@@ -41,7 +45,7 @@ from domain.fostering import (
 from domain.places import Office
 from events.schema import events, users
 from events.store import EventMetadata
-from service import accounts, handlers, organisation
+from service import accounts, documents, handlers, organisation
 from service.application import Application
 from service.auth import DEFAULT_TOKEN_DAYS
 
@@ -100,6 +104,44 @@ class Step:
     username: str
     village: str  # the village code names the case ("" for a target)
     command: ProposeCandidacy | CaseCommand | SetTarget | AssignOfficers | RecordActivity | ReceiveReport
+    # Documents uploaded with a fostering act, each a file name and what makes its bytes.
+    files: tuple[tuple[str, Callable[[], bytes]], ...] = ()
+
+
+def attendance_list(title: str) -> bytes:
+    """A one-page PDF naming its title: the demo's attendance list."""
+    stream = f"BT /F1 14 Tf 72 720 Td ({title}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def _activity_photo() -> bytes:
+    """A stand-in for the photo of the counseling: a drawn picture saying what it stands for."""
+    image = Image.new("RGB", (1200, 900), (46, 110, 74))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((80, 520, 1120, 820), fill=(230, 224, 205))
+    draw.text((110, 560), "Penyuluhan TPPO, balai desa Tugu Selatan (foto contoh)", fill=(30, 30, 30))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
 
 
 TARGET_BASIS = "Keputusan Menteri Hukum dan HAM M.HH-01.OT.01.01 Tahun 2024"
@@ -234,6 +276,10 @@ STORY = [
             "Penyuluhan bahaya TPPO dan cara bekerja ke luar negeri secara prosedural, di balai desa.",
             ("TPPO", "Paspor", "PMI prosedural"),
         ),
+        files=(
+            ("penyuluhan-balai-desa.jpg", _activity_photo),
+            ("daftar-hadir-2024-05-20.pdf", lambda: attendance_list("Daftar hadir penyuluhan 20 Mei 2024")),
+        ),
     ),
     Step(
         "2024-05-21T01:00:00",
@@ -248,12 +294,6 @@ STORY = [
     ),
 ]
 
-
-FOSTERING_HANDLERS: dict[type, Any] = {
-    AssignOfficers: handlers.assign_officers,
-    RecordActivity: handlers.record_activity,
-    ReceiveReport: handlers.work_on_report,
-}
 
 # The streams of the story itself (accounts and offices are opened before it).
 STORY_STREAMS = (CANDIDACY_STREAM, TARGET_STREAM)
@@ -372,9 +412,16 @@ def _record_story(app: Application) -> None:
                 case = story_app.execute(handlers.propose, actor, step.command, request_id=request_id)
                 case_ids[step.village] = case["id"]
             case AssignOfficers() | RecordActivity() | ReceiveReport():
-                fostering = handlers.FosterCase(case_ids[step.village], step.command)
-                handler = FOSTERING_HANDLERS[type(step.command)]
-                story_app.execute(handler, actor, fostering, request_id=request_id)
+                uploads = tuple(
+                    documents.inspect_upload(name, make(), limit=MAX_ATTACHMENT_BYTES)
+                    for name, make in step.files
+                )
+                command = replace(step.command, documents=tuple(upload.sha256 for upload in uploads))
+                fostering = handlers.FosterCase(case_ids[step.village], command)
+                with_files = handlers.WithUploads(
+                    uploads, handlers.FOSTERING_HANDLERS[command.act], fostering
+                )
+                story_app.execute(handlers.with_uploads, actor, with_files, request_id=request_id)
             case _:
                 command = ActOnCase(case_ids[step.village], step.command)
                 story_app.execute(handlers.act, actor, command, request_id=request_id)

@@ -880,7 +880,13 @@ def test_demo_seed_twice(app: Flask, application: Application, client: FlaskClie
         ("2024-05-21", "VillageReportReceived"),
     ]
     assert tugu["fostering"]["officers"] == [{"username": "petugas.bogor", "name": "Rina Marlina (PIMPASA)"}]
-    assert run(app, "ledger", "verify").exit_code == 0
+    # The counseling carries its photo and its attendance list, which its readers read.
+    (counseling,) = client.get(f"{CASES}/{tugu['id']}/activities", headers=auditor).get_json()["items"]
+    photo, attendance = counseling["documents"]
+    assert client.get(f"{API}/documents/{photo}", headers=auditor).mimetype == "image/jpeg"
+    assert client.get(f"{API}/documents/{attendance}", headers=auditor).mimetype == "application/pdf"
+    verified = run(app, "ledger", "verify")
+    assert verified.exit_code == 0 and "documents intact: 2 stored, 2 named" in verified.output
     assert run(app, "projections", "verify").exit_code == 0
 
 
