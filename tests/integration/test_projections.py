@@ -215,6 +215,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
         "agencies": ["Pengadilan Negeri Cibinong", "Polres Bogor", "Kodim 0621"],
         "minutes_ref": "UND-0219",
         "notes": None,
+        "documents": [],
     }
     assert a["socialized"] == {
         "at": stamp("2024-02-21T09:00:00"),
@@ -224,6 +225,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
         "speakers": ["BP3MI"],
         "attendees": 85,
         "topics": ["TPPO"],
+        "documents": [],
     }
     assert a["assessed"]["by"] == by(world, "section_head")
     assert a["assessed"]["position"] == at["A"][3]
@@ -234,6 +236,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
         "decree_number": "W11.IMI.IMI.4-UM.01.01-0416",
         "decree_date": "2024-04-16",
         "fostering_officers": ["Rina Marlina"],
+        "documents": [],
     }
     assert (a["closed"], a["returned"], a["updated_at"]) == (None, None, stamp("2024-04-16T09:00:00"))
     assert a["indicators"] == {
@@ -265,6 +268,7 @@ def test_live_projection_of_a_realistic_history(application: Application, world:
         "meets_criteria": True,
         "criteria": {"migrant_worker_base": True},
         "notes": None,
+        "documents": [],
     }
     # The return keeps the assessment it sent back; the new one replaces it.
     assert c["returned"] == {

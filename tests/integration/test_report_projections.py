@@ -27,6 +27,7 @@ from domain.commands import (
     Socialize,
     Withdraw,
 )
+from domain.documents import MAX_ATTACHMENT_BYTES
 from domain.errors import NotFound, NotPermitted, StaleVersion
 from domain.fostering import (
     ActivityKind,
@@ -55,8 +56,9 @@ from events.schema import (
     targets,
 )
 from events.store import EventStore, format_timestamp
-from service import handlers
+from service import documents, handlers
 from service.application import Application
+from tests import samples
 from tests.conftest import FakeClock, World, by, load_areas
 from tests.integration.support import read_model_snapshot
 from tests.integration.test_projections import BatchedStore
@@ -77,6 +79,7 @@ FOSTERING_TABLES = {
     "activities",
     "village_reports",
     "evaluations",
+    "case_documents",
 }
 REPORT_TABLES = {
     "candidacies",
@@ -188,13 +191,8 @@ class Story:
         self._happened(name, stage, None if isinstance(command, Return) else username)
 
     def foster(self, name: str, username: str, command: FosteringCommand) -> dict[str, Any]:
-        handler = {
-            AssignOfficers: handlers.assign_officers,
-            RecordActivity: handlers.record_activity,
-            Evaluate: handlers.evaluate,
-        }.get(type(command), handlers.work_on_report)
         return self.application.execute(
-            handler,
+            handlers.FOSTERING_HANDLERS[command.act],
             self.world.actors[username],
             handlers.FosterCase(self.cases[name], command),
             request_id=f"req-{name}-{command.act}-{self.now}",
@@ -313,7 +311,12 @@ def story(application: Application, world: World, clock: FakeClock) -> Story:
     # (the second report is left open), an evaluation; and C's designation revoked.
     s.at("2025-01-10T01:00:00Z")
     s.foster("A", "head", AssignOfficers(("officer",), "W11-PIMPASA-01", dt.date(2025, 1, 10)))
-    s.foster("A", "officer", RecordActivity(ActivityKind.COUNSELING, dt.date(2025, 1, 10), 60, "Penyuluhan."))
+    photo = documents.inspect_upload("penyuluhan.jpg", samples.photo(), limit=MAX_ATTACHMENT_BYTES)
+    application.execute(handlers.store_document, world.actors["officer"], photo, request_id="upload")
+    counseling = RecordActivity(
+        ActivityKind.COUNSELING, dt.date(2025, 1, 10), 60, "Penyuluhan.", documents=(photo.sha256,)
+    )
+    s.foster("A", "officer", counseling)
     received_at = dt.datetime(2025, 1, 10, 0, 30, tzinfo=dt.UTC)
     urgent = ReceiveReport(received_at, Channel.WHATSAPP, ReportCategory.SUSPECTED_TRAFFICKING, "Perekrut.")
     report = s.foster("A", "officer", urgent)

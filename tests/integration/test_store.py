@@ -163,6 +163,7 @@ def test_payload_round_trips_through_the_log(database: Database, store: EventSto
         "agencies": ["Polres Bogor", "Kodim 0621"],
         "minutes_ref": "UND-0007",
         "notes": None,
+        "documents": [],
     }
     assert store.registry.decode(loaded.type, loaded.schema_version, loaded.data) == coordinated(7)
 
