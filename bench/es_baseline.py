@@ -132,6 +132,7 @@ class Candidacy(Aggregate):
         agencies: list[str],
         minutes_ref: str,
         notes: str | None,
+        documents: list[str],  # as ours carry: the SHA-256 of each document named
         actor: dict[str, Any],
         request_id: str,
     ) -> None:
@@ -152,6 +153,7 @@ class Candidacy(Aggregate):
         speakers: list[str],
         attendees: int,
         topics: list[str],
+        documents: list[str],  # as ours carry: the SHA-256 of each document named
         actor: dict[str, Any],
         request_id: str,
     ) -> None:
@@ -173,6 +175,7 @@ class Candidacy(Aggregate):
         meets_criteria: bool,
         criteria: dict[str, bool],
         notes: str | None,
+        documents: list[str],  # as ours carry: the SHA-256 of each document named
         actor: dict[str, Any],
         request_id: str,
     ) -> None:
@@ -198,6 +201,7 @@ class Candidacy(Aggregate):
         decree_number: str,
         decree_date: dt.date,
         fostering_officers: list[str],
+        documents: list[str],  # as ours carry: the SHA-256 of each document named
         actor: dict[str, Any],
         request_id: str,
     ) -> None:

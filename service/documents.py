@@ -27,7 +27,7 @@ from domain.events import DOCUMENT_EVENTS
 from events.schema import candidacies, case_documents, document_uploads, documents, events
 from events.unit_of_work import WriteTransaction
 
-# A thumbnail's longer side, in pixels: twice what a page shows, for sharp phone screens.
+# A thumbnail's longer side, in pixels: sharp on a phone's dense screen, small to send.
 THUMBNAIL_PIXELS = 320
 _PILLOW_FORMAT = {MediaType.JPEG: "JPEG", MediaType.PNG: "PNG"}
 # A file name is kept for downloads only: no path, no control characters, not too long.

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, create_engine, insert, make_url, text
@@ -23,7 +24,7 @@ from domain.actors import Actor, Role
 from domain.places import Office
 from events.database import Database
 from events.unit_of_work import UnitOfWork
-from service import accounts, organisation
+from service import accounts, organisation, passwords
 from service.app import create_app
 from service.application import Application
 from service.migrate import upgrade
@@ -161,6 +162,17 @@ def _drop_postgres_database(name: str) -> None:
     with _postgres_admin() as conn:
         # FORCE: a server a test started may still hold a connection.
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashes() -> Iterator[None]:
+    """The suite sets and checks hundreds of passwords: argon2id with its smallest cost, not the
+    production one (about 0.2 s a hash here). A hash carries its parameters, so the servers the tests
+    start verify these as quickly."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        patch.setattr(passwords, "_NOBODY", passwords.hash_password("nobody has this password"))
+        yield
 
 
 @pytest.fixture(scope="session")

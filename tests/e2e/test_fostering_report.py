@@ -47,8 +47,9 @@ def activity(kind: str, held_on: str, participants: int) -> dict[str, Any]:
 @pytest.fixture
 def year(api: Api, clock: FakeClock) -> str:
     """Tugu Selatan's 2024: designated in April, an officer assigned in May, an activity in each
-    quarter from the second (two in the fourth), a report of suspected trafficking closed in time in
-    August, a report of a foreigner never verified in September, two evaluations."""
+    quarter from the second (two in the fourth), each with its photo and attendance list, a report of
+    suspected trafficking closed in time in August, a report of a foreigner never verified in
+    September, two evaluations."""
     clock.set("2024-04-16T03:00:00Z")
     case = api.case_at("assessed")
     api.acted("head", case["id"], "designate")
